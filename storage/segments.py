@@ -1,0 +1,85 @@
+"""Segments: log one interaction for every contact of a segment (NAV's Log Segment)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from storage.entries import Interaction, audit, get_template, new_entry
+from storage.errors import InterlogError, NotFound, Refused
+from storage.models import Contact, InteractionLogEntry, LoggedSegment, Segment, SegmentLine
+
+
+def create_segment(
+    session: Session, no: str, contacts: Sequence[Contact], *, description: str = ""
+) -> Segment:
+    no = no.strip().upper()
+    if not no:
+        raise InterlogError("a segment needs a number")
+    if session.get(Segment, no) is not None:
+        raise Refused(f"segment {no} exists already")
+    segment = Segment(no=no, description=description)
+    for contact in dict.fromkeys(contacts):
+        segment.lines.append(SegmentLine(contact_id=contact.id))
+    session.add(segment)
+    session.flush()
+    return segment
+
+
+def log_segment(
+    session: Session, no: str, interaction: Interaction, *, actor: str
+) -> LoggedSegment:
+    """One entry per contact of the segment, tied to a new logged segment; refused if logged."""
+    segment = session.get(Segment, no.strip().upper())
+    if segment is None:
+        raise NotFound(f"no segment {no!r}")
+    if session.scalar(sa.select(LoggedSegment).where(LoggedSegment.segment_no == segment.no)):
+        raise Refused(f"segment {segment.no} is logged already")
+    if not segment.lines:
+        raise Refused(f"segment {segment.no} is empty")
+    template = get_template(session, interaction.template_code)
+    logged = LoggedSegment(
+        segment_no=segment.no,
+        template_code=template.code,
+        description=segment.description,
+        entry_count=len(segment.lines),
+        user_upn=interaction.user_upn,
+    )
+    session.add(logged)
+    session.flush()
+    entries = []
+    for line in segment.lines:
+        entry = new_entry(session, line.contact, interaction, template)
+        entry.segment_no = segment.no
+        entry.logged_segment_id = logged.id
+        entries.append(entry)
+    session.add_all(entries)
+    session.flush()
+    for entry in entries:
+        audit(session, actor, "log", entry.entry_no, segment=segment.no)
+    return logged
+
+
+def set_segment_canceled(
+    session: Session, no: str, canceled: bool, *, actor: str
+) -> LoggedSegment:
+    """Cancel or restore a logged segment and, with it, every one of its entries."""
+    logged = session.scalar(
+        sa.select(LoggedSegment).where(LoggedSegment.segment_no == no.strip().upper())
+    )
+    if logged is None:
+        raise NotFound(f"segment {no!r} has not been logged")
+    logged.canceled = canceled
+    entries = session.scalars(
+        sa.select(InteractionLogEntry).where(InteractionLogEntry.logged_segment_id == logged.id)
+    )
+    for entry in entries:
+        if entry.canceled != canceled:
+            entry.canceled = canceled
+            entry.canceled_reason = f"segment {logged.segment_no} canceled" if canceled else None
+            audit(session, actor, "cancel" if canceled else "restore", entry.entry_no,
+                  segment=logged.segment_no)
+    session.flush()
+    return logged
