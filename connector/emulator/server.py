@@ -1,0 +1,100 @@
+"""Run the emulator in-process: uvicorn on a free port in a daemon thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from .app import Emulator
+from .settings import EmulatorSettings
+from .state import Store
+from .tenant import Tenant
+
+
+class EmulatorServer:
+    """A running emulator; use as a context manager (`with EmulatorServer.start(...) as emu`)."""
+
+    def __init__(
+        self, emulator: Emulator, server: uvicorn.Server, thread: threading.Thread, url: str
+    ):
+        self.emulator = emulator
+        self._server = server
+        self._thread = thread
+        self.url = url
+        self.base_url = f"{url}/v1.0"
+
+    @property
+    def state(self) -> Store:
+        """The store: add/update/delete messages and events, faults, counters, tokens."""
+        return self.emulator.store
+
+    def fire_lifecycle(self, subscription_id: str, event: str) -> None:
+        """Send a lifecycle event: reauthorizationRequired, subscriptionRemoved or missed."""
+        self.emulator.subscriptions.lifecycle(subscription_id, event)
+
+    @classmethod
+    def start(
+        cls,
+        tenant: Tenant | dict[str, Any] | str | Path,
+        *,
+        settings: EmulatorSettings | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ready_timeout: float = 20.0,
+    ) -> EmulatorServer:
+        """Start serving; returns once the server accepts connections.
+
+        Raises:
+            ValueError: for a bad tenant.
+            RuntimeError: when the server does not come up within ``ready_timeout``.
+        """
+        emulator = Emulator(
+            tenant if not isinstance(tenant, Path) else str(tenant), settings or EmulatorSettings()
+        )
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        bound = sock.getsockname()[1]
+        config = uvicorn.Config(
+            emulator.app,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_keep_alive=30,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="graph-emulator", daemon=True
+        )
+        thread.start()
+        deadline = time.monotonic() + ready_timeout
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                server.should_exit = True
+                raise RuntimeError("the Graph emulator did not start")
+            time.sleep(0.01)  # polling a flag with a deadline
+        shown = f"[{host}]" if ":" in host else host
+        return cls(emulator, server, thread, f"http://{shown}:{bound}")
+
+    def stop(self) -> None:
+        """Stop serving and the notification thread."""
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self.emulator.subscriptions.notifier.stop()
+
+    def __enter__(self) -> EmulatorServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
