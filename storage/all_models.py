@@ -1,3 +1,4 @@
 """Imports every models module so that `Base.metadata` knows every table."""
 
+import storage.worker_models  # noqa: F401
 from storage import models  # noqa: F401
