@@ -84,6 +84,18 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class WorkerSettings:
+    """`interlog worker`: leases, heartbeats and Graph subscriptions."""
+
+    lease_seconds: int = 120  # a dead worker's mailbox is taken over after this
+    heartbeat_seconds: int = 15  # also how often a live worker extends its lease
+    idle_ms: int = 1000  # wait between looks at the queue when nothing is due
+    error_backoff_seconds: int = 60  # a mailbox whose sync failed waits this long
+    subscription_minutes: int = 4230  # Outlook's documented maximum lifetime
+    renew_before_minutes: int = 2880  # renew a subscription this long before it expires
+
+
+@dataclass(frozen=True)
 class WebSettings:
     allow_anonymous: bool = False
     client_id: str = ""
@@ -108,6 +120,7 @@ class Settings:
     sync: SyncSettings = SyncSettings()
     users: tuple[UserSettings, ...] = ()
     server: ServerSettings = ServerSettings()
+    worker: WorkerSettings = WorkerSettings()
     web: WebSettings = WebSettings()
     bot: BotSettings = BotSettings()
 
@@ -117,6 +130,7 @@ SECTIONS: dict[str, type] = {
     "graph": GraphSettings,
     "sync": SyncSettings,
     "server": ServerSettings,
+    "worker": WorkerSettings,
     "web": WebSettings,
     "bot": BotSettings,
 }
