@@ -1,4 +1,5 @@
 """Imports every models module so that `Base.metadata` knows every table."""
 
+import storage.api_models
 import storage.worker_models  # noqa: F401
 from storage import models  # noqa: F401
