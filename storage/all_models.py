@@ -1,5 +1,6 @@
 """Imports every models module so that `Base.metadata` knows every table."""
 
 import storage.api_models
+import storage.capture_models
 import storage.worker_models  # noqa: F401
 from storage import models  # noqa: F401

@@ -1,0 +1,57 @@
+"""Tables of the capture domain: which Graph items were captured, and addresses nobody matched.
+
+`CapturedItem` maps one mailbox's copy of a message or event (`mailbox`, `graph_id`) to the
+key its entries are deduplicated on (`internetMessageId` or `iCalUId`) and remembers which
+contacts that copy has already given entries to, so that a re-sync never brings back an
+entry someone canceled and deleted. `UnmatchedAddress` keeps every external address that
+would have been logged had it matched a contact, for an admin to review.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models import Base, utcnow
+
+
+class CapturedItem(Base):
+    """One mailbox's copy of a captured message or event."""
+
+    __tablename__ = "captured_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(sa.String(254))  # lower-case UPN
+    graph_id: Mapped[str] = mapped_column(sa.String(512))  # case-sensitive (immutable id)
+    kind: Mapped[str] = mapped_column(sa.String(8))  # email | meeting
+    key: Mapped[str] = mapped_column(sa.String(500), index=True)  # internetMessageId / iCalUId
+    is_organizer: Mapped[bool] = mapped_column(default=False)  # the organizer's own copy
+    # Sorted, comma-separated ids of the contacts this copy has given entries to.
+    contact_ids: Mapped[str] = mapped_column(sa.Text, default="")
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("mailbox", "graph_id"),)
+
+    def __repr__(self) -> str:
+        return f"CapturedItem(mailbox={self.mailbox!r}, kind={self.kind!r}, key={self.key!r})"
+
+
+class UnmatchedAddress(Base):
+    """An external address seen in captured traffic that matched no contact and no company."""
+
+    __tablename__ = "unmatched_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(sa.String(254), unique=True)  # lower-case
+    domain: Mapped[str] = mapped_column(sa.String(253), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")  # display name, first seen
+    count: Mapped[int] = mapped_column(default=1)  # distinct messages / meetings
+    first_seen_at: Mapped[datetime]  # naive UTC, when the traffic happened
+    last_seen_at: Mapped[datetime] = mapped_column(index=True)
+    mailbox: Mapped[str] = mapped_column(sa.String(254))  # where it was first seen
+    example_subject: Mapped[str] = mapped_column(sa.String(250), default="")
+
+    def __repr__(self) -> str:
+        return f"UnmatchedAddress(address={self.address!r}, count={self.count!r})"
