@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import graph
+from . import resources as res
 from .limits import FAULT_CODES
 from .settings import EmulatorSettings
 from .state import Mailbox, Store
@@ -23,19 +24,19 @@ from .wire import GraphError, Req, Resp, error_resp, parse_query, split_segments
 log = logging.getLogger(__name__)
 AsyncHandler = Callable[["Emulator", Req, Mailbox | None, list[str]], Awaitable[Resp]]
 V = "v1.0"
-ROUTES: list[tuple[str, tuple[str, ...], graph.Handler, str]] = [
-    ("GET", (V, "users"), graph.list_users, "users"),
-    ("GET", (V, "users", "*"), graph.get_user, "user"),
-    ("GET", (V, "users", "*", "mailfolders"), graph.list_folders, "mailFolders"),
-    ("GET", (V, "users", "*", "mailfolders", "*"), graph.get_folder, "mailFolder"),
-    ("GET", (V, "users", "*", "mailfolders", "*", "messages"), graph.list_messages, "folderMsgs"),
+ROUTES: list[tuple[str, tuple[str, ...], Any, str]] = [
+    ("GET", (V, "users"), res.list_users, "users"),
+    ("GET", (V, "users", "*"), res.get_user, "user"),
+    ("GET", (V, "users", "*", "mailfolders"), res.list_folders, "mailFolders"),
+    ("GET", (V, "users", "*", "mailfolders", "*"), res.get_folder, "mailFolder"),
+    ("GET", (V, "users", "*", "mailfolders", "*", "messages"), res.list_messages, "folderMsgs"),
     ("GET", (V, "users", "*", "mailfolders", "*", "messages", "delta"), graph.messages_delta,
      "messagesDelta"),
-    ("GET", (V, "users", "*", "messages"), graph.list_messages, "messages"),
-    ("GET", (V, "users", "*", "messages", "*"), graph.get_message, "message"),
-    ("GET", (V, "users", "*", "events"), graph.list_events, "events"),
-    ("GET", (V, "users", "*", "events", "*"), graph.get_event, "event"),
-    ("GET", (V, "users", "*", "calendarview"), graph.list_calendar_view, "calendarView"),
+    ("GET", (V, "users", "*", "messages"), res.list_messages, "messages"),
+    ("GET", (V, "users", "*", "messages", "*"), res.get_message, "message"),
+    ("GET", (V, "users", "*", "events"), res.list_events, "events"),
+    ("GET", (V, "users", "*", "events", "*"), res.get_event, "event"),
+    ("GET", (V, "users", "*", "calendarview"), res.list_calendar_view, "calendarView"),
     ("GET", (V, "users", "*", "calendarview", "delta"), graph.calendar_delta, "calendarViewDelta"),
 ]  # fmt: skip
 
@@ -179,7 +180,8 @@ class Emulator:
             self.store.counters.bump("throttled")
             wait = max(1, math.ceil(gate.window_start + window - now))
             raise GraphError(
-                429, "ApplicationThrottled", "Application is over its request limit for this mailbox.",
+                429, "ApplicationThrottled",
+                "Application is over its request limit for this mailbox.",
                 {"Retry-After": str(wait)},
             )  # fmt: skip
 

@@ -12,6 +12,8 @@ from .collection import Entry
 
 IMMUTABLE_PREFIX = "AAkALg"
 _EXPAND_FILTER = re.compile(r"\$filter\s*=\s*id\s+eq\s+'([^']+)'", re.IGNORECASE)
+_EXTENDED = "singleValueExtendedProperties"
+_ONLY_SELECTED = {_EXTENDED, "internetMessageHeaders"}
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -89,11 +91,11 @@ def message_bytes(
         lower = {k.lower(): k for k in raw}
         for name in select:
             real = lower.get(name)
-            if real is not None and real not in out and real != "singleValueExtendedProperties":
+            if real is not None and real not in out and real != _EXTENDED:
                 out[real] = raw[real]
     else:
         for k, v in raw.items():
-            if k not in out and k != "singleValueExtendedProperties":
+            if k not in out and k not in _ONLY_SELECTED:
                 out[k] = v
     if expand:
         props = _extended(raw, expand)
