@@ -7,16 +7,19 @@ transaction, so a refusal half-way leaves nothing behind.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from storage.errors import NotFound, Refused
+from storage.errors import InterlogError, NotFound, Refused
 from storage.models import (
+    FLOWS,
+    INITIATORS,
+    SOURCES,
     AuditEvent,
     Contact,
     InteractionLogEntry,
@@ -75,10 +78,25 @@ class Interaction:
     document_no: str | None = None
 
 
+def check_interaction(interaction: Interaction) -> None:
+    """Refuse values no entry may hold (a bad direction, a negative duration, …)."""
+    for name, value, allowed in (
+        ("information flow", interaction.information_flow, FLOWS),
+        ("initiated by", interaction.initiated_by, INITIATORS),
+        ("source", interaction.source, SOURCES),
+    ):
+        if value is not None and value not in allowed:
+            raise InterlogError(f"{name} {value!r}: expected one of {', '.join(allowed)}")
+    for name, amount in (("duration", interaction.duration_min), ("cost", interaction.cost)):
+        if amount is not None and not Decimal(0) <= amount < Decimal("1e8"):
+            raise InterlogError(f"{name} {amount} is out of range (0 to 99999999)")
+
+
 def new_entry(
     session: Session, contact: Contact, interaction: Interaction, template: InteractionTemplate
 ) -> InteractionLogEntry:
     """An unsaved entry: the template's defaults, overridden by what the interaction says."""
+    check_interaction(interaction)
     user = _user(session, interaction.user_upn)
     return InteractionLogEntry(
         contact_id=contact.id,
@@ -213,6 +231,8 @@ class EntryFilter:
     document_no: str | None = None
 
     def where(self) -> list[sa.ColumnElement[bool]]:
+        if self.status not in ("active", "canceled", "all"):
+            raise InterlogError(f"status {self.status!r}: expected active, canceled or all")
         e = InteractionLogEntry
         clauses: list[sa.ColumnElement[bool]] = []
         equal = {
@@ -265,17 +285,22 @@ def totals(session: Session, filters: EntryFilter) -> Totals:
 
 
 def delete_canceled(
-    session: Session, filters: EntryFilter, *, actor: str, dry_run: bool = False
+    session: Session, filters: EntryFilter, *, actor: str, dry_run: bool = False,
+    only: Collection[int] | None = None,
 ) -> list[int]:
     """Delete the canceled entries the filters select (only canceled ones, ever).
 
-    Returns the entry numbers deleted, or that would be deleted on a dry run.
+    `only` narrows the call to those entry numbers (what a user confirmed). Returns the
+    entry numbers deleted, or that would be deleted on a dry run.
     """
-    canceled_only = EntryFilter(**{**filters.__dict__, "status": "canceled"})
+    canceled_only = replace(filters, status="canceled")
     e = InteractionLogEntry
     entry_nos = list(session.scalars(
         sa.select(e.entry_no).where(*canceled_only.where()).order_by(e.entry_no)
     ))
+    if only is not None:
+        allowed = set(only)
+        entry_nos = [n for n in entry_nos if n in allowed]
     if dry_run or not entry_nos:
         return entry_nos
     for chunk_start in range(0, len(entry_nos), 500):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from storage.entries import Interaction, audit, get_template, new_entry
+from storage.entries import Interaction, audit, check_interaction, get_template, new_entry
 from storage.errors import InterlogError, NotFound, Refused
 from storage.models import Contact, InteractionLogEntry, LoggedSegment, Segment, SegmentLine
 
@@ -18,6 +19,10 @@ def create_segment(
     no = no.strip().upper()
     if not no:
         raise InterlogError("a segment needs a number")
+    if len(no) > 20:
+        raise InterlogError(f"segment number {no!r} is longer than 20 characters")
+    if len(description) > 100:
+        raise InterlogError("a segment description is at most 100 characters")
     if session.get(Segment, no) is not None:
         raise Refused(f"segment {no} exists already")
     segment = Segment(no=no, description=description)
@@ -40,12 +45,14 @@ def log_segment(
     if not segment.lines:
         raise Refused(f"segment {segment.no} is empty")
     template = get_template(session, interaction.template_code)
+    interaction = replace(interaction, source="segment")
+    check_interaction(interaction)
     logged = LoggedSegment(
         segment_no=segment.no,
         template_code=template.code,
         description=segment.description,
         entry_count=len(segment.lines),
-        user_upn=interaction.user_upn,
+        user_upn=interaction.user_upn.lower() if interaction.user_upn else None,
     )
     session.add(logged)
     session.flush()
@@ -83,3 +90,22 @@ def set_segment_canceled(
                   segment=logged.segment_no)
     session.flush()
     return logged
+
+
+def get_segment(session: Session, no: str) -> Segment:
+    segment = session.get(Segment, no.strip().upper())
+    if segment is None:
+        raise NotFound(f"no segment {no!r}")
+    return segment
+
+
+def logged_segment(session: Session, no: str) -> LoggedSegment | None:
+    return session.scalar(
+        sa.select(LoggedSegment).where(LoggedSegment.segment_no == no.strip().upper())
+    )
+
+
+def list_segments(session: Session) -> list[tuple[Segment, LoggedSegment | None]]:
+    """Every segment with its logged segment, if it has been logged."""
+    logged = {ls.segment_no: ls for ls in session.scalars(sa.select(LoggedSegment))}
+    return [(s, logged.get(s.no)) for s in session.scalars(sa.select(Segment).order_by(Segment.no))]

@@ -11,6 +11,8 @@ from connector.cli import (
     emulator,
     entries,
     init,
+    log,
+    segments,
     serve,
     subscriptions,
     sync,
@@ -33,8 +35,8 @@ def cli(ctx: click.Context, config_path: str | None, db_url: str | None) -> None
     ctx.obj = AppContext(config_path=config_path, db_url=db_url)
 
 
-for module in (init, contacts, templates, entries, sync, demo, emulator, serve, api_keys,
-               subscriptions, workers):
+for module in (init, contacts, templates, log, segments, entries, sync, demo, emulator, serve,
+               api_keys, subscriptions, workers):
     module.register(cli)
 
 

@@ -1,9 +1,43 @@
-"""Placeholder: this command group arrives with its issue."""
+"""`interlog init`: create or upgrade the schema, seed the defaults, sync `[[user]]` rows."""
 
 from __future__ import annotations
 
 import click
 
+from connector.cli.common import AppContext, cli_actor, pass_app
+from storage.db import upgrade
+from storage.entries import audit
+from storage.seed import seed_defaults, sync_users
+
+
+@click.command("init")
+@pass_app
+def init(app: AppContext) -> None:
+    """Create or upgrade the schema; seed default groups, templates and setup (idempotent)."""
+    upgrade(app.engine)
+    click.echo(f"Schema is up to date ({app.engine.url.render_as_string(hide_password=True)}).")
+    with app.transaction() as session:
+        seeded = seed_defaults(session)
+        users = sync_users(session, app.settings.users)
+        if seeded.changed or users.added or users.updated:
+            audit(session, cli_actor(), "init", None, groups=seeded.groups,
+                  templates=seeded.templates, setup=seeded.setup, users_added=users.added,
+                  users_updated=users.updated)
+    _report("groups", seeded.groups)
+    _report("templates", seeded.templates)
+    _report("setup", seeded.setup)
+    _report("users added", users.added)
+    _report("users updated", users.updated)
+    if not (seeded.changed or users.added or users.updated):
+        click.echo("Nothing to seed: defaults and users are already in place.")
+
+
+def _report(what: str, items: list[str]) -> None:
+    if items:
+        click.echo(f"Added {what}: {', '.join(items)}" if what not in ("users updated",)
+                   else f"Updated users: {', '.join(items)}")
+
 
 def register(cli: click.Group) -> None:
     """Add this module's commands to the `interlog` group."""
+    cli.add_command(init)
