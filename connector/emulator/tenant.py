@@ -53,7 +53,7 @@ def load_tenant(source: Tenant | dict[str, Any] | str | Path) -> Tenant:
     """
     if isinstance(source, Tenant):
         return source
-    if isinstance(source, dict):
+    if not isinstance(source, str | Path):
         return validate_tenant(source)
     path = Path(source)
     try:

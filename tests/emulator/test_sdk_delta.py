@@ -40,7 +40,9 @@ async def _sync_folder(
     rb = client.users.by_user_id(ALICE).mail_folders.by_mail_folder_id(folder).messages.delta
     prefer = kw.pop("prefer", ("odata.maxpagesize=10",))
     query = MessagesDelta.DeltaRequestBuilderGetQueryParameters(**kw) if kw else None
-    page = await (rb.with_url(link) if link else rb).get(request_configuration=_config(query, prefer))
+    page = await (rb.with_url(link) if link else rb).get(
+        request_configuration=_config(query, prefer)
+    )
     upserts: list[Message] = []
     removed: list[str] = []
     pages = 0
@@ -53,7 +55,9 @@ async def _sync_folder(
             else:
                 upserts.append(item)
         if page.odata_next_link:
-            page = await rb.with_url(page.odata_next_link).get(request_configuration=_config(None, prefer))
+            page = await rb.with_url(page.odata_next_link).get(
+                request_configuration=_config(None, prefer)
+            )
             continue
         assert page.odata_delta_link
         return upserts, removed, page.odata_delta_link, pages
@@ -61,13 +65,18 @@ async def _sync_folder(
 
 def test_sdk_pages_through_folder_delta_then_gets_a_delta_link(emu: EmulatorServer) -> None:
     upserts, removed, link, pages = asyncio.run(_sync_folder(emu, "inbox"))
-    assert len(upserts) == 25 and removed == [] and pages == 3
+    assert len(upserts) == 25
+    assert removed == []
+    assert pages == 3
     assert all(isinstance(m, Message) for m in upserts)
     first = next(m for m in upserts if m.id == "msg-0000")
-    assert first.from_ is not None and first.from_.email_address is not None
+    assert first.from_ is not None
+    assert first.from_.email_address is not None
     assert first.from_.email_address.name == "José Pérez"
-    assert first.received_date_time is not None and first.received_date_time.tzinfo is not None
-    assert "mailfolders('" in link and "$deltatoken=" in link
+    assert first.received_date_time is not None
+    assert first.received_date_time.tzinfo is not None
+    assert "mailfolders('" in link
+    assert "$deltatoken=" in link
 
 
 def test_second_round_returns_only_adds_updates_and_deletes(emu: EmulatorServer) -> None:
@@ -81,7 +90,8 @@ def test_second_round_returns_only_adds_updates_and_deletes(emu: EmulatorServer)
     assert {m.id: m.subject for m in upserts}["msg-0003"] == "Changed"
     assert sorted(removed) == ["msg-0004", "msg-0005"]
     again = asyncio.run(_sync_folder(emu, "inbox", link2))
-    assert again[0] == [] and again[1] == []
+    assert again[0] == []
+    assert again[1] == []
 
 
 def test_change_type_filter_limits_the_round(emu: EmulatorServer) -> None:
@@ -90,7 +100,8 @@ def test_change_type_filter_limits_the_round(emu: EmulatorServer) -> None:
     emu.state.update_message(ALICE, "msg-0001", {"subject": "x"})
     emu.state.delete_message(ALICE, "msg-0002")
     upserts, removed, _, _ = asyncio.run(_sync_folder(emu, "inbox", link))
-    assert [m.id for m in upserts] == ["msg-0501"] and removed == []
+    assert [m.id for m in upserts] == ["msg-0501"]
+    assert removed == []
 
 
 def test_expired_or_unknown_token_is_410_sync_state_not_found(emu: EmulatorServer) -> None:
@@ -99,7 +110,8 @@ def test_expired_or_unknown_token_is_410_sync_state_not_found(emu: EmulatorServe
     with pytest.raises(ODataError) as caught:
         asyncio.run(_sync_folder(emu, "inbox", link))
     assert caught.value.response_status_code == 410
-    assert caught.value.error is not None and caught.value.error.code == "syncStateNotFound"
+    assert caught.value.error is not None
+    assert caught.value.error.code == "syncStateNotFound"
     bogus = link.split("$deltatoken=")[0] + "$deltatoken=not-a-token"
     with pytest.raises(ODataError):
         asyncio.run(_sync_folder(emu, "inbox", bogus))
@@ -110,8 +122,10 @@ def test_expired_or_unknown_token_is_410_sync_state_not_found(emu: EmulatorServe
 def test_select_returns_only_selected_fields(emu: EmulatorServer) -> None:
     upserts, _, _, _ = asyncio.run(_sync_folder(emu, "inbox", select=["subject", "from"]))
     message = upserts[0]
-    assert message.subject and message.from_ is not None
-    assert message.received_date_time is None and message.internet_message_id is None
+    assert message.subject
+    assert message.from_ is not None
+    assert message.received_date_time is None
+    assert message.internet_message_id is None
 
 
 def test_maxpagesize_is_honoured_up_to_the_cap(emu_factory: Any) -> None:
@@ -129,7 +143,8 @@ def test_immutable_ids_differ_in_form_and_are_stable(emu: EmulatorServer) -> Non
     assert "msg-0000" not in ids
     client = sdk_client(emu)
     got = asyncio.run(client.users.by_user_id(ALICE).messages.by_message_id(ids[0]).get())
-    assert got is not None and got.subject
+    assert got is not None
+    assert got.subject
 
 
 async def _calendar(emu: EmulatorServer, link: str | None = None, tz: str = "UTC") -> Any:
@@ -137,7 +152,9 @@ async def _calendar(emu: EmulatorServer, link: str | None = None, tz: str = "UTC
     rb = client.users.by_user_id(ALICE).calendar_view.delta
     query = None if link else CalendarDelta.DeltaRequestBuilderGetQueryParameters(**WINDOW)
     prefer = ("odata.maxpagesize=3", f'outlook.timezone="{tz}"')
-    page = await (rb.with_url(link) if link else rb).get(request_configuration=_config(query, prefer))
+    page = await (rb.with_url(link) if link else rb).get(
+        request_configuration=_config(query, prefer)
+    )
     events: list[Event] = []
     removed: list[str] = []
     while True:
@@ -146,22 +163,27 @@ async def _calendar(emu: EmulatorServer, link: str | None = None, tz: str = "UTC
              else events.append(item))  # fmt: skip
         if not page.odata_next_link:
             return events, removed, page.odata_delta_link
-        page = await rb.with_url(page.odata_next_link).get(request_configuration=_config(None, prefer))
+        page = await rb.with_url(page.odata_next_link).get(
+            request_configuration=_config(None, prefer)
+        )
 
 
 def test_calendar_view_delta_expands_series_and_keeps_flags(emu: EmulatorServer) -> None:
     events, removed, link = asyncio.run(_calendar(emu))
     by_id = {e.id: e for e in events}
-    assert removed == [] and link
+    assert removed == []
+    assert link
     occurrences = [e for e in events if e.series_master_id == "series-1"]
-    assert len(occurrences) == 4 and "series-1" not in by_id  # the master is not in the view
+    assert len(occurrences) == 4
+    assert "series-1" not in by_id
     assert len({e.i_cal_u_id for e in occurrences}) == 4  # each occurrence its own iCalUId
     assert by_id["ev-private"].sensitivity is not None
     assert by_id["ev-private"].sensitivity.value == "private"
     assert by_id["ev-canceled"].is_cancelled is True
     assert "ev-june" not in by_id
     start = by_id["ev-1"].start
-    assert start is not None and start.date_time == "2024-05-02T09:00:00.0000000"
+    assert start is not None
+    assert start.date_time == "2024-05-02T09:00:00.0000000"
 
 
 def test_calendar_round_two_reports_moves_out_of_window_as_removed(emu: EmulatorServer) -> None:
@@ -197,5 +219,7 @@ def test_sdk_reads_users_folders_and_single_items(emu: EmulatorServer) -> None:
     assert [u.user_principal_name for u in users.value] == [ALICE, "bob@contoso.com"]
     assert "Inbox" in [f.display_name for f in folders.value]
     assert inbox.total_item_count == 25
-    assert message.subject == "Subject 1" and message.parent_folder_id == inbox.id
-    assert event.type.value == "seriesMaster" and event.recurrence is not None
+    assert message.subject == "Subject 1"
+    assert message.parent_folder_id == inbox.id
+    assert event.type.value == "seriesMaster"
+    assert event.recurrence is not None

@@ -52,7 +52,8 @@ def test_malformed_requests_are_graph_400s_and_unknown_paths_404s(emu: EmulatorS
         assert _error(resp)["code"]
     assert httpx.get(emu.url + "/v2/what").status_code == 404
     bad_json = httpx.post(emu.base_url + "/$batch", content=b"{nope")
-    assert bad_json.status_code == 400 and _error(bad_json)["code"] == "BadRequest"
+    assert bad_json.status_code == 400
+    assert _error(bad_json)["code"] == "BadRequest"
     assert _error(httpx.get(emu.base_url + "/users/nobody/messages"))["code"] == "ErrorInvalidUser"
 
 
@@ -74,7 +75,8 @@ def test_more_than_four_concurrent_requests_per_mailbox_get_429(emu_factory: Any
 
     answers = asyncio.run(burst())
     statuses = sorted(r.status_code for r in answers)
-    assert statuses.count(200) >= 1 and statuses.count(200) <= 4
+    assert statuses.count(200) >= 1
+    assert statuses.count(200) <= 4
     throttled = [r for r in answers if r.status_code == 429]
     assert len(throttled) >= 4
     assert throttled[0].headers["Retry-After"] == "1"
@@ -99,12 +101,14 @@ def test_injected_faults_answer_the_next_matching_requests(emu: EmulatorServer) 
     assert armed.status_code == 201
     emu.state.inject_fault(504, mailbox="bob@contoso.com")
     first = httpx.get(emu.base_url + DELTA)
-    assert first.status_code == 503 and first.headers["Retry-After"] == "7"
+    assert first.status_code == 503
+    assert first.headers["Retry-After"] == "7"
     assert httpx.get(emu.base_url + "/users/u-alice").status_code == 200  # path does not match
     assert httpx.get(emu.base_url + DELTA).status_code == 503
     assert httpx.get(emu.base_url + DELTA).status_code == 200
     bob = httpx.get(emu.base_url + "/users/bob@contoso.com/messages")
-    assert bob.status_code == 504 and "Retry-After" not in bob.headers
+    assert bob.status_code == 504
+    assert "Retry-After" not in bob.headers
     emu.state.inject_fault(410, count=1)
     assert _error(httpx.get(emu.base_url + DELTA))["code"] == "syncStateNotFound"
     assert httpx.post(emu.url + "/_emulator/faults", json={"status": 302}).status_code == 400
@@ -124,9 +128,11 @@ def test_batch_runs_items_with_depends_on_and_per_item_status(emu: EmulatorServe
     resp = httpx.post(emu.base_url + "/$batch", json=body)
     assert resp.status_code == 200
     answers = {r["id"]: r for r in resp.json()["responses"]}
-    assert answers["1"]["status"] == 200 and answers["1"]["body"]["displayName"] == "Alice"
+    assert answers["1"]["status"] == 200
+    assert answers["1"]["body"]["displayName"] == "Alice"
     assert answers["2"]["body"]["subject"] == "Subject 1"
-    assert answers["3"]["status"] == 404 and answers["4"]["status"] == 424
+    assert answers["3"]["status"] == 404
+    assert answers["4"]["status"] == 424
 
 
 def test_batch_limits_twenty_items_and_throttles_per_item(emu_factory: Any) -> None:
@@ -136,7 +142,8 @@ def test_batch_limits_twenty_items_and_throttles_per_item(emu_factory: Any) -> N
     items = [{"id": str(i), "method": "GET", "url": DELTA} for i in range(8)]
     resp = httpx.post(emu.base_url + "/$batch", json={"requests": items})
     statuses = [r["status"] for r in resp.json()["responses"]]
-    assert statuses.count(200) == 5 and statuses.count(429) == 3
+    assert statuses.count(200) == 5
+    assert statuses.count(429) == 3
     throttled = next(r for r in resp.json()["responses"] if r["status"] == 429)
     assert "Retry-After" in throttled["headers"]
 
@@ -152,7 +159,8 @@ def test_control_api_changes_data_and_reads_counters(emu: EmulatorServer) -> Non
     control = emu.url + "/_emulator"
     assert httpx.post(f"{control}/counters/reset").status_code == 204
     created = httpx.post(f"{control}/users/{ALICE}/messages", json=a_message(777))
-    assert created.status_code == 201 and created.json() == {"id": "msg-0777"}
+    assert created.status_code == 201
+    assert created.json() == {"id": "msg-0777"}
     patched = httpx.patch(f"{control}/users/{ALICE}/messages/msg-0777", json={"subject": "Hi"})
     assert patched.status_code == 204
     got = httpx.get(emu.base_url + f"/users/{ALICE}/messages/msg-0777")
