@@ -1,0 +1,72 @@
+"""The web view (pages of the interaction log) and `/api/v1`, as blueprints of the Flask app.
+
+`register(app, settings)` adds both to the app that `interlog serve` runs; nothing happens at
+import time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, Flask, render_template, request
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from connector.config import Settings
+
+MAX_PAGE_UPLOAD = 256 * 1024
+
+
+def register(app: Flask, settings: Settings, *, engine: Engine | None = None) -> None:
+    """Add the pages (`/log`, `/contacts/…`, `/templates`, `/sync`) and `/api/v1` to `app`."""
+    from storage.db import make_engine
+    from web import api, context
+
+    context.init_app(app, settings, engine or make_engine(settings.storage.url))
+    if not app.secret_key:
+        # Without a configured key, sessions last as long as the process: fine for development.
+        app.secret_key = settings.web.secret_key.value or secrets.token_bytes(32)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_SECURE",
+                          settings.server.public_url.startswith("https://"))
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
+    app.register_blueprint(pages_blueprint())
+    app.register_blueprint(api.blueprint())
+
+
+def pages_blueprint() -> Blueprint:
+    from web import admin_pages, auth, contact_page, i18n, pages, security
+
+    bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+                   static_url_path="/static/web")
+    bp.before_request(_limit_upload)
+    bp.before_request(security.check_csrf)
+    bp.before_request(auth.require_user)
+    bp.after_request(security.add_headers)
+    bp.register_error_handler(HTTPException, _error_page)
+    bp.app_context_processor(lambda: {
+        "_": i18n.gettext, "num": i18n.number, "csrf_token": security.csrf_token,
+        "lang": i18n.language,
+    })
+    for module in (auth, pages, contact_page, admin_pages):
+        module.register_routes(bp)
+    return bp
+
+
+def _limit_upload() -> None:
+    request.max_content_length = MAX_PAGE_UPLOAD
+    request.max_form_memory_size = MAX_PAGE_UPLOAD
+
+
+def _error_page(exc: HTTPException) -> Any:
+    from web.i18n import gettext
+
+    messages = {400: "Bad request", 403: "Not allowed", 404: "Page not found.",
+                413: "The upload is too large."}
+    detail = exc.description if exc.description and exc.code not in (404, 413) else ""
+    if detail == "csrf":
+        detail = gettext("The form expired; please try again.")
+    title = gettext(messages.get(exc.code or 500, exc.name))
+    return render_template("error.html", code=exc.code, title=title, detail=detail), exc.code

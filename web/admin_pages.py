@@ -1,0 +1,139 @@
+"""Templates & rules (with a TOML upload checked line by line) and Sync (runs, unmatched)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from storage.capture_models import UnmatchedAddress
+from storage.contacts import by_domain, fold
+from storage.errors import InterlogError
+from storage.models import (
+    Contact,
+    ContactEmail,
+    InteractionGroup,
+    InteractionTemplate,
+    MatchRule,
+    TemplateSetup,
+)
+from storage.sync_models import SyncRun
+from storage.templates_io import TemplatesImportError, import_templates
+from web.auth import current_user
+from web.context import db
+from web.i18n import gettext as _
+
+RULE_CONDITIONS = ("kind", "direction", "subject", "from_domain", "participant_domain",
+                   "category", "has_attachments", "online_meeting", "document_type")
+
+
+def _require_admin() -> None:
+    if not current_user().admin:
+        abort(403, description=_("Only admins may do this."))
+
+
+def _templates_context() -> dict[str, Any]:
+    session = db()
+    rules = list(session.scalars(sa.select(MatchRule).order_by(MatchRule.priority,
+                                                               MatchRule.position)))
+    return {
+        "groups": list(session.scalars(sa.select(InteractionGroup).order_by(
+            InteractionGroup.code))),
+        "templates": list(session.scalars(sa.select(InteractionTemplate).order_by(
+            InteractionTemplate.code))),
+        "setup": list(session.scalars(sa.select(TemplateSetup).order_by(TemplateSetup.kind))),
+        "rules": [(r, {c: getattr(r, c) for c in RULE_CONDITIONS if getattr(r, c) is not None})
+                  for r in rules],
+    }
+
+
+def _upload() -> Any:
+    _require_admin()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Choose a file first."), "error")
+        return redirect(url_for("web.templates_page"))
+    try:
+        text = upload.read().decode("utf-8")
+    except UnicodeDecodeError:
+        abort(400, description="the templates file must be UTF-8 text")
+    session = db()
+    try:
+        import_templates(session, text)
+        session.commit()
+    except TemplatesImportError as exc:
+        session.rollback()
+        return render_template("templates.html", upload_errors=exc.errors,
+                               filename=upload.filename, **_templates_context()), 400
+    flash(_("Templates file applied."), "ok")
+    return redirect(url_for("web.templates_page"))
+
+
+def create_contact_from(unmatched: UnmatchedAddress, *, no: str, name: str) -> Contact:
+    """A person contact for an unmatched address (in its company, if the domain is known)."""
+    session = db()
+    no = no.strip().upper()
+    name = name.strip() or unmatched.name or unmatched.address
+    if not no or len(no) > 20:
+        raise InterlogError("a contact number of 1 to 20 characters is needed")
+    if session.scalar(sa.select(Contact).where(Contact.no == no)) is not None:
+        raise InterlogError(f"contact {no} exists already")
+    if session.scalar(sa.select(ContactEmail).where(
+            ContactEmail.address == unmatched.address)) is not None:
+        raise InterlogError(f"{unmatched.address} belongs to a contact already")
+    contact = Contact(no=no, type="person", name=name[:100], search_name=fold(name)[:100],
+                      company=by_domain(session, unmatched.domain))
+    contact.emails = [ContactEmail(address=unmatched.address, position=0)]
+    session.add(contact)
+    session.delete(unmatched)
+    session.flush()
+    return contact
+
+
+def _sync_context() -> dict[str, Any]:
+    session = db()
+    unmatched = list(session.scalars(sa.select(UnmatchedAddress).order_by(
+        UnmatchedAddress.count.desc(), UnmatchedAddress.address).limit(200)))
+    return {"runs": sync_runs(), "unmatched": unmatched}
+
+
+def sync_runs(limit: int = 20) -> list[SyncRun]:
+    """The latest sync runs, newest first, with their per-mailbox streams."""
+    stmt = (sa.select(SyncRun).options(selectinload(SyncRun.streams))
+            .order_by(SyncRun.id.desc()).limit(limit))
+    return list(db().scalars(stmt))
+
+
+def register_routes(bp: Blueprint) -> None:
+    @bp.get("/templates")
+    def templates_page() -> Any:
+        return render_template("templates.html", upload_errors=None, **_templates_context())
+
+    @bp.post("/templates/upload")
+    def templates_upload() -> Any:
+        return _upload()
+
+    @bp.get("/sync")
+    def sync_page() -> Any:
+        return render_template("sync.html", **_sync_context())
+
+    @bp.post("/sync/unmatched/<int:unmatched_id>/contact")
+    def create_contact(unmatched_id: int) -> Response:
+        _require_admin()
+        session = db()
+        unmatched = session.get(UnmatchedAddress, unmatched_id)
+        if unmatched is None:
+            abort(404)
+        try:
+            contact = create_contact_from(unmatched, no=request.form.get("no", ""),
+                                          name=request.form.get("name", ""))
+            session.commit()
+        except InterlogError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("web.sync_page"))
+        flash(f"{_('Contact created:')} {contact.no} {contact.name}", "ok")
+        return redirect(url_for("web.sync_page"))

@@ -1,0 +1,218 @@
+"""`/api/v1`: record interactions from another system (an ERP), cancel, restore, list.
+
+Bearer API keys (`interlog api-keys create NAME`); every successful call is in the audit
+trail as `api:NAME`. Errors are JSON `{"error", "field", "status"}`; nothing is written
+by a call that fails.
+"""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, g, jsonify, request
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from storage.api_models import ApiKey, authenticate, find_idempotency, record_idempotency
+from storage.contacts import by_email
+from storage.entries import (
+    audit,
+    cancel_entries,
+    entry_to_json,
+    log_interaction,
+    query_entries,
+    restore_entries,
+    totals,
+)
+from storage.errors import InterlogError, NotFound, Refused
+from storage.models import Contact, InteractionLogEntry, InteractionTemplate, utcnow
+from web import security
+from web.api_input import InteractionRequest, idempotency_key, parse_interaction
+from web.context import db
+from web.filters import BadInput, parse_filters
+
+MAX_BODY = 64 * 1024
+MAX_LIMIT = 500
+
+
+class ApiProblem(Exception):
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field
+
+
+def problem(status: int, message: str, field: str | None = None) -> Response:
+    response = jsonify({"error": message, "field": field, "status": status})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="interlog"'
+    return response
+
+
+def _authenticate() -> None:
+    request.max_content_length = MAX_BODY
+    if request.endpoint == "api_v1.openapi":
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, presented = header.partition(" ")
+    key = authenticate(db(), presented.strip()) if scheme.lower() == "bearer" else None
+    if key is None:
+        raise ApiProblem(401, "a valid API key is required: Authorization: Bearer il_…")
+    g.api_key_id, g.api_actor = key.id, f"api:{key.name}"
+
+
+def _done(action: str, entry_no: int | None, **details: object) -> None:
+    """Audit the call under the key's name, note the key's use, commit."""
+    session = db()
+    audit(session, g.api_actor, action, entry_no, **details)
+    session.execute(sa.update(ApiKey).where(ApiKey.id == g.api_key_id).values(
+        last_used_at=utcnow()))
+    session.commit()
+
+
+def _resolve_contact(ref: str) -> Contact:
+    session = db()
+    contact = (by_email(session, ref) if "@" in ref else
+               session.scalar(sa.select(Contact).where(Contact.no == ref.upper())))
+    if contact is None:
+        raise ApiProblem(422, f"no contact with number or email {ref!r}", "contact")
+    return contact
+
+
+def _replay(key: str, req: InteractionRequest) -> Response | None:
+    record = find_idempotency(db(), g.api_key_id, key)
+    if record is None:
+        return None
+    if record.request_hash != req.body_hash:
+        raise ApiProblem(409, f"Idempotency-Key {key!r} was used with a different body "
+                              f"(entry #{record.entry_no})", "Idempotency-Key")
+    entry = db().get(InteractionLogEntry, record.entry_no)
+    if entry is None:
+        raise ApiProblem(409, f"entry #{record.entry_no} recorded under this Idempotency-Key "
+                              "has been deleted", "Idempotency-Key")
+    _done("api_replay", entry.entry_no, idempotency_key=key)
+    return jsonify(entry_to_json(entry))
+
+
+def _record(req: InteractionRequest, key: str | None) -> Response:
+    session = db()
+    contact = _resolve_contact(req.contact)
+    if session.get(InteractionTemplate, req.interaction.template_code) is None:
+        raise ApiProblem(422, f"no interaction template {req.interaction.template_code!r}",
+                         "template")
+    entry = log_interaction(session, contact, req.interaction, actor=g.api_actor)
+    if key is not None:
+        record_idempotency(session, api_key_id=g.api_key_id, key=key,
+                           request_hash=req.body_hash, entry_no=entry.entry_no)
+    body = entry_to_json(entry)
+    _done("api_log", entry.entry_no, idempotency_key=key)
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/interactions/{entry.entry_no}"
+    return response
+
+
+def post_interaction() -> Response:
+    try:
+        body = json.loads(request.get_data(cache=False) or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiProblem(400, "the body is not valid JSON", "body") from None
+    req = parse_interaction(body)
+    key = idempotency_key(request.headers.get("Idempotency-Key"))
+    if key is not None and (replay := _replay(key, req)) is not None:
+        return replay
+    try:
+        return _record(req, key)
+    except IntegrityError:
+        # A concurrent request with the same Idempotency-Key won the race: answer as a replay.
+        db().rollback()
+        if key is not None and (replay := _replay(key, req)) is not None:
+            return replay
+        raise
+
+
+def _change(entry_no: int, action: str) -> Response:
+    session = db()
+    entry = session.get(InteractionLogEntry, entry_no)
+    if entry is None:
+        raise ApiProblem(404, f"no interaction log entry #{entry_no}")
+    if entry.source != "api":
+        raise ApiProblem(403, f"entry #{entry_no} was not recorded through the API; "
+                              "change it in interlog")
+    op = cancel_entries if action == "cancel" else restore_entries
+    op(session, [entry_no], actor=g.api_actor)
+    body = entry_to_json(entry)
+    _done(f"api_{action}", entry_no)
+    return jsonify(body)
+
+
+def list_interactions() -> Response:
+    args = request.args
+    limit, offset = _int_arg("limit", 100, MAX_LIMIT), _int_arg("offset", 0, 10**9)
+    parsed = parse_filters(db(), args, allowed_extra=("limit", "offset"))
+    session = db()
+    entries = query_entries(session, parsed.filter, limit=limit, offset=offset)
+    total = totals(session, parsed.filter)
+    body = {"entries": [entry_to_json(e) for e in entries], "limit": limit, "offset": offset,
+            "totals": {"count": total.count, "cost": float(total.cost),
+                       "duration_min": float(total.duration_min)}}
+    _done("api_list", None, query=request.query_string.decode("latin-1")[:500])
+    return jsonify(body)
+
+
+def _int_arg(name: str, default: int, maximum: int) -> int:
+    text = request.args.get(name)
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or not 0 <= int(text) <= maximum:
+        raise BadInput(name, f"{name} must be a whole number from 0 to {maximum}")
+    return int(text)
+
+
+def get_interaction(entry_no: int) -> Response:
+    entry = db().get(InteractionLogEntry, entry_no)
+    if entry is None:
+        raise ApiProblem(404, f"no interaction log entry #{entry_no}")
+    body = entry_to_json(entry)
+    _done("api_read", entry_no)
+    return jsonify(body)
+
+
+def _handle(exc: Exception) -> Response:
+    db().rollback()
+    if isinstance(exc, ApiProblem):
+        return problem(exc.status, exc.message, exc.field)
+    if isinstance(exc, BadInput):
+        return problem(400, exc.message, exc.field)
+    if isinstance(exc, NotFound):
+        return problem(404, str(exc))
+    if isinstance(exc, Refused):
+        return problem(403, str(exc))
+    if isinstance(exc, InterlogError):
+        return problem(400, str(exc))
+    assert isinstance(exc, HTTPException)
+    if exc.code == 413:
+        return problem(413, f"the body is larger than {MAX_BODY} bytes")
+    return problem(exc.code or 500, exc.description or exc.name)
+
+
+def blueprint() -> Blueprint:
+    from web.openapi import openapi_document
+
+    bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+    bp.before_request(_authenticate)
+    bp.after_request(security.add_headers)
+    for exc_type in (ApiProblem, BadInput, InterlogError, HTTPException):
+        bp.register_error_handler(exc_type, _handle)
+    bp.add_url_rule("/openapi.json", "openapi", lambda: jsonify(openapi_document()))
+    bp.add_url_rule("/interactions", "post_interaction", post_interaction, methods=["POST"])
+    bp.add_url_rule("/interactions", "list_interactions", list_interactions, methods=["GET"])
+    bp.add_url_rule("/interactions/<int:entry_no>", "get_interaction", get_interaction)
+    for action in ("cancel", "restore"):
+        bp.add_url_rule(f"/interactions/<int:entry_no>/{action}", action,
+                        lambda entry_no, action=action: _change(entry_no, action),
+                        methods=["POST"])
+    return bp
+
+

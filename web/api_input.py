@@ -1,0 +1,124 @@
+"""The body of `POST /api/v1/interactions`, checked field by field into an `Interaction`.
+
+Every problem is a `BadInput` naming the field; a body that validates carries only values an
+entry may hold (lengths as the columns, a duration in range, a real date).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from storage.entries import Interaction
+from web.filters import BadInput
+
+STRINGS = {"template": 10, "subject": 250, "document_type": 40, "document_no": 40}
+FIELDS = ("contact", "template", "subject", "date", "duration_min", "document_type",
+          "document_no")
+MAX_DURATION = Decimal("99999999")
+IDEMPOTENCY_MAX = 200
+
+
+@dataclass(frozen=True)
+class InteractionRequest:
+    contact: str
+    interaction: Interaction
+    body_hash: str
+
+
+def _string(name: str, value: Any, limit: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadInput(name, f"{name} must be a string")
+    value = value.strip()
+    if len(value) > limit:
+        raise BadInput(name, f"{name} is longer than {limit} characters")
+    return value or None
+
+
+def _contact(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        raise BadInput("contact", "contact is required: a contact number or an email address")
+    if isinstance(value, int):
+        if value < 0:
+            raise BadInput("contact", "contact number must not be negative")
+        return str(value)
+    text = _string("contact", value, 254)
+    if text is None:
+        raise BadInput("contact", "contact is required: a contact number or an email address")
+    return text
+
+
+def parse_when(value: Any) -> datetime | None:
+    """`YYYY-MM-DD` (midnight UTC) or an ISO 8601 date-time (an offset converts to UTC)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadInput("date", "date must be a string (YYYY-MM-DD or ISO 8601 date-time)")
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), datetime.min.time())
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadInput("date", f"{value!r} is not a date (YYYY-MM-DD) or ISO 8601 "
+                               "date-time") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    if not 1900 <= moment.year <= 9998:
+        raise BadInput("date", f"{value!r} is out of range")
+    return moment.replace(microsecond=0)
+
+
+def _duration(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadInput("duration_min", "duration_min must be a number of minutes")
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise BadInput("duration_min", "duration_min must be a finite number") from None
+    if not Decimal(0) <= amount <= MAX_DURATION:
+        raise BadInput("duration_min", f"duration_min must be between 0 and {MAX_DURATION}")
+    return amount
+
+
+def body_hash(body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def parse_interaction(body: Any) -> InteractionRequest:
+    """Check a decoded JSON body; only `contact` and `template` are required."""
+    if not isinstance(body, dict):
+        raise BadInput("body", "the body must be a JSON object")
+    unknown = sorted(set(body) - set(FIELDS))
+    if unknown:
+        raise BadInput(unknown[0], f"unknown field {unknown[0]!r}; known: {', '.join(FIELDS)}")
+    contact = _contact(body.get("contact"))
+    strings = {name: _string(name, body.get(name), limit) for name, limit in STRINGS.items()}
+    template = strings.pop("template")
+    if template is None:
+        raise BadInput("template", "template is required: an interaction template code")
+    interaction = Interaction(
+        template_code=template.upper(),
+        occurred_at=parse_when(body.get("date")),
+        duration_min=_duration(body.get("duration_min")),
+        source="api",
+        **strings,  # type: ignore[arg-type]
+    )
+    return InteractionRequest(contact=contact, interaction=interaction, body_hash=body_hash(body))
+
+
+def idempotency_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not 1 <= len(value) <= IDEMPOTENCY_MAX or not value.isascii() or not value.isprintable():
+        raise BadInput("Idempotency-Key",
+                       f"Idempotency-Key must be 1 to {IDEMPOTENCY_MAX} printable ASCII characters")
+    return value

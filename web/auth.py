@@ -1,0 +1,143 @@
+"""Who is asking: Entra ID sign-in (Microsoft's `identity` library), or development mode.
+
+Signed-in people are mapped to `[[user]]` by UPN or Entra object id; the mapping decides who
+is an admin. `[web] allow_anonymous` acts as an admin, and only for requests that come
+straight from loopback (no proxy headers), as the bot's development mode does.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, request, session, url_for
+from werkzeug.wrappers import Response
+
+from connector.config import Settings, UserSettings
+from web.context import state
+
+SESSION_USER = "web_user"
+PUBLIC_ENDPOINTS = frozenset({"web.login", "web.auth_callback", "web.logout", "web.static"})
+PROXY_HEADERS = ("X-Forwarded-For", "X-Forwarded-Host", "Forwarded", "X-Real-IP")
+
+
+@dataclass(frozen=True)
+class WebUser:
+    upn: str
+    name: str
+    admin: bool
+    anonymous: bool = False
+
+    @property
+    def actor(self) -> str:
+        return f"web:{self.upn}"
+
+    def owner_filter(self) -> str | None:
+        """`owner_upn` for cancel/restore: admins change any entry, others their own."""
+        return None if self.admin else self.upn
+
+
+def current_user() -> WebUser:
+    user: WebUser = g.web_user
+    return user
+
+
+def is_loopback_request() -> bool:
+    if any(h in request.headers for h in PROXY_HEADERS):
+        return False
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+def find_user(settings: Settings, upn: str, oid: str = "") -> UserSettings | None:
+    for user in settings.users:
+        if user.upn.lower() == upn.lower() or (oid and user.aad_object_id == oid):
+            return user
+    return None
+
+
+def require_user() -> Response | None:
+    """`before_request` of the pages: sets `g.web_user` or sends the browser to sign in."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    settings = state().settings
+    if settings.web.allow_anonymous:
+        if not is_loopback_request():
+            abort(403, description="development mode (allow_anonymous) answers loopback only")
+        g.web_user = WebUser(upn="anonymous@localhost", name="anonymous", admin=True,
+                             anonymous=True)
+        return None
+    stored: dict[str, str] | None = session.get(SESSION_USER)
+    mapped = find_user(settings, stored["upn"]) if stored else None
+    if stored is None or mapped is None:
+        if request.method != "GET":
+            abort(401)
+        return redirect(url_for("web.login", next=request.full_path))
+    g.web_user = WebUser(upn=mapped.upn.lower(), name=stored.get("name", ""),
+                         admin=mapped.admin)
+    return None
+
+
+def _identity_auth() -> Any:
+    import identity.web
+
+    settings = state().settings
+    authority = settings.web.authority or (
+        f"https://login.microsoftonline.com/{settings.graph.tenant_id or 'organizations'}"
+    )
+    return identity.web.Auth(
+        session=session,
+        authority=authority,
+        client_id=settings.web.client_id,
+        client_credential=settings.web.client_secret.value or None,
+    )
+
+
+def _redirect_uri() -> str:
+    public = state().settings.server.public_url.rstrip("/")
+    if public:
+        return public + url_for("web.auth_callback")
+    return url_for("web.auth_callback", _external=True)
+
+
+def _safe_next(value: str | None) -> str:
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return url_for("web.log")
+
+
+def register_routes(bp: Blueprint) -> None:
+    @bp.get("/auth/login")
+    def login() -> Response:
+        if not state().settings.web.client_id:
+            abort(503, description="sign-in is not configured: set [web] client_id, "
+                                   "client_secret and authority, or use allow_anonymous locally")
+        result = _identity_auth().log_in(
+            scopes=[], redirect_uri=_redirect_uri(), next_link=_safe_next(request.args.get("next"))
+        )
+        if "error" in result:
+            abort(502, description=f"sign-in failed: {result['error']}")
+        return redirect(result["auth_uri"])
+
+    @bp.get("/auth/callback")
+    def auth_callback() -> Response:
+        result = _identity_auth().complete_log_in(request.args)
+        if "error" in result:
+            abort(401, description=f"sign-in failed: {result.get('error')}")
+        claims: dict[str, Any] = session.pop("_logged_in_user", None) or {}
+        session.pop("_token_cache", None)  # only the identity is kept, never tokens
+        upn = str(claims.get("preferred_username") or claims.get("upn") or "")
+        mapped = find_user(state().settings, upn, str(claims.get("oid") or ""))
+        if not upn or mapped is None:
+            abort(403, description=f"{upn or 'this account'} is not a [[user]] of interlog")
+        session.clear()
+        session[SESSION_USER] = {"upn": mapped.upn, "name": str(claims.get("name") or upn)}
+        return redirect(_safe_next(result.get("next_link")))
+
+    @bp.post("/auth/logout")
+    def logout() -> Response:
+        session.clear()
+        return redirect(url_for("web.log"))

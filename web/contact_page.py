@@ -1,0 +1,44 @@
+"""One contact's entries and totals, like NAV's Contact Statistics."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, render_template
+
+from storage.entries import EntryFilter, query_entries, totals
+from storage.models import Contact, InteractionLogEntry
+from web.context import db
+
+RECENT = 100
+
+
+def _breakdown(contact_id: int, column: Any) -> list[tuple[str, int, Decimal, Decimal]]:
+    e = InteractionLogEntry
+    rows = db().execute(
+        sa.select(column, sa.func.count(), sa.func.coalesce(sa.func.sum(e.cost), 0),
+                  sa.func.coalesce(sa.func.sum(e.duration_min), 0))
+        .where(e.contact_id == contact_id, e.canceled.is_(False))
+        .group_by(column).order_by(column)
+    ).all()
+    return [(r[0] or "", r[1], Decimal(r[2]), Decimal(r[3])) for r in rows]
+
+
+def register_routes(bp: Blueprint) -> None:
+    @bp.get("/contacts/<no>")
+    def contact(no: str) -> Any:
+        session = db()
+        found = session.scalar(sa.select(Contact).where(Contact.no == no.upper()))
+        if found is None:
+            abort(404)
+        filters = EntryFilter(contact_id=found.id)
+        e = InteractionLogEntry
+        return render_template(
+            "contact.html", contact=found, totals=totals(session, filters),
+            by_group=_breakdown(found.id, e.group_code),
+            by_flow=_breakdown(found.id, e.information_flow),
+            entries=query_entries(session, filters, limit=RECENT, newest_first=True),
+            recent=RECENT,
+        )

@@ -1,0 +1,149 @@
+"""English and Spanish by the browser's Accept-Language; English strings are the keys."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import g, request
+
+LANGUAGES = ("en", "es")
+
+ES: dict[str, str] = {
+    "Interaction log": "Registro de interacciones",
+    "Templates & rules": "Plantillas y reglas",
+    "Sync": "Sincronización",
+    "Contact": "Contacto",
+    "Company": "Empresa",
+    "Template": "Plantilla",
+    "Group": "Grupo",
+    "Salesperson": "Vendedor",
+    "User": "Usuario",
+    "Source": "Origen",
+    "From": "Desde",
+    "To": "Hasta",
+    "Status": "Estado",
+    "Document no.": "N.º documento",
+    "all": "todos",
+    "any": "cualquiera",
+    "active": "activas",
+    "canceled": "canceladas",
+    "Canceled": "Cancelada",
+    "Active": "Activa",
+    "Filter": "Filtrar",
+    "Clear": "Limpiar",
+    "Entry no.": "N.º mov.",
+    "Date": "Fecha",
+    "Time": "Hora",
+    "Subject": "Asunto",
+    "Duration (min)": "Duración (min)",
+    "Cost": "Coste",
+    "Cancel": "Cancelar",
+    "Restore": "Restaurar",
+    "Cancel selected": "Cancelar seleccionadas",
+    "Restore selected": "Restaurar seleccionadas",
+    "Delete canceled entries…": "Eliminar interacciones canceladas…",
+    "Export CSV": "Exportar CSV",
+    "Totals (canceled left out)": "Totales (sin las canceladas)",
+    "Entries": "Movimientos",
+    "No entries match these filters.": "Ningún movimiento cumple estos filtros.",
+    "Previous": "Anterior",
+    "Next": "Siguiente",
+    "Page": "Página",
+    "of": "de",
+    "Delete canceled entries": "Eliminar interacciones canceladas",
+    "canceled entries match these filters and will be deleted for good.":
+        "interacciones canceladas cumplen estos filtros y se eliminarán definitivamente.",
+    "Delete them": "Eliminarlas",
+    "Back": "Volver",
+    "No canceled entries match these filters.":
+        "Ninguna interacción cancelada cumple estos filtros.",
+    "Deleted": "Eliminadas",
+    "canceled entries.": "interacciones canceladas.",
+    "Entries canceled:": "Movimientos cancelados:",
+    "Entries restored:": "Movimientos restaurados:",
+    "Select at least one entry.": "Seleccione al menos un movimiento.",
+    "Only admins may delete entries.": "Solo los administradores pueden eliminar movimientos.",
+    "Only admins may do this.": "Solo los administradores pueden hacer esto.",
+    "Signed in as": "Sesión de",
+    "Sign out": "Cerrar sesión",
+    "Sign in": "Iniciar sesión",
+    "development mode": "modo de desarrollo",
+    "Contact statistics": "Estadísticas del contacto",
+    "Number": "Número",
+    "Name": "Nombre",
+    "Type": "Tipo",
+    "Emails": "Correos",
+    "Interactions": "Interacciones",
+    "By group": "Por grupo",
+    "By direction": "Por dirección",
+    "inbound": "entrante",
+    "outbound": "saliente",
+    "none": "ninguna",
+    "Groups": "Grupos",
+    "Templates": "Plantillas",
+    "Setup": "Configuración",
+    "Rules": "Reglas",
+    "Code": "Código",
+    "Description": "Descripción",
+    "Information flow": "Flujo de información",
+    "Initiated by": "Iniciado por",
+    "Unit cost": "Coste unitario",
+    "Unit duration (min)": "Duración unitaria (min)",
+    "Correspondence": "Correspondencia",
+    "Kind": "Tipo de evento",
+    "Priority": "Prioridad",
+    "Conditions": "Condiciones",
+    "Upload a templates file (TOML)": "Subir un archivo de plantillas (TOML)",
+    "Upload": "Subir",
+    "Nothing was applied. Fix these errors and upload again:":
+        "No se aplicó nada. Corrija estos errores y vuelva a subirlo:",
+    "line": "línea",
+    "Templates file applied.": "Archivo de plantillas aplicado.",
+    "Choose a file first.": "Elija primero un archivo.",
+    "Sync runs": "Ejecuciones de sincronización",
+    "No sync runs yet.": "Aún no hay ejecuciones de sincronización.",
+    "Unmatched addresses": "Direcciones sin contacto",
+    "No unmatched addresses.": "No hay direcciones sin contacto.",
+    "Create contact": "Crear contacto",
+    "Started": "Inicio",
+    "Finished": "Fin",
+    "Mailbox": "Buzón",
+    "Errors": "Errores",
+    "Address": "Dirección",
+    "Seen": "Vistas",
+    "Last seen": "Última vez",
+    "Page not found.": "Página no encontrada.",
+    "Bad request": "Solicitud incorrecta",
+    "Not allowed": "No permitido",
+    "The form expired; please try again.": "El formulario caducó; inténtelo de nuevo.",
+    "The upload is too large.": "El archivo es demasiado grande.",
+    "Contact created:": "Contacto creado:",
+    "Select": "Seleccionar",
+    "Skipped": "Omitidos",
+    "Pages": "Páginas",
+    "Created": "Creadas",
+    "Updated": "Actualizadas",
+    "Actions": "Acciones",
+}
+
+CATALOGS = {"es": ES}
+
+
+def language() -> str:
+    lang: str | None = g.get("web_lang")
+    if lang is None:
+        lang = request.accept_languages.best_match(LANGUAGES, default="en") or "en"
+        g.web_lang = lang
+    return lang
+
+
+def gettext(text: str) -> str:
+    return CATALOGS.get(language(), {}).get(text, text)
+
+
+def number(value: Decimal | float | int, places: int = 2) -> str:
+    """`1234.5` → `1,234.50` in English, `1.234,50` in Spanish."""
+    text = f"{Decimal(value):,.{places}f}"
+    if language() == "es":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text

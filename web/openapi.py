@@ -1,0 +1,178 @@
+"""The OpenAPI 3 description of `/api/v1`, written by hand (served at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage.models import SOURCES
+
+
+def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
+    return {"type": kind, "nullable": True, **extra}
+
+
+ENTRY: dict[str, Any] = {
+    "type": "object",
+    "required": ["entry_no", "contact_no", "date", "time", "template_code", "canceled"],
+    "properties": {
+        "entry_no": {"type": "integer"},
+        "contact_no": {"type": "string"},
+        "contact_company_no": _nullable("string"),
+        "contact_name": {"type": "string"},
+        "date": {"type": "string", "format": "date"},
+        "time": {"type": "string", "pattern": r"^\d{2}:\d{2}:\d{2}$"},
+        "template_code": {"type": "string"},
+        "group_code": {"type": "string"},
+        "information_flow": _nullable("string", enum=["inbound", "outbound", None]),
+        "initiated_by": _nullable("string", enum=["us", "them", None]),
+        "subject": {"type": "string"},
+        "duration_min": {"type": "number"},
+        "cost": {"type": "number"},
+        "correspondence_type": {"type": "string"},
+        "canceled": {"type": "boolean"},
+        "attempt_failed": {"type": "boolean"},
+        "evaluation": {"type": "string"},
+        "source": {"type": "string", "enum": list(SOURCES)},
+        "user": _nullable("string"),
+        "salesperson_code": {"type": "string"},
+        "segment_no": _nullable("string"),
+        "document_type": _nullable("string"),
+        "document_no": _nullable("string"),
+        "internet_message_id": _nullable("string"),
+        "ical_uid": _nullable("string"),
+        "web_link": _nullable("string"),
+    },
+}
+
+NEW_INTERACTION: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["contact", "template"],
+    "properties": {
+        "contact": {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 254},
+                              {"type": "integer", "minimum": 0}],
+                    "description": "A contact number or one of the contact's email addresses"},
+        "template": {"type": "string", "minLength": 1, "maxLength": 10},
+        "subject": {"type": "string", "maxLength": 250},
+        "date": {"type": "string", "description": "YYYY-MM-DD or an ISO 8601 date-time",
+                 "example": "2025-03-14"},
+        "duration_min": {"type": "number", "minimum": 0, "maximum": 99999999},
+        "document_type": {"type": "string", "maxLength": 40, "example": "sales_invoice"},
+        "document_no": {"type": "string", "maxLength": 40, "example": "SI-1001"},
+    },
+}
+
+ERROR: dict[str, Any] = {
+    "type": "object",
+    "required": ["error", "status"],
+    "properties": {"error": {"type": "string"}, "field": _nullable("string"),
+                   "status": {"type": "integer"}},
+}
+
+FILTERS = ("contact", "company", "template", "group", "salesperson", "user", "source",
+           "since", "until", "document_no")
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _entry(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Entry"}}}}
+
+
+def _query(name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if name in ("since", "until"):
+        schema = {"type": "string", "format": "date"}
+    if name == "source":
+        schema = {"type": "string", "enum": list(SOURCES)}
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+def _change(action: str) -> dict[str, Any]:
+    return {"post": {
+        "operationId": f"{action}Interaction",
+        "summary": f"{action.capitalize()} an entry recorded through the API",
+        "parameters": [{"$ref": "#/components/parameters/EntryNo"}],
+        "responses": {"200": _entry("The entry"), "401": _error("Missing or wrong API key"),
+                      "403": _error("Not an entry recorded through the API"),
+                      "404": _error("No such entry")},
+    }}
+
+
+def _list_operation() -> dict[str, Any]:
+    params = [_query(n) for n in FILTERS] + [
+        {"name": "status", "in": "query", "schema": {"type": "string",
+                                                     "enum": ["active", "canceled", "all"]}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0,
+                                                    "maximum": 500}},
+        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+    ]
+    page = {"type": "object", "required": ["entries", "totals"], "properties": {
+        "entries": {"type": "array", "items": {"$ref": "#/components/schemas/Entry"}},
+        "limit": {"type": "integer"}, "offset": {"type": "integer"},
+        "totals": {"type": "object", "properties": {
+            "count": {"type": "integer"}, "cost": {"type": "number"},
+            "duration_min": {"type": "number"}}}}}
+    return {
+        "operationId": "listInteractions",
+        "summary": "The interaction log with the web page's filters (oldest first)",
+        "parameters": params,
+        "responses": {"200": {"description": "A page of entries and the totals (canceled "
+                                             "left out)",
+                              "content": {"application/json": {"schema": page}}},
+                      "400": _error("An unknown filter or filter value"),
+                      "401": _error("Missing or wrong API key")},
+    }
+
+
+def _post_operation() -> dict[str, Any]:
+    return {
+        "operationId": "recordInteraction",
+        "summary": "Record an interaction (e.g. a document an ERP sent)",
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "description": "A retry with the same key never logs twice"}],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/NewInteraction"}}}},
+        "responses": {
+            "201": _entry("Recorded"), "200": _entry("A replay: the entry recorded before"),
+            "400": _error("The body does not validate (the field is named)"),
+            "401": _error("Missing or wrong API key"),
+            "409": _error("The Idempotency-Key was used with a different body"),
+            "413": _error("The body is too large"),
+            "422": _error("Unknown contact or template"),
+        },
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "interlog API", "version": "1",
+                 "description": "Record interactions in interlog's interaction log from "
+                                "other systems. Authenticate with `Authorization: Bearer "
+                                "<key>` (keys come from `interlog api-keys create NAME`)."},
+        "servers": [{"url": "/"}],
+        "security": [{"apiKey": []}],
+        "paths": {
+            "/api/v1/interactions": {"post": _post_operation(), "get": _list_operation()},
+            "/api/v1/interactions/{entry_no}": {"get": {
+                "operationId": "getInteraction", "summary": "One entry",
+                "parameters": [{"$ref": "#/components/parameters/EntryNo"}],
+                "responses": {"200": _entry("The entry"),
+                              "401": _error("Missing or wrong API key"),
+                              "404": _error("No such entry")}}},
+            "/api/v1/interactions/{entry_no}/cancel": _change("cancel"),
+            "/api/v1/interactions/{entry_no}/restore": _change("restore"),
+        },
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+            "parameters": {"EntryNo": {"name": "entry_no", "in": "path", "required": True,
+                                       "schema": {"type": "integer", "minimum": 0}}},
+            "schemas": {"Entry": ENTRY, "NewInteraction": NEW_INTERACTION, "Error": ERROR},
+        },
+    }

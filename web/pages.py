@@ -1,0 +1,205 @@
+"""The Interaction Log Entries page: filters, paging, totals, cancel/restore, delete, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from storage.entries import (
+    cancel_entries,
+    delete_canceled,
+    entry_to_json,
+    query_entries,
+    restore_entries,
+    totals,
+)
+from storage.errors import InterlogError
+from storage.models import (
+    SOURCES,
+    InteractionGroup,
+    InteractionLogEntry,
+    InteractionTemplate,
+    User,
+)
+from web.auth import current_user
+from web.context import db
+from web.filters import FILTER_FIELDS, STATUSES, BadInput, ParsedFilters, parse_filters
+from web.i18n import gettext as _
+
+PAGE_SIZE = 50
+CSV_CHUNK = 1000
+CSV_COLUMNS = (
+    "entry_no", "contact_no", "contact_company_no", "contact_name", "date", "time",
+    "template_code", "group_code", "information_flow", "initiated_by", "subject",
+    "duration_min", "cost", "correspondence_type", "canceled", "attempt_failed", "evaluation",
+    "source", "user", "salesperson_code", "segment_no", "document_type", "document_no",
+    "internet_message_id", "ical_uid", "web_link",
+)
+
+
+def _choices() -> dict[str, Any]:
+    session = db()
+    return {
+        "templates": list(session.scalars(sa.select(InteractionTemplate.code).order_by(
+            InteractionTemplate.code))),
+        "groups": list(session.scalars(sa.select(InteractionGroup.code).order_by(
+            InteractionGroup.code))),
+        "salespeople": sorted({c for c in session.scalars(sa.select(User.salesperson_code)) if c}),
+        "users": list(session.scalars(sa.select(User.upn).order_by(User.upn))),
+        "sources": SOURCES,
+        "statuses": STATUSES,
+    }
+
+
+def _page_number() -> int:
+    text = request.args.get("page", "1")
+    if not text.isdigit() or int(text) < 1:
+        raise BadInput("page", f"{text!r} is not a page number")
+    return int(text)
+
+
+def _render_log(parsed: ParsedFilters | None, error: BadInput | None, page: int = 1) -> Any:
+    ctx: dict[str, Any] = {"values": dict(request.args), "error": error, "entries": [],
+                           "totals": None, "page": page, "pages": 1, "query": ""}
+    ctx.update(_choices())
+    if parsed is not None:
+        session = db()
+        ctx["values"] = parsed.values
+        ctx["query"] = urlencode(parsed.values)
+        count = session.scalar(sa.select(sa.func.count()).select_from(
+            sa.select(1).where(*parsed.filter.where()).subquery())) or 0
+        ctx["pages"] = max(1, -(-count // PAGE_SIZE))
+        ctx["matching"] = count
+        ctx["entries"] = query_entries(session, parsed.filter, limit=PAGE_SIZE,
+                                       offset=(page - 1) * PAGE_SIZE, newest_first=True)
+        ctx["totals"] = totals(session, parsed.filter)
+    return render_template("log.html", **ctx), 400 if error else 200
+
+
+def _safe_next() -> str:
+    value = request.form.get("next", "")
+    if value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return url_for("web.log")
+
+
+def _selected() -> list[int]:
+    picked = request.form.getlist("one") or request.form.getlist("entry_no")
+    if not all(p.isdigit() for p in picked):
+        abort(400, description="entry numbers must be whole numbers")
+    return [int(p) for p in picked]
+
+
+def _change(action: str) -> Response:
+    entry_nos = _selected()
+    if not entry_nos:
+        flash(_("Select at least one entry."), "error")
+        return redirect(_safe_next())
+    user = current_user()
+    session = db()
+    try:
+        op = cancel_entries if action == "cancel" else restore_entries
+        op(session, entry_nos, actor=user.actor, owner_upn=user.owner_filter())
+        session.commit()
+    except InterlogError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(_safe_next())
+    label = _("Entries canceled:") if action == "cancel" else _("Entries restored:")
+    flash(f"{label} " + ", ".join(f"#{n}" for n in entry_nos), "ok")
+    return redirect(_safe_next())
+
+
+def _filters_from(source: Any) -> ParsedFilters:
+    return parse_filters(db(), {k: source.get(k, "") for k in FILTER_FIELDS if k in source})
+
+
+def _csv_rows(parsed: ParsedFilters) -> Iterator[str]:
+    """The CSV of every entry the filters select, in chunks (`entries list --json` fields)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    e = InteractionLogEntry
+    last = 0
+    while True:
+        stmt = (sa.select(e).where(*parsed.filter.where(), e.entry_no > last)
+                .order_by(e.entry_no).limit(CSV_CHUNK))
+        chunk = list(db().scalars(stmt))
+        for entry in chunk:
+            row = entry_to_json(entry)
+            writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if len(chunk) < CSV_CHUNK:
+            return
+        last = chunk[-1].entry_no
+
+
+def register_routes(bp: Blueprint) -> None:
+    @bp.get("/")
+    def home() -> Response:
+        return redirect(url_for("web.log"))
+
+    @bp.get("/log")
+    def log() -> Any:
+        try:
+            page = _page_number()
+            parsed = parse_filters(db(), request.args, allowed_extra=("page",))
+        except BadInput as exc:
+            return _render_log(None, exc)
+        return _render_log(parsed, None, page)
+
+    @bp.post("/entries/cancel")
+    def cancel() -> Response:
+        return _change("cancel")
+
+    @bp.post("/entries/restore")
+    def restore() -> Response:
+        return _change("restore")
+
+    @bp.get("/log.csv")
+    def export_csv() -> Any:
+        try:
+            parsed = parse_filters(db(), request.args, allowed_extra=("page",))
+        except BadInput as exc:
+            abort(400, description=str(exc))
+        return Response(stream_with_context(_csv_rows(parsed)), mimetype="text/csv", headers={
+            "Content-Disposition": "attachment; filename=interaction-log.csv"})
+
+    @bp.route("/entries/delete-canceled", methods=["GET", "POST"])
+    def delete_canceled_page() -> Any:
+        user = current_user()
+        if not user.admin:
+            abort(403, description=_("Only admins may delete entries."))
+        source = request.form if request.method == "POST" else request.args
+        try:
+            parsed = _filters_from(source)
+        except BadInput as exc:
+            abort(400, description=str(exc))
+        session = db()
+        found = delete_canceled(session, parsed.filter, actor=user.actor, dry_run=True)
+        expected = request.form.get("expected", "")
+        if request.method == "POST" and found and expected == str(len(found)):
+            deleted = delete_canceled(session, parsed.filter, actor=user.actor)
+            session.commit()
+            flash(f"{_('Deleted')} {len(deleted)} {_('canceled entries.')}", "ok")
+            return redirect(url_for("web.log") + "?" + urlencode(parsed.values))
+        return render_template("delete_canceled.html", count=len(found), values=parsed.values,
+                               query=urlencode(parsed.values))
