@@ -1,0 +1,105 @@
+"""What the database already knows about a page's items, read in a few set-based SELECTs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from storage.capture_models import CapturedItem
+from storage.models import InteractionLogEntry
+
+CHUNK = 500  # values per IN list: far below every back-end's bound-parameter limit
+
+
+@dataclass(frozen=True)
+class Copy:
+    """This mailbox's stored copy of an item."""
+
+    graph_id: str
+    kind: str
+    key: str
+    is_organizer: bool
+    contact_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class MeetingEntry:
+    entry_no: int
+    contact_id: int
+    occurred_at: datetime
+    duration_min: Decimal
+    subject: str
+    canceled: bool
+
+
+@dataclass
+class PageState:
+    copies: dict[str, Copy] = field(default_factory=dict)  # this mailbox's, by graph id
+    known_keys: set[tuple[str, str]] = field(default_factory=set)  # (kind, key), any mailbox
+    mail_entries: dict[str, set[int]] = field(default_factory=dict)  # message id → contacts
+    meeting_entries: dict[str, list[MeetingEntry]] = field(default_factory=dict)  # by iCalUId
+
+
+def chunks[T](values: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _ids(text: str) -> frozenset[int]:
+    return frozenset(int(v) for v in text.split(",") if v)
+
+
+def load_state(
+    session: Session, mailbox: str, *, mail_keys: set[str], meeting_keys: set[str],
+    removed_ids: set[str],
+) -> PageState:
+    """Copies, known keys and existing entries for the keys and ids of one page."""
+    state = PageState()
+    ci = CapturedItem
+    columns = (ci.mailbox, ci.graph_id, ci.kind, ci.key, ci.is_organizer, ci.contact_ids)
+    rows: list[Any] = []
+    for batch in chunks(mail_keys | meeting_keys):
+        rows += session.execute(sa.select(*columns).where(ci.key.in_(batch))).all()
+    for batch in chunks(removed_ids):
+        rows += session.execute(
+            sa.select(*columns).where(ci.mailbox == mailbox, ci.graph_id.in_(batch))
+        ).all()
+    for box, graph_id, kind, key, is_organizer, contact_ids in rows:
+        state.known_keys.add((kind, key))
+        if box == mailbox:
+            state.copies[graph_id] = Copy(graph_id, kind, key, is_organizer, _ids(contact_ids))
+    removed_meetings = {c.key for c in state.copies.values()
+                        if c.graph_id in removed_ids and c.kind == "meeting"}
+    _load_entries(session, state, mail_keys, meeting_keys | removed_meetings)
+    return state
+
+
+def _load_entries(
+    session: Session, state: PageState, mail_keys: set[str], meeting_keys: set[str]
+) -> None:
+    e = InteractionLogEntry
+    for batch in chunks(mail_keys):
+        for key, cid in session.execute(
+            sa.select(e.internet_message_id, e.contact_id).where(e.internet_message_id.in_(batch))
+        ):
+            state.mail_entries.setdefault(key or "", set()).add(cid)
+    for batch in chunks(meeting_keys):
+        for no, key, cid, at, minutes, subject, canceled in session.execute(
+            sa.select(e.entry_no, e.ical_uid, e.contact_id, e.occurred_at, e.duration_min,
+                      e.subject, e.canceled).where(e.ical_uid.in_(batch))
+        ):
+            state.meeting_entries.setdefault(key or "", []).append(
+                MeetingEntry(no, cid, at, Decimal(minutes), subject, canceled)
+            )
