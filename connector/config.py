@@ -111,6 +111,8 @@ class BotSettings:
     app_password: Secret = Secret()
     allow_anonymous: bool = False
     outgoing_webhook_secret: Secret = Secret()
+    # Where the signing keys of incoming Bot Framework tokens are published (OpenID metadata).
+    openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 
 
 @dataclass(frozen=True)
