@@ -1,0 +1,146 @@
+"""Chat commands: small functions whose docstring is their help (English, then `es:` Spanish).
+
+A command takes a `CommandContext` and the text after its name, and returns a `Reply`. It
+never touches Flask or the Agents SDK. An expected refusal raises `CommandError` (its reply
+is shown); storage's `InterlogError` is shown as it is; anything else is a bug, logged by
+the runner and answered with an apology and a correlation id.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.cards import Card
+from bot.i18n import t
+from connector.config import Settings
+from storage.contacts import fold
+from storage.models import User
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot answers: text always (the card's summary), an Adaptive Card maybe."""
+
+    text: str
+    card: Card | None = None
+
+
+class CommandError(Exception):
+    """A refusal for a known reason: `reply` is shown to the user, nothing is changed."""
+
+    def __init__(self, reply: Reply | str) -> None:
+        self.reply = reply if isinstance(reply, Reply) else Reply(reply)
+        super().__init__(self.reply.text)
+
+
+@dataclass
+class CommandContext:
+    """Everything a command may use: no transport objects."""
+
+    settings: Settings
+    session: Session
+    user: User | None
+    lang: str
+    actor: str
+    aad_object_id: str = ""
+    text: str = ""  # the whole command as typed (cleaned), for candidate buttons
+
+    def require_user(self) -> User:
+        if self.user is None:
+            raise CommandError(t(self.lang, "unmapped", aad=self.aad_object_id or "?"))
+        return self.user
+
+
+CommandFn = Callable[[CommandContext, str], Reply]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    aliases: tuple[str, ...]
+    fn: CommandFn = field(compare=False)
+
+    def help(self, lang: str) -> str:
+        lines = [line.strip() for line in (self.fn.__doc__ or "").strip().splitlines()]
+        spanish = [line[3:].strip() for line in lines if line.startswith("es:")]
+        english = [line for line in lines if line and not line.startswith("es:")]
+        return " ".join(spanish if lang == "es" and spanish else english)
+
+
+COMMANDS: dict[str, Command] = {}  # by every alias, folded
+
+
+def command(name: str, *aliases: str) -> Callable[[CommandFn], CommandFn]:
+    """Register `fn` under `name` and its aliases (the Spanish words)."""
+
+    def register(fn: CommandFn) -> CommandFn:
+        entry = Command(name, (name, *aliases), fn)
+        for alias in entry.aliases:
+            COMMANDS[fold(alias)] = entry
+        return fn
+
+    return register
+
+
+ORDER = ("log", "show", "cancel", "restore", "templates", "help")
+
+
+def all_commands() -> list[Command]:
+    _load_commands()
+    unique = dict.fromkeys(COMMANDS.values())
+    return sorted(unique, key=lambda c: ORDER.index(c.name) if c.name in ORDER else len(ORDER))
+
+
+def help_reply(lang: str, prefix: str = "") -> Reply:
+    lines = [t(lang, "help_title")] + [f"- {c.help(lang)}" for c in all_commands()]
+    text = "\n".join(lines)
+    return Reply(f"{prefix}\n\n{text}" if prefix else text)
+
+
+def dispatch_text(ctx: CommandContext, text: str) -> Reply:
+    """Run the command the text names; unknown words get help and the closest command."""
+    _load_commands()
+    ctx.text = text
+    word, _, args = text.partition(" ")
+    if not word:
+        return help_reply(ctx.lang)
+    found = COMMANDS.get(fold(word))
+    if found is None:
+        prefix = t(ctx.lang, "unknown_command", word=word)
+        close = difflib.get_close_matches(fold(word), list(COMMANDS), n=1, cutoff=0.6)
+        if close:
+            prefix += " " + t(ctx.lang, "did_you_mean", suggestion=close[0])
+        return help_reply(ctx.lang, prefix)
+    return found.fn(ctx, args.strip())
+
+
+def dispatch_action(ctx: CommandContext, data: dict[str, Any]) -> Reply:
+    """A card button: `{"action": "cancel"|"restore", "entry_no": N}` or a command text."""
+    _load_commands()
+    action = data.get("action")
+    if action in ("cancel", "restore"):
+        entry_no = data.get("entry_no")
+        if isinstance(entry_no, bool) or not isinstance(entry_no, int | str):
+            raise CommandError(t(ctx.lang, "unknown_action"))
+        return COMMANDS[action].fn(ctx, str(entry_no))
+    if action == "command" and isinstance(data.get("text"), str):
+        return dispatch_text(ctx, data["text"])
+    raise CommandError(t(ctx.lang, "unknown_action"))
+
+
+def _load_commands() -> None:
+    """Import the command modules (they register themselves); cheap after the first call."""
+    from bot import contact_commands, entry_commands  # noqa: F401
+
+
+@command("help", "ayuda")
+def help_command(ctx: CommandContext, args: str) -> Reply:
+    """`help`: this list.
+    es: `ayuda`: esta lista.
+    """
+    return help_reply(ctx.lang)
