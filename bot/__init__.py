@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 BLUEPRINTS: tuple[str, ...] = (
     "bot.teams",
     "bot.webhook",
+    "bot.notifications",
 )
 
 
