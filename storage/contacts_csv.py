@@ -83,10 +83,12 @@ def parse_contacts_csv(text: str) -> list[CsvRow]:
             raise CsvImportError(["line 1: the file is empty; expected " + ",".join(COLUMNS)])
         index = _header(header, errors)
         rows = []
+        start = reader.line_num + 1  # a quoted value may span lines: name the first one
         for fields in reader:
+            line, start = start, reader.line_num + 1
             if not any(f.strip() for f in fields):
                 continue
-            row = _row(reader.line_num, fields, index, errors)
+            row = _row(line, fields, index, errors)
             if row is not None:
                 rows.append(row)
     except csv.Error as exc:
