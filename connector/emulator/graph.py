@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from .delta import CHANGE_TYPES, Page, SyncStateNotFound, Token, event_page, message_page
+from .mailbox import Folder, Mailbox
 from .render import dumps, parse_expand
-from .state import Folder, Mailbox, Store
+from .state import Store
 from .tenant import parse_datetime
 from .wire import GraphError, Req, Resp
 
