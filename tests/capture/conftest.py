@@ -90,6 +90,7 @@ class Capture:
 
     session: Session
     ctx: CaptureContext
+    settings: Settings
 
     def page(self, mailbox: str, *items: DeltaItem) -> PageOutcome:
         return capture_page(self.session, self.ctx, mailbox, list(items))
@@ -108,7 +109,7 @@ class Capture:
         position = self.session.scalar(sa.select(sa.func.count()).select_from(MatchRule)) or 0
         self.session.add(MatchRule(position=position + 1, template_code=template, **conditions))
         self.session.flush()
-        self.ctx = build_capture_context(self.session, make_settings())
+        self.ctx = build_capture_context(self.session, self.settings)
 
 
 @pytest.fixture
@@ -117,7 +118,8 @@ def make_capture(db: Session) -> Callable[..., Capture]:
     seed(db)
 
     def make(**sync: Any) -> Capture:
-        return Capture(db, build_capture_context(db, make_settings(**sync)))
+        settings = make_settings(**sync)
+        return Capture(db, build_capture_context(db, settings), settings)
 
     return make
 
