@@ -50,6 +50,8 @@ def _sub_request(outer: Req, item: dict[str, Any]) -> Req:
     for name in ("authorization", "client-request-id"):
         if name in outer.headers:
             headers.setdefault(name, outer.headers[name])
+    if [s.lower() for s in segments[1:2]] == ["$batch"]:
+        raise GraphError(400, "BadRequest", "A batch request cannot contain another batch.")
     body = item.get("body")
     raw = b"" if body is None else (body.encode() if isinstance(body, str) else dumps(body))
     return Req(item["method"].upper(), segments, parse_query(parts.query), headers, raw, outer.root)

@@ -223,3 +223,38 @@ def test_sdk_reads_users_folders_and_single_items(emu: EmulatorServer) -> None:
     assert message.parent_folder_id == inbox.id
     assert event.type.value == "seriesMaster"
     assert event.recurrence is not None
+
+
+def test_sdk_follows_next_links_of_list_endpoints(emu: EmulatorServer) -> None:
+    from msgraph.generated.users.item.calendar_view.calendar_view_request_builder import (
+        CalendarViewRequestBuilder,
+    )
+    from msgraph.generated.users.item.messages.messages_request_builder import (
+        MessagesRequestBuilder,
+    )
+
+    async def run() -> tuple[list[Message], list[Event]]:
+        user = sdk_client(emu).users.by_user_id(ALICE)
+        query = MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(top=10)
+        page = await user.messages.get(RequestConfiguration(query_parameters=query))
+        messages = list(page.value or [])
+        while page.odata_next_link:
+            page = await user.messages.with_url(page.odata_next_link).get()
+            messages += page.value or []
+        view = CalendarViewRequestBuilder.CalendarViewRequestBuilderGetQueryParameters(
+            top=2, **WINDOW
+        )
+        cal = await user.calendar_view.get(RequestConfiguration(query_parameters=view))
+        events = list(cal.value or [])
+        while cal.odata_next_link:
+            cal = await user.calendar_view.with_url(cal.odata_next_link).get()
+            events += cal.value or []
+        return messages, events
+
+    messages, events = asyncio.run(run())
+    assert len(messages) == 26
+    assert len({m.id for m in messages}) == 26
+    received = [m.received_date_time for m in messages]
+    assert received == sorted(received, reverse=True)  # type: ignore[type-var]
+    assert len(events) == 7  # ev-1, private, canceled and four occurrences
+    assert [e.start.date_time for e in events] == sorted(e.start.date_time for e in events)  # type: ignore[union-attr, type-var]
