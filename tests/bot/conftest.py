@@ -70,7 +70,8 @@ def bot_pg_engine() -> Iterator[Engine]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def bot_engine(request: pytest.FixtureRequest) -> Engine:
     """A migrated engine on each back-end, emptied and seeded for this test."""
-    engine: Engine = request.getfixturevalue(f"bot_{request.param}_engine")
+    name = {"sqlite": "bot_sqlite_engine", "postgresql": "bot_pg_engine"}[request.param]
+    engine: Engine = request.getfixturevalue(name)
     seed(engine)
     return engine
 
