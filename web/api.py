@@ -34,6 +34,7 @@ from web.filters import BadInput, parse_filters
 
 MAX_BODY = 64 * 1024
 MAX_LIMIT = 500
+MAX_ENTRY_NO = 2**31 - 1  # both databases' INTEGER
 
 
 class ApiProblem(Exception):
@@ -165,7 +166,7 @@ def _int_arg(name: str, default: int, maximum: int) -> int:
     text = request.args.get(name)
     if text is None or text == "":
         return default
-    if not text.isdigit() or not 0 <= int(text) <= maximum:
+    if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= maximum:
         raise BadInput(name, f"{name} must be a whole number from 0 to {maximum}")
     return int(text)
 
@@ -208,9 +209,10 @@ def blueprint() -> Blueprint:
     bp.add_url_rule("/openapi.json", "openapi", lambda: jsonify(openapi_document()))
     bp.add_url_rule("/interactions", "post_interaction", post_interaction, methods=["POST"])
     bp.add_url_rule("/interactions", "list_interactions", list_interactions, methods=["GET"])
-    bp.add_url_rule("/interactions/<int:entry_no>", "get_interaction", get_interaction)
+    entry = f"/interactions/<int(max={MAX_ENTRY_NO}):entry_no>"
+    bp.add_url_rule(entry, "get_interaction", get_interaction)
     for action in ("cancel", "restore"):
-        bp.add_url_rule(f"/interactions/<int:entry_no>/{action}", action,
+        bp.add_url_rule(f"{entry}/{action}", action,
                         lambda entry_no, action=action: _change(entry_no, action),
                         methods=["POST"])
     return bp

@@ -172,7 +172,8 @@ def openapi_document() -> dict[str, Any]:
         "components": {
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
             "parameters": {"EntryNo": {"name": "entry_no", "in": "path", "required": True,
-                                       "schema": {"type": "integer", "minimum": 0}}},
+                                       "schema": {"type": "integer", "minimum": 0,
+                                                  "maximum": 2**31 - 1}}},
             "schemas": {"Entry": ENTRY, "NewInteraction": NEW_INTERACTION, "Error": ERROR},
         },
     }

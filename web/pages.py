@@ -43,6 +43,8 @@ from web.filters import FILTER_FIELDS, STATUSES, BadInput, ParsedFilters, parse_
 from web.i18n import gettext as _
 
 PAGE_SIZE = 50
+MAX_PAGE = 10**6
+MAX_ENTRY_NO = 2**31 - 1
 CSV_CHUNK = 1000
 CSV_COLUMNS = (
     "entry_no", "contact_no", "contact_company_no", "contact_name", "date", "time",
@@ -69,7 +71,7 @@ def _choices() -> dict[str, Any]:
 
 def _page_number() -> int:
     text = request.args.get("page", "1")
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PAGE:
         raise BadInput("page", f"{text!r} is not a page number")
     return int(text)
 
@@ -101,7 +103,7 @@ def _safe_next() -> str:
 
 def _selected() -> list[int]:
     picked = request.form.getlist("one") or request.form.getlist("entry_no")
-    if not all(p.isdigit() for p in picked):
+    if not all(p.isascii() and p.isdigit() and int(p) <= MAX_ENTRY_NO for p in picked):
         abort(400, description="entry numbers must be whole numbers")
     return [int(p) for p in picked]
 

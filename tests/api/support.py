@@ -87,8 +87,8 @@ def seed(engine: Engine, settings: Settings) -> None:
             ), actor="test")
         session.add(UnmatchedAddress(
             address="sam@contoso-partner.example", domain="contoso-partner.example",
-            name="Sam Partner", count=3, first_seen_at=datetime(2025, 1, 2),
-            last_seen_at=datetime(2025, 2, 2), mailbox="alice@contoso.com",
+            name="Sam Partner", count=3, first_seen_at=datetime.fromisoformat("2025-01-02"),
+            last_seen_at=datetime.fromisoformat("2025-02-02"), mailbox="alice@contoso.com",
             example_subject="Partnership"))
         run = SyncRun(status="failed", trigger="cli", mailboxes=2, items_seen=40,
                       entries_created=12, errors=1, seconds=3.5, skipped={"automated": 2})
