@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.models import Base, utcnow
 
@@ -55,3 +55,28 @@ class UnmatchedAddress(Base):
 
     def __repr__(self) -> str:
         return f"UnmatchedAddress(address={self.address!r}, count={self.count!r})"
+
+
+def list_unmatched(
+    session: Session, *, domain: str | None = None, limit: int | None = None
+) -> list[UnmatchedAddress]:
+    """Unmatched addresses, most frequent first (then most recently seen)."""
+    stmt = sa.select(UnmatchedAddress)
+    if domain:
+        stmt = stmt.where(UnmatchedAddress.domain == domain.strip().lower().lstrip("@"))
+    stmt = stmt.order_by(UnmatchedAddress.count.desc(), UnmatchedAddress.last_seen_at.desc(),
+                         UnmatchedAddress.address)
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def unmatched_to_json(row: UnmatchedAddress) -> dict[str, object]:
+    return {
+        "address": row.address,
+        "name": row.name,
+        "domain": row.domain,
+        "count": row.count,
+        "first_seen": row.first_seen_at.isoformat(timespec="seconds"),
+        "last_seen": row.last_seen_at.isoformat(timespec="seconds"),
+        "mailbox": row.mailbox,
+        "example_subject": row.example_subject,
+    }

@@ -17,6 +17,7 @@ from connector.cli import (
     subscriptions,
     sync,
     templates,
+    unmatched,
     workers,
 )
 from connector.cli.common import run_main
@@ -36,7 +37,7 @@ def cli(ctx: click.Context, config_path: str | None, db_url: str | None) -> None
 
 
 for module in (init, contacts, templates, log, segments, entries, sync, demo, emulator, serve,
-               api_keys, subscriptions, workers):
+               api_keys, subscriptions, workers, unmatched):
     module.register(cli)
 
 
