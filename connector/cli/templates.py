@@ -60,9 +60,9 @@ def list_(app: AppContext, as_json: bool) -> None:
     """The templates, which event kinds they are the default for, and the rules using them."""
     with app.transaction() as session:
         setup = {s.kind: s.template_code for s in session.scalars(sa.select(TemplateSetup))}
-        rule_counts = dict(session.execute(
+        rule_counts: dict[str, int] = {code: count for code, count in session.execute(
             sa.select(MatchRule.template_code, sa.func.count()).group_by(MatchRule.template_code)
-        ).tuples().all())
+        )}
         rows = [_template_json(t, setup, rule_counts) for t in session.scalars(
             sa.select(InteractionTemplate).order_by(InteractionTemplate.code))]
     if as_json:
