@@ -140,6 +140,8 @@ def finish(
     held = _rowcount(session.execute(
         sa.update(m).where(m.mailbox == claim.mailbox, m.leased_by == worker_id).values(**values)
     ))
+    if not held:  # too slow to keep the lease: another worker may have taken over
+        outcome = "lost"
     session.execute(
         sa.update(SyncInterval).where(SyncInterval.id == claim.interval_id).values(
             finished_at=now, outcome=outcome or ("ok" if error is None else "error"),

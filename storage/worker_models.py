@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.models import Base, utcnow
 
 SUBSCRIPTION_ACTIONS = ("renew", "recreate")
-SYNC_OUTCOMES = ("ok", "error", "abandoned", "stopped")
+SYNC_OUTCOMES = ("ok", "error", "abandoned", "stopped", "lost")
 SYNC_TRIGGERS = ("notified", "poll", "takeover", "retry")
 
 

@@ -7,7 +7,6 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -119,13 +118,11 @@ class LiveApp:
 
 
 def notification_app(engine: Engine) -> Flask:
-    """The notification blueprint on a minimal app, the way `create_app` registers it."""
-    from bot import notifications
+    """The real app (`bot.create_app`), which serves the notification endpoint."""
+    from bot import create_app
 
-    app = Flask("rt-test")
-    app.extensions["interlog"] = SimpleNamespace(engine=engine)
-    notifications.register(app)
-    return app
+    url = engine.url.render_as_string(hide_password=False)
+    return create_app(make_settings(db_url=url), engine=engine)
 
 
 @pytest.fixture
