@@ -106,7 +106,8 @@ class Store:
     def _put_message(self, mb: Mailbox, raw: dict[str, Any], *, notify: bool) -> str:
         key = str(raw.get("parentFolderId") or "inbox")
         folder = mb.folder(key) or mb.add_folder(key, key)
-        stored = copy.deepcopy(raw)
+        # Shallow: nested values are never mutated in place (updates build a new dict).
+        stored = dict(raw)
         stored["parentFolderId"] = folder.id
         item_id = stored["id"]
         received = stored.get("receivedDateTime")
