@@ -124,7 +124,7 @@ def _change(action: str) -> Response:
         flash(str(exc), "error")
         return redirect(_safe_next())
     label = _("Entries canceled:") if action == "cancel" else _("Entries restored:")
-    flash(f"{label} " + ", ".join(f"#{n}" for n in entry_nos), "ok")
+    flash(f"{label} " + ", ".join(f"#{n}" for n in sorted(entry_nos)), "ok")
     return redirect(_safe_next())
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -20,7 +23,7 @@ from storage.capture_models import UnmatchedAddress
 from storage.contacts_csv import import_contacts_csv
 from storage.db import make_engine, upgrade
 from storage.entries import Interaction, log_interaction
-from storage.models import InteractionTemplate
+from storage.models import InteractionLogEntry, InteractionTemplate
 from storage.seed import seed_defaults, sync_users
 from storage.sync_models import SyncRun, SyncRunStream
 
@@ -124,3 +127,32 @@ def seeded_server(url: str, **settings_keys: Any) -> Iterator[tuple[str, Engine]
             yield base, engine
     finally:
         engine.dispose()
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+@dataclass
+class Site:
+    base: str
+    engine: Engine
+
+    def entry(self, entry_no: int) -> InteractionLogEntry | None:
+        with Session(self.engine) as session:
+            return session.get(InteractionLogEntry, entry_no)
+
+    def canceled(self) -> list[int]:
+        with Session(self.engine) as session:
+            e = InteractionLogEntry
+            return list(session.scalars(sa.select(e.entry_no).where(e.canceled.is_(True))
+                                        .order_by(e.entry_no)))
+
+    def entry_nos(self) -> list[int]:
+        with Session(self.engine) as session:
+            e = InteractionLogEntry
+            return list(session.scalars(sa.select(e.entry_no).order_by(e.entry_no)))
+
+
+def screenshot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

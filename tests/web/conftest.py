@@ -1,0 +1,46 @@
+"""A real Chromium (Debian's, through Playwright) against a live app on a seeded SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from api.support import Site, seeded_server
+from playwright.sync_api import Browser, Page, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    """A fresh seeded database behind a live server in development mode (acting as admin)."""
+    with seeded_server(f"sqlite:///{tmp_path / 'web.db'}") as (base, engine):
+        yield Site(base=base, engine=engine)
+
+
+def _page(browser: Browser, locale: str) -> Iterator[Page]:
+    context = browser.new_context(locale=locale, viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    yield from _page(browser, "en-US")
+
+
+@pytest.fixture
+def page_es(browser: Browser) -> Iterator[Page]:
+    yield from _page(browser, "es-ES")
