@@ -90,6 +90,7 @@ class WorkerSettings:
     lease_seconds: int = 120  # a dead worker's mailbox is taken over after this
     heartbeat_seconds: int = 15  # also how often a live worker extends its lease
     idle_ms: int = 1000  # wait between looks at the queue when nothing is due
+    min_resync_ms: int = 1000  # a notified mailbox is synced at most once per this
     error_backoff_seconds: int = 60  # a mailbox whose sync failed waits this long
     subscription_minutes: int = 4230  # Outlook's documented maximum lifetime
     renew_before_minutes: int = 2880  # renew a subscription this long before it expires

@@ -68,12 +68,15 @@ def request_sync(session: Session, mailbox: str, now: datetime) -> None:
     session.execute(stmt)
 
 
-def _due_query(now: datetime, poll_interval: int) -> tuple[Any, Any]:
+def _due_query(now: datetime, poll_interval: int, min_gap_ms: int = 0) -> tuple[Any, Any]:
     m = MailboxLease
     abandoned = sa.and_(m.leased_by.is_not(None), m.lease_expires_at < now)
     free = sa.or_(m.leased_by.is_(None), m.lease_expires_at < now)
     ready = sa.or_(m.not_before.is_(None), m.not_before <= now)
-    requested = m.sync_requested_at.is_not(None)
+    # A burst of notifications: at most one sync per mailbox every `min_gap_ms`.
+    rested = sa.or_(m.last_synced_at.is_(None),
+                    m.last_synced_at <= now - timedelta(milliseconds=min_gap_ms))
+    requested = sa.and_(m.sync_requested_at.is_not(None), rested)
     stale = sa.or_(m.last_synced_at.is_(None),
                    m.last_synced_at < now - timedelta(seconds=poll_interval))
     rank = sa.case((abandoned, 0), (requested, 1), else_=2)
@@ -86,10 +89,11 @@ def _due_query(now: datetime, poll_interval: int) -> tuple[Any, Any]:
 
 
 def take_next(
-    session: Session, worker_id: str, now: datetime, *, poll_interval: int, lease_seconds: int
+    session: Session, worker_id: str, now: datetime, *, poll_interval: int, lease_seconds: int,
+    min_gap_ms: int = 0,
 ) -> Claim | None:
     """Lease the most urgent due mailbox to `worker_id`, or return None when nothing is due."""
-    query, _ = _due_query(now, poll_interval)
+    query, _ = _due_query(now, poll_interval, min_gap_ms)
     row = session.execute(query.limit(1).with_for_update(skip_locked=True)).first()
     if row is None:
         return None

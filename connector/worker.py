@@ -39,17 +39,29 @@ MAINTENANCE_LOCK = 0x1A7E_4106  # pg advisory lock: one worker maintains subscri
 FULL_ENSURE_SECONDS = 600.0
 
 
-def default_sync(settings: Settings, engine: Engine) -> SyncOne:
-    """The capture engine's sync of one mailbox (`connector/sync.py`); raises on failure."""
-    import importlib
+class StopRequested(Exception):
+    """The worker was asked to stop; raised after the page in hand was committed."""
 
-    sync = importlib.import_module("connector.sync")
+
+def default_sync(settings: Settings, engine: Engine, stop: threading.Event) -> SyncOne:
+    """The capture engine's sync of one mailbox (`connector/sync.py`); raises on failure.
+
+    A stop request is honoured after the current page: the page and its cursor are
+    committed, so the next worker resumes from there.
+    """
+    from connector import sync
+
+    def after_page(_stats: object) -> None:
+        if stop.is_set():
+            raise StopRequested("worker stopping")
 
     def run(mailbox: str) -> None:
-        summary = sync.sync_mailboxes(settings, engine, [mailbox])
-        failed = getattr(summary, "failed", None)
-        if failed:
-            raise RuntimeError(f"sync of {mailbox} failed: {failed}")
+        summary = sync.sync_mailboxes(settings, engine, [mailbox], trigger="worker",
+                                      after_page=after_page)
+        if stop.is_set() and not summary.ok:
+            raise StopRequested("worker stopping")
+        if not summary.ok:
+            raise sync.SyncFailed(f"sync of {mailbox} failed: " + "; ".join(summary.errors))
 
     return run
 
@@ -87,10 +99,10 @@ class Worker:
                  *, clock: Callable[[], datetime] = utcnow) -> None:
         self.settings = settings
         self.engine = engine
-        self.sync_one = sync_one or default_sync(settings, engine)
         self.clock = clock
         self.id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.stop = threading.Event()
+        self.sync_one = sync_one or default_sync(settings, engine, self.stop)
         self._beat_stop = threading.Event()
         self._last_maintenance = 0.0
         self._last_full_ensure = 0.0
@@ -166,20 +178,23 @@ class Worker:
         with self._session() as session:
             claim = leases.take_next(session, self.id, self.clock(),
                                      poll_interval=cfg.sync.poll_interval,
-                                     lease_seconds=cfg.worker.lease_seconds)
+                                     lease_seconds=cfg.worker.lease_seconds,
+                                     min_gap_ms=cfg.worker.min_resync_ms)
             if claim is not None:
                 self._set_current(session, claim.mailbox)
         if claim is None:
             return False
-        error = None
+        error, outcome, backoff = None, None, cfg.worker.error_backoff_seconds
         try:
             self.sync_one(claim.mailbox)
+        except StopRequested:
+            error, outcome, backoff = "stopped before the end (worker shutdown)", "stopped", 0
         except Exception as exc:  # one mailbox failing never stops the worker
             log.exception("sync of %s failed", claim.mailbox)
             error = f"{type(exc).__name__}: {exc}"
         with self._session() as session:
             held = leases.finish(session, claim, self.id, self.clock(), error=error,
-                                 backoff_seconds=cfg.worker.error_backoff_seconds)
+                                 backoff_seconds=backoff, outcome=outcome)
             self._set_current(session, None, done=1)
         if not held:
             log.warning("lease on %s expired during its sync", claim.mailbox)

@@ -191,3 +191,19 @@ def test_postgresql_accepts_many_workers(pg_engine_rt: Engine) -> None:
         Worker(settings, pg_engine_rt, lambda m: None).register()
     with Session(pg_engine_rt) as session:
         assert len(leases.live_workers(session, utcnow(), 60)) == 3
+
+
+def test_a_notified_mailbox_rests_between_syncs(any_engine: Engine) -> None:
+    setup(any_engine, A, synced_ago=None)
+    now = utcnow()
+    first = take(any_engine, "w1", now)
+    assert first is not None
+    assert done(any_engine, first, "w1", now)
+    request(any_engine, A, now)
+    with Session(any_engine) as session, session.begin():
+        early = leases.take_next(session, "w1", now + timedelta(milliseconds=500),
+                                 poll_interval=POLL, lease_seconds=LEASE, min_gap_ms=1000)
+        late = leases.take_next(session, "w1", now + timedelta(milliseconds=1001),
+                                poll_interval=POLL, lease_seconds=LEASE, min_gap_ms=1000)
+    assert early is None
+    assert late is not None
