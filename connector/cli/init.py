@@ -23,19 +23,13 @@ def init(app: AppContext) -> None:
             audit(session, cli_actor(), "init", None, groups=seeded.groups,
                   templates=seeded.templates, setup=seeded.setup, users_added=users.added,
                   users_updated=users.updated)
-    _report("groups", seeded.groups)
-    _report("templates", seeded.templates)
-    _report("setup", seeded.setup)
-    _report("users added", users.added)
-    _report("users updated", users.updated)
+    for label, items in (("Added groups", seeded.groups), ("Added templates", seeded.templates),
+                         ("Added setup", seeded.setup), ("Added users", users.added),
+                         ("Updated users", users.updated)):
+        if items:
+            click.echo(f"{label}: {', '.join(items)}")
     if not (seeded.changed or users.added or users.updated):
         click.echo("Nothing to seed: defaults and users are already in place.")
-
-
-def _report(what: str, items: list[str]) -> None:
-    if items:
-        click.echo(f"Added {what}: {', '.join(items)}" if what not in ("users updated",)
-                   else f"Updated users: {', '.join(items)}")
 
 
 def register(cli: click.Group) -> None:
