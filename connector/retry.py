@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from connector.errors import Action, GraphError
@@ -51,10 +51,12 @@ class FakeClock:
         self.sleeps: list[float] = []
 
     def now(self) -> datetime:
-        from datetime import timedelta
-
         real = time.monotonic() - self._started
         return self._now + timedelta(seconds=self._offset + real)
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward without sleeping."""
+        self._offset += seconds
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
