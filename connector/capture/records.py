@@ -22,8 +22,8 @@ from storage.capture_models import CapturedItem, UnmatchedAddress
 from storage.models import utcnow
 
 
-def dialect_insert(session: Session, model: type[Any]) -> Any:
-    """`INSERT` for `model` on the session's back-end, with `on_conflict_do_*` available."""
+def dialect_insert(session: Session, model: Any) -> Any:
+    """`INSERT` into `model` (a mapped class or a table) on the session's back-end."""
     name = session.get_bind().dialect.name
     if name == "postgresql":
         return postgresql.insert(model)

@@ -124,9 +124,9 @@ def _insert_entries(
         return []
     # Sorted by key, so that concurrent writers take the unique-index locks in one order.
     rows = [unique[k] for k in sorted(unique)]
-    e = InteractionLogEntry
-    stmt = dialect_insert(session, e).on_conflict_do_nothing().returning(e.entry_no)
-    return sorted(session.scalars(stmt, rows).all())
+    table = InteractionLogEntry.__table__  # Core: no ORM bulk-insert overhead
+    stmt = dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.entry_no)
+    return sorted(session.connection().scalars(stmt, rows).all())
 
 
 def _entry_rows(
