@@ -6,6 +6,7 @@ import time.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -14,16 +15,28 @@ from flask import Blueprint, Flask, render_template, request
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
-from connector.config import Settings
+from connector.config import ConfigError, Settings
 
 MAX_PAGE_UPLOAD = 256 * 1024
 
 
-def register(app: Flask, settings: Settings, *, engine: Engine | None = None) -> None:
-    """Add the pages (`/log`, `/contacts/…`, `/templates`, `/sync`) and `/api/v1` to `app`."""
+def register(app: Flask, settings: Settings | None = None, *,
+             engine: Engine | None = None) -> None:
+    """Add the pages (`/log`, `/contacts/…`, `/templates`, `/sync`) and `/api/v1` to `app`.
+
+    Without `settings`, the app's shared services (`bot.create_app`) give the settings and
+    engine. `[web] allow_anonymous` is refused unless `[server] host` is loopback.
+    """
     from storage.db import make_engine
     from web import api, context
 
+    if settings is None:
+        shared = app.extensions["interlog"]  # bot.services.Services
+        settings, engine = shared.settings, engine or shared.engine
+    if settings.web.allow_anonymous and not _is_loopback(settings.server.host):
+        raise ConfigError(
+            f"[web] allow_anonymous is for local development only; refusing to serve it on "
+            f"{settings.server.host!r} (listen on 127.0.0.1 or turn it off)")
     context.init_app(app, settings, engine or make_engine(settings.storage.url))
     if not app.secret_key:
         # Without a configured key, sessions last as long as the process: fine for development.
@@ -34,6 +47,16 @@ def register(app: Flask, settings: Settings, *, engine: Engine | None = None) ->
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
     app.register_blueprint(pages_blueprint())
     app.register_blueprint(api.blueprint())
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip().strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def pages_blueprint() -> Blueprint:

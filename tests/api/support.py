@@ -17,7 +17,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-import web
 from connector.config import Settings, settings_from_dict
 from storage.capture_models import UnmatchedAddress
 from storage.contacts_csv import import_contacts_csv
@@ -62,11 +61,10 @@ def settings_for(url: str, *, anonymous: bool = True, **web_keys: Any) -> Settin
 
 
 def make_app(settings: Settings, engine: Engine) -> Flask:
-    """The app `interlog serve` would run, as far as the web view and API are concerned."""
-    app = Flask("interlog-test")
-    app.config["TESTING"] = False
-    web.register(app, settings, engine=engine)
-    return app
+    """The app `interlog serve` runs: the bot's factory, which registers the web package."""
+    from bot import create_app
+
+    return create_app(settings, engine=engine)
 
 
 def seed(engine: Engine, settings: Settings) -> None:
