@@ -24,6 +24,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "bot.teams",
     "bot.webhook",
     "bot.notifications",
+    "web",
 )
 
 
