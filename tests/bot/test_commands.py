@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from tests.bot.conftest import BotClient
 from tests.bot.helpers import (
@@ -17,10 +18,11 @@ from tests.bot.helpers import (
 )
 
 
-def say(client: BotClient, text: str, **kwargs: object) -> dict:
-    response = client.send(activity(text, **kwargs))  # type: ignore[arg-type]
+def say(client: BotClient, text: str, **kwargs: Any) -> dict[str, Any]:
+    response = client.send(activity(text, **kwargs))
     assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
+    body: dict[str, Any] = response.get_json()
+    return body
 
 
 def test_log_call_creates_the_entry_and_answers_with_a_card(client: BotClient) -> None:
