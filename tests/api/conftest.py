@@ -8,11 +8,10 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import pg_database_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from api.support import seeded_server
+from api.support import pg_database, seeded_server
 from storage.api_models import create_api_key
 from storage.models import AuditEvent, InteractionLogEntry
 
@@ -44,7 +43,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     if request.param == "sqlite":
         urls: Iterator[str] = iter([f"sqlite:///{tmp_path_factory.mktemp('api') / 'api.db'}"])
     else:
-        urls = pg_database_url()
+        urls = pg_database()
     url = next(urls)
     try:
         with seeded_server(url) as (base, engine):

@@ -6,11 +6,15 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
+from api import browser as fixtures
 from api.support import Site, screenshot
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from storage.models import AuditEvent, Contact, InteractionTemplate
+
+# tests/web has no conftest.py (see api/browser.py): the fixtures come from there.
+browser, site, page, page_es = fixtures.browser, fixtures.site, fixtures.page, fixtures.page_es
 
 
 def _rows(page: Page) -> list[str]:

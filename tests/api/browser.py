@@ -1,4 +1,9 @@
-"""A real Chromium (Debian's, through Playwright) against a live app on a seeded SQLite file."""
+"""Fixtures of the browser tests (imported by tests/web modules, which have no conftest.py).
+
+A real Chromium (Debian's, through Playwright) against a live app on a seeded SQLite file.
+tests/web has no conftest.py: a second top-level `conftest` module would replace
+tests/conftest.py in `sys.modules` for every test that imports from it.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api.support import Site, seeded_server
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from api.support import Site, seeded_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
