@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -19,7 +20,12 @@ from connector.capture import changes, skip
 from connector.capture.context import CaptureContext
 from connector.capture.outcome import PageOutcome
 from connector.capture.participants import Plan, plan_event, plan_message
-from connector.capture.records import Sighting, dialect_insert, record_unmatched, save_copies
+from connector.capture.records import (
+    Sighting,
+    insert_ignoring_conflicts,
+    record_unmatched,
+    save_copies,
+)
 from connector.capture.rules import choose_template
 from connector.capture.state import PageState, load_state
 from connector.items import DeltaItem, GraphEvent, GraphMessage, Removed, Skipped
@@ -124,9 +130,8 @@ def _insert_entries(
         return []
     # Sorted by key, so that concurrent writers take the unique-index locks in one order.
     rows = [unique[k] for k in sorted(unique)]
-    table = InteractionLogEntry.__table__  # Core: no ORM bulk-insert overhead
-    stmt = dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.entry_no)
-    return sorted(session.connection().scalars(stmt, rows).all())
+    table = cast(sa.Table, InteractionLogEntry.__table__)
+    return sorted(insert_ignoring_conflicts(session, table, rows, table.c.entry_no))
 
 
 def _entry_rows(
