@@ -1,0 +1,171 @@
+"""Calendar removals and windows, backfill, concurrency, credentials, and the CLI."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from click.testing import CliRunner
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from connector.cli import cli
+from connector.config import Secret
+from connector.emulator import EmulatorServer, EmulatorSettings
+from connector.emulator.generate import GeneratedData
+from connector.retry import FakeClock
+from connector.sync import sync_mailboxes
+from storage.models import InteractionLogEntry as Entry
+from storage.sync_models import SyncCursor
+from tests.sync.conftest import FAST, REFERENCE, TOKEN, Syncer, entries, make_settings
+from tests.sync.test_sync_e2e import a_contact_address, new_mail, users
+
+
+def _graph_time(when: Any) -> dict[str, str]:
+    return {"dateTime": when.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}
+
+
+def _organised_meetings(data: GeneratedData, engine: Engine, mailbox: str) -> list[dict[str, Any]]:
+    """Single meetings `mailbox` organised that have active entries."""
+    with Session(engine) as session:
+        logged = set(session.scalars(sa.select(Entry.ical_uid).where(sa.not_(Entry.canceled))))
+    return [e for e in data.tenant["events"][mailbox]
+            if e["organizer"]["emailAddress"]["address"].lower() == mailbox
+            and not e.get("recurrence") and not e.get("seriesMasterId")
+            and e["iCalUId"] in logged]  # fmt: skip
+
+
+def _active(engine: Engine, ical_uid: str) -> list[tuple[Any, ...]]:
+    with Session(engine) as session:
+        query = sa.select(Entry.canceled, Entry.canceled_reason, Entry.occurred_at).where(
+            Entry.ical_uid == ical_uid)
+        return [tuple(r) for r in session.execute(query)]
+
+
+def test_calendar_removal_is_checked_moved_meetings_keep_entries(
+    run_sync: Syncer, sync_db: Engine, emulator: EmulatorServer, data: GeneratedData
+) -> None:
+    run_sync()
+    alice = users(data)[0]
+    moved, deleted = _organised_meetings(data, sync_db, alice)[:2]
+    far = REFERENCE + timedelta(days=400)  # outside the window: calendarView says @removed
+    emulator.state.update_event(alice, moved["id"], {
+        "start": _graph_time(far), "end": _graph_time(far + timedelta(hours=1))})
+    emulator.state.delete_event(alice, deleted["id"])
+    emulator.state.reset_counters()
+    summary = run_sync()
+    assert summary.ok, summary.errors
+    counted = emulator.state.counters_snapshot()
+    assert counted["requestsByRoute"]["event"] == 1  # the moved one, found
+    assert counted["requestsByStatus"]["404"] == 1  # the deleted one
+    kept = _active(sync_db, moved["iCalUId"])
+    assert kept
+    assert {(c, when) for c, _, when in kept} == {(False, far.replace(tzinfo=None))}
+    gone = _active(sync_db, deleted["iCalUId"])
+    assert gone
+    assert all(c and reason for c, reason, _ in gone)
+    calendar = next(s for s in summary.streams if s.mailbox == alice and s.stream == "calendar")
+    assert calendar.graph_requests == calendar.pages + 2  # both removals were checked
+    assert calendar.outcome.entries_canceled == len(gone)
+    assert calendar.outcome.entries_updated >= len(kept)
+
+
+def test_calendar_window_reopens_as_time_moves(
+    run_sync_sqlite: Syncer, sqlite_db: Engine
+) -> None:
+    run_sync_sqlite()
+    before = entries(sqlite_db)
+    run_sync_sqlite.clock.advance(timedelta(days=2).total_seconds())
+    summary = run_sync_sqlite()
+    assert summary.ok, summary.errors
+    for s in summary.streams:  # mail: one request; calendar: catch up the old window + reopen
+        assert s.graph_requests == (2 if s.stream == "calendar" else 1)
+    assert entries(sqlite_db) == before
+    with Session(sqlite_db) as session:
+        ends = set(session.scalars(sa.select(SyncCursor.window_end)
+                                   .where(SyncCursor.stream == "calendar")))
+    wanted = (REFERENCE + timedelta(days=2 + 180)).replace(tzinfo=None)
+    assert ends == {wanted}
+
+
+def test_first_round_keeps_backfill_days_later_rounds_keep_everything(
+    run_sync_sqlite: Syncer, sqlite_db: Engine, emulator: EmulatorServer, data: GeneratedData
+) -> None:
+    summary = run_sync_sqlite(backfill_days=10)
+    assert summary.total.skipped["before_backfill"] > 0
+    cutoff = (REFERENCE - timedelta(days=10)).replace(tzinfo=None)
+    with Session(sqlite_db) as session:
+        oldest = session.scalar(sa.select(sa.func.min(Entry.occurred_at))
+                                .where(Entry.source == "email"))
+    assert oldest is not None
+    assert oldest >= cutoff
+    alice = users(data)[0]
+    old = (REFERENCE - timedelta(days=100)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    emulator.state.add_message(alice, new_mail(3, a_contact_address(data), alice,
+                                                receivedDateTime=old, sentDateTime=old))
+    assert run_sync_sqlite(backfill_days=10).total.entries_created == 1
+
+
+def test_global_concurrency_limit_holds(data: GeneratedData, sqlite_db: Engine) -> None:
+    strict = EmulatorSettings(require_token=TOKEN, max_concurrency=1, latency_s=0.01)
+    with EmulatorServer.start(data.tenant, settings=strict) as emu:
+        settings = make_settings(data, emu.base_url, max_concurrency=1)
+        calm = sync_mailboxes(settings, sqlite_db, clock=FakeClock(REFERENCE), policy=FAST)
+        assert calm.ok, calm.errors
+        assert calm.throttled == 0
+        loose = replace(settings, sync=replace(settings.sync, max_concurrency=16))
+        busy = sync_mailboxes(loose, sqlite_db, full=True, clock=FakeClock(REFERENCE),
+                              policy=FAST)
+        assert busy.ok, busy.errors
+        assert busy.throttled > 0  # the same run without the limit trips MailboxConcurrency
+
+
+def test_tokens_go_only_to_graph_hosts(data: GeneratedData, emulator: EmulatorServer,
+                                       sqlite_db: Engine) -> None:
+    settings = make_settings(data, emulator.base_url)
+    graph = replace(settings.graph, static_token=Secret(""), tenant_id="t", client_id="c",
+                    client_secret=Secret("s3cret-value"))
+    summary = sync_mailboxes(replace(settings, graph=graph), sqlite_db,
+                             clock=FakeClock(REFERENCE), policy=FAST)
+    assert not summary.ok
+    assert all("401" in e and "credentials" in e for e in summary.errors)  # no token was sent
+    assert not any("s3cret-value" in e for e in summary.errors)
+
+
+def _config(tmp_path: Path, data: GeneratedData, emulator: EmulatorServer) -> Path:
+    mailboxes = ", ".join(f'"{u}"' for u in users(data))
+    path = tmp_path / "interlog.toml"
+    path.write_text(
+        f'[graph]\nbase_url = "{emulator.base_url}"\nstatic_token = "{TOKEN}"\n'
+        f'[sync]\nmailboxes = [{mailboxes}]\ninternal_domains = ["contoso.com"]\n'
+        "backfill_days = 3650\ncalendar_past_days = 3650\n", encoding="utf-8")
+    return path
+
+
+def test_cli_sync_json_runs_and_exit_code(
+    tmp_path: Path, data: GeneratedData, emulator: EmulatorServer, sqlite_db: Engine
+) -> None:
+    base = ["--config", str(_config(tmp_path, data, emulator)),
+            "--db", sqlite_db.url.render_as_string(hide_password=False)]
+    runner = CliRunner()
+    result = runner.invoke(cli, [*base, "sync", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    for key in ("run_id", "mailboxes", "items_seen", "entries_created", "entries_updated",
+                "entries_canceled", "skipped", "unmatched_addresses", "graph_requests",
+                "throttled", "seconds", "errors"):
+        assert key in out
+    assert out["entries_created"] > 0
+    assert out["errors"] == []
+    failed = runner.invoke(cli, [*base, "sync", "--mailbox", "ghost@contoso.com", "--json"])
+    assert failed.exit_code == 1
+    assert "sync failed for ghost@contoso.com" in failed.stderr
+    listed = runner.invoke(cli, [*base, "sync", "runs", "--json"])
+    assert listed.exit_code == 0, listed.output
+    runs = json.loads(listed.stdout)
+    assert [(r["run_id"], r["status"]) for r in runs] == [(2, "failed"), (1, "ok")]
+    assert runs[1]["entries_created"] == out["entries_created"]
