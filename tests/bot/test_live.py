@@ -6,17 +6,16 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import waitress
 from sqlalchemy.engine import Engine
 
 from bot import create_app
+from bot.wsgi import running
 from storage.db import make_engine, upgrade
 from tests.bot.conftest import fake_token_source, make_settings
 from tests.bot.helpers import (
@@ -35,14 +34,8 @@ pytestmark = pytest.mark.timeout(60)
 def live_url(bot_engine: Engine, openid_url: str) -> Iterator[str]:
     app = create_app(make_settings(openid_url), engine=bot_engine,
                      token_source=fake_token_source)
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
-    finally:
-        server.close()
-        thread.join(timeout=10)
+    with running(app, threads=4) as url:
+        yield url
 
 
 def test_live_log_show_cancel_with_jwt(live_url: str, bot_engine: Engine,
