@@ -102,14 +102,10 @@ def templates_card(lang: str, templates: Sequence[InteractionTemplate],
     return card([title(t(lang, "templates_title")), {"type": "FactSet", "facts": facts}])
 
 
-def candidates_card(lang: str, message: str, command_text: str, ref: str,
-                    candidates: Sequence[Contact]) -> Card:
-    """One button per candidate contact: the same command with that contact's number."""
-    actions = [
-        button(f"{c.name} ({c.no})",
-               {"action": "command", "text": command_text.replace(ref, c.no, 1)})
-        for c in candidates[:10]
-    ]
+def candidates_card(message: str, choices: Sequence[tuple[Contact, str]]) -> Card:
+    """One button per candidate contact, running the command text paired with it."""
+    actions = [button(f"{c.name} ({c.no})", {"action": "command", "text": text})
+               for c, text in choices[:10]]
     return card([text_block(message)], actions)
 
 

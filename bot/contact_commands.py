@@ -6,7 +6,7 @@ from bot.cards import candidates_card, entries_card, entry_card
 from bot.commands import CommandContext, CommandError, Reply, command
 from bot.grammar import GrammarError, LogRequest, parse_log
 from bot.i18n import t
-from storage.contacts import resolve_contact
+from storage.contacts import fold, resolve_contact
 from storage.entries import (
     EntryFilter,
     Interaction,
@@ -34,8 +34,18 @@ def _contact(ctx: CommandContext, ref: str) -> Contact:
         message = t(ctx.lang, "unknown_close", ref=ref)
         candidates = exc.candidates
     names = "\n".join(f"- {c.name} ({c.no})" for c in candidates)
-    card = candidates_card(ctx.lang, message, ctx.text, ref, candidates)
-    raise CommandError(Reply(f"{message}\n{names}", card))
+    choices = [(c, _with_contact(ctx.text, ref, c.no)) for c in candidates]
+    raise CommandError(Reply(f"{message}\n{names}", candidates_card(message, choices)))
+
+
+def _with_contact(text: str, ref: str, contact_no: str) -> str:
+    """`text` with the contact reference (the one after `with`/`con`, else the first)."""
+    for keyword in (" with ", " con "):
+        at = fold(text).find(f"{keyword}{fold(ref)}")
+        if at >= 0 and len(fold(text)) == len(text):
+            start = at + len(keyword)
+            return text[:start] + contact_no + text[start + len(ref):]
+    return text.replace(ref, contact_no, 1)
 
 
 def _template(ctx: CommandContext, request: LogRequest) -> InteractionTemplate:

@@ -27,7 +27,8 @@ FAILED = frozenset({"failed", "fallida", "fallido"})
 MINUTE_WORDS = frozenset({"m", "min", "mins", "minute", "minutes", "minuto", "minutos"})
 MAX_DURATION = Decimal(10000)
 
-_MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+_LEADING_MENTIONS = re.compile(r"^\s*(?:<at>.*?</at>\s*)+", re.IGNORECASE | re.DOTALL)
+_MENTION = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 _NUMBER_MIN = re.compile(r"^(\d+(?:[.,]\d+)?)(?:m|min|mins)$")
@@ -43,10 +44,12 @@ class GrammarError(ValueError):
 
 
 def clean_text(text: str | None) -> str:
-    """Mentions, HTML markup and entities removed; whitespace collapsed."""
+    """The bot's mention (leading) removed, other mentions kept as their names; markup and
+    entities removed; whitespace collapsed."""
     if not text:
         return ""
-    text = _MENTION.sub(" ", text)
+    text = _LEADING_MENTIONS.sub(" ", text)
+    text = _MENTION.sub(r" \1 ", text)
     text = _TAG.sub(" ", text)
     text = html.unescape(text).replace("\xa0", " ")
     return " ".join(text.split())

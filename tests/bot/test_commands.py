@@ -58,13 +58,18 @@ def test_log_with_flow_failed_template_and_defaults(client: BotClient) -> None:
 
 
 def test_ambiguous_contact_gets_buttons_and_logs_nothing(client: BotClient) -> None:
-    body = say(client, "log call with Jane about renewal")
+    body = say(client, "log call with Jane about Jane renewal")
     engine = client.app.extensions["interlog"].engine
     assert entries(engine) == []
     assert "matches several contacts" in reply_text(body)
     buttons = reply_card(body)["actions"]
     texts = sorted(b["data"]["text"] for b in buttons)
-    assert texts == ["log call with C0001 about renewal", "log call with C0003 about renewal"]
+    assert texts == ["log call with C0001 about Jane renewal",
+                     "log call with C0003 about Jane renewal"]
+    spanish = reply_card(say(client, "mostrar jane", locale="es-ES"))
+    assert spanish["body"][0]["text"] == "'jane' coincide con varios contactos; elija uno:"
+    assert sorted(b["data"]["text"] for b in spanish["actions"]) == ["mostrar C0001",
+                                                                     "mostrar C0003"]
     # Pressing a candidate (Action.Submit → a message with value) logs it.
     chosen = activity(None, value=buttons[0]["data"])
     response = client.send(chosen)

@@ -61,6 +61,8 @@ def test_clean_text_strips_mentions_markup_and_spaces() -> None:
     assert clean_text("<at>interlog</at>&nbsp; log   call\xa0with <b>Jane</b>") == (
         "log call with Jane")
     assert clean_text(None) == ""
+    assert clean_text("<at>interlog</at> <at>Bot</at> show <at>Jane Doe</at>") == (
+        "show Jane Doe")
 
 
 def test_entry_numbers_and_languages() -> None:
