@@ -65,8 +65,8 @@ def pages_blueprint() -> Blueprint:
     bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/static/web")
     bp.before_request(_limit_upload)
-    bp.before_request(security.check_csrf)
     bp.before_request(auth.require_user)
+    bp.before_request(security.check_csrf)
     bp.after_request(security.add_headers)
     bp.register_error_handler(HTTPException, _error_page)
     bp.app_context_processor(lambda: {

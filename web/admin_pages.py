@@ -19,9 +19,11 @@ from storage.models import (
     InteractionTemplate,
     MatchRule,
     TemplateSetup,
+    utcnow,
 )
 from storage.sync_models import SyncRun
 from storage.templates_io import TemplatesImportError, import_templates
+from storage.worker_models import MailboxLease
 from web.auth import current_user
 from web.context import db
 from web.i18n import gettext as _
@@ -97,7 +99,19 @@ def _sync_context() -> dict[str, Any]:
     session = db()
     unmatched = list(session.scalars(sa.select(UnmatchedAddress).order_by(
         UnmatchedAddress.count.desc(), UnmatchedAddress.address).limit(200)))
-    return {"runs": sync_runs(), "unmatched": unmatched}
+    return {"runs": sync_runs(), "unmatched": unmatched, "leases": mailbox_leases()}
+
+
+def mailbox_leases() -> list[tuple[MailboxLease, float | None]]:
+    """Each mailbox's lease and its lag: seconds since a sync was asked for and not yet done."""
+    now = utcnow()
+    leases = db().scalars(sa.select(MailboxLease).order_by(MailboxLease.mailbox))
+    result = []
+    for lease in leases:
+        asked, done = lease.sync_requested_at, lease.last_synced_at
+        pending = asked is not None and (done is None or asked > done)
+        result.append((lease, (now - asked).total_seconds() if pending and asked else None))
+    return result
 
 
 def sync_runs(limit: int = 20) -> list[SyncRun]:

@@ -27,6 +27,7 @@ from storage.entries import Interaction, log_interaction
 from storage.models import InteractionLogEntry, InteractionTemplate
 from storage.seed import seed_defaults, sync_users
 from storage.sync_models import SyncRun, SyncRunStream
+from storage.worker_models import MailboxLease
 
 PG_ADMIN_URL = os.environ.get(
     "INTERLOG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -106,6 +107,10 @@ def seed(engine: Engine, settings: Settings) -> None:
                           error="403 Forbidden: ErrorAccessDenied"),
         ]
         session.add(run)
+        session.add(MailboxLease(mailbox="bob@contoso.com", leased_by="worker-1@host",
+                                 sync_requested_at=datetime.fromisoformat("2025-03-01T10:00"),
+                                 last_synced_at=datetime.fromisoformat("2025-03-01T09:00"),
+                                 last_error="429 Too Many Requests", sync_count=4))
 
 
 @contextmanager
