@@ -13,6 +13,7 @@ mailbox: changes made before Graph starts notifying are picked up by the delta s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import secrets
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 NOTIFICATION_PATH = "/api/graph/notifications"
 OUTLOOK_MAX_MINUTES = 4230  # the documented maximum for Outlook messages and events
 CHANGE_TYPES = "created,updated,deleted"
+PARALLEL_MAILBOXES = 8  # mailboxes set up at once (Graph answers a creation in ~1 s)
 
 
 def notification_url(settings: Settings) -> str:
@@ -186,10 +188,15 @@ class SubscriptionManager:
                 have[key] = row
             else:
                 await self._guard(report, row.resource, self._drop(row, report))
-        for mailbox in wanted:
-            for resource in resources_for(self.settings, mailbox):
-                step = self._one(mailbox, resource, have.get((mailbox, resource)), report)
-                await self._guard(report, resource, step)
+        gate = asyncio.Semaphore(PARALLEL_MAILBOXES)
+
+        async def mailbox_steps(mailbox: str) -> None:
+            async with gate:
+                for resource in resources_for(self.settings, mailbox):
+                    step = self._one(mailbox, resource, have.get((mailbox, resource)), report)
+                    await self._guard(report, resource, step)
+
+        await asyncio.gather(*(mailbox_steps(m) for m in wanted))
         return report
 
     async def _guard(self, report: EnsureReport, resource: str, step: Any) -> None:

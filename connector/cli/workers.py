@@ -29,6 +29,7 @@ def worker(app: AppContext) -> None:
 
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not one line per Graph request
     runner = Worker(app.settings, app.engine)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:

@@ -1,0 +1,142 @@
+"""Workers as real `interlog worker` processes sharing PostgreSQL, fed by the emulator's
+change notifications through the app's endpoint served live."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from connector.emulator import EmulatorSettings
+from storage.worker_models import GraphSubscription, MailboxLease, SyncInterval
+
+from .conftest import inbound, tenant
+from .deployment import TOKEN, Deployment, overlaps, upn, wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+
+
+@pytest.fixture
+def db_url() -> Iterator[str]:
+    from conftest import pg_database_url
+
+    yield from pg_database_url()
+
+
+def with_mail(mailboxes: int, per_mailbox: int) -> dict[str, Any]:
+    data = tenant(mailboxes)
+    for i in range(mailboxes):
+        data["messages"][upn(i)] = [inbound(upn(i), n) for n in range(per_mailbox)]
+    return data
+
+
+def ids(data: dict[str, Any]) -> set[str]:
+    return {m["internetMessageId"] for box in data["messages"].values() for m in box}
+
+
+def test_four_workers_forty_mailboxes_every_change_exactly_once(tmp_path: Path,
+                                                                db_url: str) -> None:
+    data = with_mail(40, 3)
+    expected = ids(data)
+    dep = Deployment(tmp_path, db_url, data)
+    try:
+        for _ in range(4):
+            dep.start_worker()
+        for n in range(3, 6):  # changes arriving while the workers run
+            for i in range(40):
+                msg = inbound(upn(i), n)
+                dep.emu.state.add_message(upn(i), msg)
+                expected.add(msg["internetMessageId"])
+            time.sleep(0.5)  # spread the changes over the run (not synchronisation)
+        wait_for(lambda: set(dep.entry_counts()) >= expected, 90, "every change as an entry")
+        wait_for(lambda: _settled(dep), 30, "queue drained")
+        assert dep.stop_workers() == [0, 0, 0, 0]  # SIGTERM: a clean stop
+        counts = dep.entry_counts()
+        assert set(counts) == expected
+        assert set(counts.values()) == {1}  # exactly once
+        intervals = dep.intervals()
+        assert overlaps(intervals) == []
+        assert {r.mailbox for r in intervals} == {upn(i) for i in range(40)}
+        assert len({r.worker_id for r in intervals}) >= 2  # the work was shared
+        with Session(dep.engine) as session:
+            subs = session.scalar(sa.select(sa.func.count()).select_from(GraphSubscription))
+        assert subs == 80  # inbox + events for each mailbox, created by the workers
+    finally:
+        dep.close()
+
+
+def _settled(dep: Deployment) -> bool:
+    with Session(dep.engine) as session:
+        pending = session.scalar(sa.select(sa.func.count()).select_from(MailboxLease).where(
+            sa.or_(MailboxLease.sync_requested_at.is_not(None),
+                   MailboxLease.leased_by.is_not(None))))
+        running = session.scalar(sa.select(sa.func.count()).select_from(SyncInterval).where(
+            SyncInterval.finished_at.is_(None)))
+    return pending == 0 and running == 0
+
+
+def test_a_killed_worker_s_mailbox_is_finished_by_another(tmp_path: Path, db_url: str) -> None:
+    data = with_mail(1, 60)
+    emu = EmulatorSettings(require_token=TOKEN, latency_s=0.25)
+    dep = Deployment(tmp_path, db_url, data, notifications=False, emulator=emu,
+                     worker={"lease_seconds": 3}, sync={"page_size": 10})
+    try:
+        victim = dep.start_worker()
+        wait_for(lambda: 0 < len(dep.entry_counts()) < 60, 60, "the first pages committed")
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        at_kill = len(dep.entry_counts())
+        [dead] = dep.intervals()
+        assert dead.finished_at is None  # killed in the middle of the mailbox
+        assert at_kill < 60
+        dep.start_worker()
+        wait_for(lambda: set(dep.entry_counts()) == ids(data), 60, "the rest by the other")
+        wait_for(lambda: _settled(dep), 30, "queue drained")
+        dep.stop_workers()
+        counts = dep.entry_counts()
+        assert set(counts.values()) == {1}
+        intervals = dep.intervals()
+        assert [(r.trigger, r.outcome) for r in intervals] == [
+            ("poll", "abandoned"), ("takeover", "ok")]
+        assert intervals[0].worker_id != intervals[1].worker_id
+        assert overlaps(intervals) == []
+    finally:
+        dep.close()
+
+
+def test_a_burst_of_a_hundred_notifications_gives_a_bounded_number_of_syncs(
+        tmp_path: Path, db_url: str) -> None:
+    data = with_mail(1, 1)
+    dep = Deployment(tmp_path, db_url, data, worker={"min_resync_ms": 1000})
+    try:
+        dep.start_worker()
+        wait_for(lambda: len(dep.entry_counts()) == 1 and _subscribed(dep, 2) and _settled(dep),
+                 60, "first sync and subscriptions")
+        before = len(dep.intervals())
+        burst = [inbound(upn(0), n) for n in range(1, 101)]
+        for msg in burst:
+            dep.emu.state.add_message(upn(0), msg)
+        wait_for(lambda: len(dep.entry_counts()) == 101, 60, "the burst as entries")
+        wait_for(lambda: _requests(dep) >= 100 and _settled(dep), 30, "notifications counted")
+        dep.stop_workers()
+        syncs = len(dep.intervals()) - before
+        assert 1 <= syncs <= 3
+        assert set(dep.entry_counts().values()) == {1}
+    finally:
+        dep.close()
+
+
+def _subscribed(dep: Deployment, n: int) -> bool:
+    with Session(dep.engine) as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(GraphSubscription)) == n
+
+
+def _requests(dep: Deployment) -> int:
+    with Session(dep.engine) as session:
+        return int(session.scalar(sa.select(MailboxLease.requested_count)) or 0)
