@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 from flask import Blueprint, abort, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
@@ -81,19 +82,39 @@ def require_user() -> Response | None:
     return None
 
 
+ENTRA_HOSTS = ("login.microsoftonline.com", "login.microsoftonline.us",
+               "login.partner.microsoftonline.cn", "login.chinacloudapi.cn")
+
+
 def _identity_auth() -> Any:
+    """Microsoft's `identity` helper; an authority off Entra's hosts is a plain OIDC one."""
     import identity.web
 
     settings = state().settings
-    authority = settings.web.authority or (
+    authority = settings.web.authority.rstrip("/") or (
         f"https://login.microsoftonline.com/{settings.graph.tenant_id or 'organizations'}"
     )
+    where = ({"authority": authority} if urlparse(authority).hostname in ENTRA_HOSTS
+             else {"oidc_authority": authority})
     return identity.web.Auth(
         session=session,
-        authority=authority,
         client_id=settings.web.client_id,
         client_credential=settings.web.client_secret.value or None,
+        **where,
     )
+
+
+def _claims_problem(claims: dict[str, Any]) -> str | None:
+    """Why these ID token claims are not acceptable (MSAL checks state and nonce only)."""
+    settings = state().settings
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if settings.web.client_id not in audiences:
+        return "the ID token was issued to another application"
+    tenant = settings.graph.tenant_id
+    if tenant and claims.get("tid") and claims.get("tid") != tenant:
+        return "the account belongs to another tenant"
+    return None
 
 
 def _redirect_uri() -> str:
@@ -115,24 +136,36 @@ def register_routes(bp: Blueprint) -> None:
         if not state().settings.web.client_id:
             abort(503, description="sign-in is not configured: set [web] client_id, "
                                    "client_secret and authority, or use allow_anonymous locally")
-        result = _identity_auth().log_in(
-            scopes=[], redirect_uri=_redirect_uri(), next_link=_safe_next(request.args.get("next"))
-        )
+        try:
+            result = _identity_auth().log_in(scopes=[], redirect_uri=_redirect_uri(),
+                                             next_link=_safe_next(request.args.get("next")))
+        except (ValueError, OSError) as exc:  # discovery failed: the provider is unreachable
+            abort(502, description=f"the sign-in provider did not answer: {exc}")
         if "error" in result:
             abort(502, description=f"sign-in failed: {result['error']}")
         return redirect(result["auth_uri"])
 
     @bp.get("/auth/callback")
     def auth_callback() -> Response:
-        result = _identity_auth().complete_log_in(request.args)
+        try:
+            result = _identity_auth().complete_log_in(request.args)
+        except (ValueError, OSError) as exc:
+            abort(502, description=f"the sign-in provider did not answer: {exc}")
         if "error" in result:
             abort(401, description=f"sign-in failed: {result.get('error')}")
         claims: dict[str, Any] = session.pop("_logged_in_user", None) or {}
         session.pop("_token_cache", None)  # only the identity is kept, never tokens
+        if not claims:  # a stale or replayed response (identity logs why)
+            abort(400, description="this sign-in response has expired; sign in again")
+        if (problem := _claims_problem(claims)) is not None:
+            abort(403, description=f"sign-in refused: {problem}")
         upn = str(claims.get("preferred_username") or claims.get("upn") or "")
         mapped = find_user(state().settings, upn, str(claims.get("oid") or ""))
         if not upn or mapped is None:
             abort(403, description=f"{upn or 'this account'} is not a [[user]] of interlog")
+        if mapped.aad_object_id and mapped.aad_object_id != claims.get("oid"):
+            abort(403, description=f"{upn} signed in with another Entra object id than "
+                                   "its [[user]] aad_object_id")
         session.clear()
         session[SESSION_USER] = {"upn": mapped.upn, "name": str(claims.get("name") or upn)}
         return redirect(_safe_next(result.get("next_link")))

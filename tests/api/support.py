@@ -114,13 +114,14 @@ def seed(engine: Engine, settings: Settings) -> None:
 
 
 @contextmanager
-def live_server(app: Flask) -> Iterator[str]:
+def live_server(app: Flask, ssl_context: Any = None) -> Iterator[str]:
     """Serve `app` on a free loopback port in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        scheme = "https" if ssl_context else "http"
+        yield f"{scheme}://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         thread.join(timeout=10)
