@@ -40,6 +40,7 @@ sys.path.append(str(ROOT / "tests"))
 from conftest import pg_database_url  # noqa: E402
 from realtime.conftest import inbound, tenant  # noqa: E402
 from realtime.deployment import Deployment, upn, wait_for  # noqa: E402
+
 from storage.models import InteractionLogEntry  # noqa: E402
 from storage.worker_models import SyncInterval  # noqa: E402
 
