@@ -1,0 +1,322 @@
+"""Benchmark of the sync engine end to end (emulator over HTTP → SDK → capture → SQLite).
+
+Prints one JSON object. In one run, side by side:
+- Graph requests per 1,000 messages for a first sync, next to a request-per-message design
+  (Business Central's: list the ids, then GET each message) measured on the same data;
+- end-to-end messages/s, and the ratio to a floor measured on the same pages (json.loads
+  of the page bodies + one bulk INSERT of a row per message: no Graph client, no matching);
+- decoding cost of the same pages through the SDK's models vs our dataclasses;
+- peak RSS of the syncing process at 10k and 100k messages (a subprocess per size; the
+  emulator runs in a process of its own so its memory is not counted).
+
+`.venv/bin/python bench/sync_bench.py [--sizes 10000,100000]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ALICE = "alice@contoso.com"
+TOKEN = "bench-token"
+CONTACTS = 250  # senders person0..249; the last 25 have no contact (unmatched)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_tenant(n: int) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    messages = []
+    for i in range(n):
+        c = i % CONTACTS
+        when = (now - timedelta(minutes=i // 2 + 1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        messages.append({
+            "id": f"m{i:07d}", "internetMessageId": f"<m{i}@bench.example>",
+            "subject": f"Order {i}", "receivedDateTime": when, "sentDateTime": when,
+            "from": {"emailAddress": {"address": f"person{c}@customer{c % 50}.example",
+                                      "name": f"Person {c}"}},
+            "toRecipients": [{"emailAddress": {"address": ALICE, "name": "Alice"}}],
+            "isDraft": False, "parentFolderId": "inbox",
+        })  # fmt: skip
+    user = {"id": "u-alice", "userPrincipalName": ALICE, "mail": ALICE, "displayName": "Alice"}
+    return {"users": [user], "messages": {ALICE: messages}, "events": {}}
+
+
+def write_contacts(path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["no", "type", "name", "company_no", "email", "email2", "domains"])
+        for c in range(CONTACTS - 25):
+            writer.writerow([f"P{c:04d}", "person", f"Person {c}", "",
+                             f"person{c}@customer{c % 50}.example", "", ""])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_emulator(tenant_file: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from connector.cli import main; main()", "emulator", "serve",
+         "--port", str(port), "--tenant", str(tenant_file), "--require-token", TOKEN,
+         "--mailbox-budget", "1000000"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("the emulator exited")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, f"http://127.0.0.1:{port}/v1.0"
+        except OSError:
+            time.sleep(0.05)  # polling a port with a deadline, not synchronisation
+    proc.kill()
+    raise RuntimeError("the emulator did not start")
+
+
+def settings_for(base_url: str, db: Path) -> Any:
+    from connector.config import settings_from_dict
+
+    return settings_from_dict({
+        "storage": {"url": f"sqlite:///{db}"},
+        "graph": {"base_url": base_url, "static_token": TOKEN},
+        "sync": {"mailboxes": [ALICE], "internal_domains": ["contoso.com"], "folders": ["inbox"]},
+        "user": [{"upn": ALICE}],
+    }, env={})  # fmt: skip
+
+
+def seed(settings: Any, contacts: Path) -> Any:
+    from sqlalchemy.orm import Session
+
+    from storage.contacts_csv import import_contacts_csv
+    from storage.db import make_engine, upgrade
+    from storage.seed import seed_defaults, sync_users
+
+    engine = make_engine(settings.storage.url)
+    upgrade(engine)
+    with Session(engine) as session, session.begin():
+        seed_defaults(session)
+        sync_users(session, settings.users)
+        import_contacts_csv(session, contacts)
+    return engine
+
+
+def rss_mb() -> float:
+    """Peak RSS of this process so far (VmHWM: unlike ru_maxrss, not inherited over exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def fetch_pages(settings: Any) -> list[bytes]:
+    """The same delta pages the sync read, raw, through the same client (for the floor)."""
+    from connector.graph import build_client
+    from connector.paging import GraphLinkPaginator
+    from connector.streams import MailFolderStream
+
+    client, stream = build_client(settings.graph), MailFolderStream(ALICE, "inbox")
+    pager, pages = GraphLinkPaginator(), []
+    try:
+        while not pager.finished:
+            link = pager.current_value
+            info = (stream.first_request(client, 1000, None) if link is None
+                    else stream.link_request(client, link, 1000))
+            raw = await client.send(info, "bench page")
+            pages.append(raw)
+            pager.advance(json.loads(raw))
+    finally:
+        await client.close()
+    return pages
+
+
+def floor(pages: list[bytes], settings: Any, contacts: Path) -> dict[str, Any]:
+    """json.loads of every page + one bulk INSERT per page of an entry row per message into
+    the real `interaction_log_entries` table (fresh database): no Graph client, no matching.
+    """
+    import sqlalchemy as sa
+
+    from storage.models import Contact, InteractionLogEntry
+
+    engine = seed(settings, contacts)
+    with engine.connect() as conn:
+        contact = conn.execute(sa.select(Contact.id, Contact.no, Contact.name).limit(1)).one()
+    started = time.perf_counter()
+    n = 0
+    for raw in pages:
+        values = json.loads(raw)["value"]
+        rows = [{
+            "contact_id": contact.id, "contact_no": contact.no, "contact_name": contact.name,
+            "occurred_at": datetime.fromisoformat(v["receivedDateTime"]).replace(tzinfo=None),
+            "template_code": "EMAIL", "group_code": "EMAIL", "source": "email",
+            "subject": v.get("subject") or "", "information_flow": "inbound",
+            "internet_message_id": v.get("internetMessageId"), "user_upn": ALICE,
+        } for v in values]  # fmt: skip
+        with engine.begin() as conn:
+            conn.execute(sa.insert(InteractionLogEntry), rows)
+        n += len(values)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return {"messages": n, "seconds": round(seconds, 3), "messages_per_s": round(n / seconds)}
+
+
+def sdk_vs_ours(pages: list[bytes]) -> dict[str, Any]:
+    """Decoding the same two pages through the SDK's models vs our frozen dataclasses."""
+    from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactory
+    from msgraph.generated.users.item.mail_folders.item.messages.delta.delta_get_response import (
+        DeltaGetResponse,
+    )
+
+    from connector.streams import MailFolderStream
+
+    sample, stream = pages[:2], MailFolderStream(ALICE, "inbox")
+    n = sum(len(json.loads(p)["value"]) for p in sample)
+    t0 = time.perf_counter()
+    for raw in sample:
+        node = JsonParseNodeFactory().get_root_parse_node("application/json", raw)
+        node.get_object_value(DeltaGetResponse)
+    t1 = time.perf_counter()
+    for raw in sample:
+        stream.decode(raw)
+    t2 = time.perf_counter()
+    return {"messages": n, "sdk_models_ms": round((t1 - t0) * 1000, 1),
+            "dataclasses_ms": round((t2 - t1) * 1000, 1),
+            "ratio_sdk_to_ours": round((t1 - t0) / max(t2 - t1, 1e-9), 1)}
+
+
+async def per_message_design(settings: Any, sample: int) -> dict[str, Any]:
+    """Business Central's shape: list message ids, then one GET per message (sample)."""
+    from connector.graph import build_client
+    from connector.streams.base import configure
+
+    client = build_client(settings.graph)
+    user = client.sdk.users.by_user_id(ALICE)
+    requests = 0
+    started = time.perf_counter()
+    try:
+        from msgraph.generated.users.item.mail_folders.item.messages.messages_request_builder import (  # noqa: E501
+            MessagesRequestBuilder,
+        )
+
+        query = MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(
+            select=["id"], top=sample)
+        info = user.mail_folders.by_mail_folder_id("inbox").messages.to_get_request_information(
+            configure([], query))
+        ids = [m["id"] for m in json.loads(await client.send(info, "list"))["value"]]
+        requests += 1
+        for mid in ids:
+            await client.send(user.messages.by_message_id(mid).to_get_request_information(),
+                              "get message")
+            requests += 1
+    finally:
+        await client.close()
+    seconds = time.perf_counter() - started
+    return {"messages": len(ids), "graph_requests": requests, "seconds": round(seconds, 3),
+            "messages_per_s": round(len(ids) / seconds)}
+
+
+def worker(size: int, base_url: str, workdir: Path, extras: bool) -> dict[str, Any]:
+    """Inside the measured subprocess: seed, sync, then (10k only) floor and comparisons."""
+    from connector.sync import sync_mailboxes
+
+    settings = settings_for(base_url, workdir / "interlog.db")
+    engine = seed(settings, workdir / "contacts.csv")
+    base_rss = rss_mb()
+    started = time.perf_counter()
+    summary = sync_mailboxes(settings, engine, trigger="bench")
+    seconds = time.perf_counter() - started
+    inbox = next(s for s in summary.streams if s.stream == "mail:inbox")
+    out: dict[str, Any] = {
+        "messages": size, "seconds": round(seconds, 3),
+        "messages_per_s": round(size / seconds), "entries_created": inbox.outcome.entries_created,
+        "unmatched_addresses": inbox.outcome.unmatched_addresses,
+        "inbox_graph_requests": inbox.graph_requests, "pages": inbox.pages,
+        "graph_requests_per_1000_messages": round(inbox.graph_requests * 1000 / size, 2),
+        "peak_rss_mb": round(rss_mb(), 1), "rss_before_sync_mb": round(base_rss, 1),
+    }  # fmt: skip
+    if extras:
+        pages = asyncio.run(fetch_pages(settings))
+        floor_settings = settings_for(base_url, workdir / "floor.db")
+        out["floor"] = floor(pages, floor_settings, workdir / "contacts.csv")
+        out["ratio_to_floor"] = round(out["messages_per_s"] / out["floor"]["messages_per_s"], 3)
+        out["decode"] = sdk_vs_ours(pages)
+        out["per_message_design"] = asyncio.run(per_message_design(settings, 1000))
+    return out
+
+
+def measure(size: int, extras: bool) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "tenant.json").write_text(json.dumps(build_tenant(size)), encoding="utf-8")
+        write_contacts(work / "contacts.csv")
+        emulator, base_url = start_emulator(work / "tenant.json")
+        try:
+            cmd = [sys.executable, __file__, "--worker", str(size), "--base-url", base_url,
+                   "--workdir", str(work)] + (["--extras"] if extras else [])
+            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True,
+                                  env={**os.environ, "PYTHONPATH": str(ROOT)})
+            return dict(json.loads(done.stdout))
+        finally:
+            emulator.terminate()
+            emulator.wait(timeout=30)
+
+
+def summarise(results: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    small = results[min(results)]
+    bc = small["per_message_design"]
+    bc_per_1000 = round(bc["graph_requests"] * 1000 / bc["messages"], 1)
+    return {
+        "graph_requests_per_1000_messages": {
+            "interlog_delta_pages": small["graph_requests_per_1000_messages"],
+            "request_per_message_design": bc_per_1000,
+            "ratio": round(bc_per_1000 / small["graph_requests_per_1000_messages"], 1),
+        },
+        "throughput_messages_per_s": {
+            "end_to_end": small["messages_per_s"], "floor": small["floor"]["messages_per_s"],
+            "ratio_to_floor": small["ratio_to_floor"],
+            "request_per_message_design": bc["messages_per_s"],
+        },
+        "decode_sdk_models_vs_dataclasses": small["decode"],
+        "peak_rss_mb": {str(k): v["peak_rss_mb"] for k, v in results.items()},
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--worker", type=int)
+    parser.add_argument("--base-url")
+    parser.add_argument("--workdir")
+    parser.add_argument("--extras", action="store_true")
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.base_url, Path(args.workdir), args.extras)))
+        return
+    started = time.perf_counter()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    results = {size: measure(size, extras=size == sizes[0]) for size in sizes}
+    report = {"summary": summarise(results), "runs": {str(k): v for k, v in results.items()},
+              "total_seconds": round(time.perf_counter() - started, 1)}
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
