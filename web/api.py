@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, g, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
@@ -43,9 +43,14 @@ class ApiProblem(Exception):
         self.status, self.message, self.field = status, message, field
 
 
+def as_json(body: object, status: int = 200) -> Response:
+    """JSON in the order it was built (an entry as `entries list --json` prints it)."""
+    return Response(json.dumps(body, ensure_ascii=False), status=status,
+                    mimetype="application/json")
+
+
 def problem(status: int, message: str, field: str | None = None) -> Response:
-    response = jsonify({"error": message, "field": field, "status": status})
-    response.status_code = status
+    response = as_json({"error": message, "field": field, "status": status}, status)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="interlog"'
     return response
@@ -93,7 +98,7 @@ def _replay(key: str, req: InteractionRequest) -> Response | None:
         raise ApiProblem(409, f"entry #{record.entry_no} recorded under this Idempotency-Key "
                               "has been deleted", "Idempotency-Key")
     _done("api_replay", entry.entry_no, idempotency_key=key)
-    return jsonify(entry_to_json(entry))
+    return as_json(entry_to_json(entry))
 
 
 def _record(req: InteractionRequest, key: str | None) -> Response:
@@ -108,8 +113,7 @@ def _record(req: InteractionRequest, key: str | None) -> Response:
                            request_hash=req.body_hash, entry_no=entry.entry_no)
     body = entry_to_json(entry)
     _done("api_log", entry.entry_no, idempotency_key=key)
-    response = jsonify(body)
-    response.status_code = 201
+    response = as_json(body, 201)
     response.headers["Location"] = f"/api/v1/interactions/{entry.entry_no}"
     return response
 
@@ -145,7 +149,7 @@ def _change(entry_no: int, action: str) -> Response:
     op(session, [entry_no], actor=g.api_actor)
     body = entry_to_json(entry)
     _done(f"api_{action}", entry_no)
-    return jsonify(body)
+    return as_json(body)
 
 
 def list_interactions() -> Response:
@@ -159,7 +163,7 @@ def list_interactions() -> Response:
             "totals": {"count": total.count, "cost": float(total.cost),
                        "duration_min": float(total.duration_min)}}
     _done("api_list", None, query=request.query_string.decode("latin-1")[:500])
-    return jsonify(body)
+    return as_json(body)
 
 
 def _int_arg(name: str, default: int, maximum: int) -> int:
@@ -177,7 +181,7 @@ def get_interaction(entry_no: int) -> Response:
         raise ApiProblem(404, f"no interaction log entry #{entry_no}")
     body = entry_to_json(entry)
     _done("api_read", entry_no)
-    return jsonify(body)
+    return as_json(body)
 
 
 def _handle(exc: Exception) -> Response:
@@ -206,7 +210,7 @@ def blueprint() -> Blueprint:
     bp.after_request(security.add_headers)
     for exc_type in (ApiProblem, BadInput, InterlogError, HTTPException):
         bp.register_error_handler(exc_type, _handle)
-    bp.add_url_rule("/openapi.json", "openapi", lambda: jsonify(openapi_document()))
+    bp.add_url_rule("/openapi.json", "openapi", lambda: as_json(openapi_document()))
     bp.add_url_rule("/interactions", "post_interaction", post_interaction, methods=["POST"])
     bp.add_url_rule("/interactions", "list_interactions", list_interactions, methods=["GET"])
     entry = f"/interactions/<int(max={MAX_ENTRY_NO}):entry_no>"

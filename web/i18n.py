@@ -54,6 +54,8 @@ ES: dict[str, str] = {
     "canceled entries match these filters and will be deleted for good.":
         "interacciones canceladas cumplen estos filtros y se eliminarán definitivamente.",
     "Delete them": "Eliminarlas",
+    "The canceled entries changed since the count was shown; check the new count.":
+        "Las interacciones canceladas cambiaron desde el recuento; revise el nuevo recuento.",
     "Back": "Volver",
     "No canceled entries match these filters.":
         "Ninguna interacción cancelada cumple estos filtros.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -128,6 +129,11 @@ def _change(action: str) -> Response:
     return redirect(_safe_next())
 
 
+def _digest(entry_nos: list[int]) -> str:
+    """Names the exact set of entries a confirmation was shown for."""
+    return hashlib.sha256(",".join(map(str, entry_nos)).encode()).hexdigest()[:32]
+
+
 def _filters_from(source: Any) -> ParsedFilters:
     return parse_filters(db(), {k: source.get(k, "") for k in FILTER_FIELDS if k in source})
 
@@ -197,11 +203,12 @@ def register_routes(bp: Blueprint) -> None:
             abort(400, description=str(exc))
         session = db()
         found = delete_canceled(session, parsed.filter, actor=user.actor, dry_run=True)
-        expected = request.form.get("expected", "")
-        if request.method == "POST" and found and expected == str(len(found)):
-            deleted = delete_canceled(session, parsed.filter, actor=user.actor)
+        digest = _digest(found)
+        if request.method == "POST" and found and request.form.get("expected") == digest:
+            deleted = delete_canceled(session, parsed.filter, actor=user.actor, only=found)
             session.commit()
             flash(f"{_('Deleted')} {len(deleted)} {_('canceled entries.')}", "ok")
             return redirect(url_for("web.log") + "?" + urlencode(parsed.values))
-        return render_template("delete_canceled.html", count=len(found), values=parsed.values,
+        return render_template("delete_canceled.html", count=len(found), digest=digest,
+                               changed=request.method == "POST", values=parsed.values,
                                query=urlencode(parsed.values))

@@ -184,3 +184,32 @@ def test_development_mode_answers_loopback_only(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="allow_anonymous"):
         make_app(wide, engine)
     engine.dispose()
+
+
+def test_delete_canceled_deletes_only_the_set_that_was_counted(
+    signed_in_site: tuple[Flask, Site],
+) -> None:
+    import re
+
+    app, site = signed_in_site
+    client = app.test_client()
+    token = _sign_in(client, "carol@contoso.com")
+    client.post("/entries/cancel", data={"entry_no": ["1", "2"], "csrf_token": token})
+    shown = client.get("/entries/delete-canceled?contact=C002").get_data(as_text=True)
+    assert re.search(r'id="delete-count"><b>2</b>', shown)
+    expected = re.search(r'name="expected" value="([0-9a-f]+)"', shown)
+    assert expected is not None
+    client.post("/entries/restore", data={"one": "2", "csrf_token": token})
+    client.post("/entries/cancel", data={"one": "2", "csrf_token": token})  # same set again
+    client.post("/entries/restore", data={"one": "1", "csrf_token": token})  # now only #2
+    stale = client.post("/entries/delete-canceled", data={
+        "contact": "C002", "expected": expected.group(1), "csrf_token": token})
+    assert stale.status_code == 200
+    assert "changed since the count" in stale.get_data(as_text=True)
+    assert site.entry_nos() == [1, 2, 3, 4, 5, 6]
+    fresh = re.search(r'name="expected" value="([0-9a-f]+)"', stale.get_data(as_text=True))
+    assert fresh is not None
+    done = client.post("/entries/delete-canceled", data={
+        "contact": "C002", "expected": fresh.group(1), "csrf_token": token})
+    assert done.status_code == 302
+    assert site.entry_nos() == [1, 3, 4, 5, 6]
