@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from connector.emulator import EmulatorServer, EmulatorSettings
 from connector.emulator.generate import GeneratedData
 from connector.retry import FakeClock
 from connector.sync import sync_mailboxes
+from storage.db import make_engine
 from storage.models import InteractionLogEntry as Entry
 from storage.sync_models import SyncCursor
 from tests.sync.conftest import FAST, REFERENCE, TOKEN, Syncer, entries, make_settings
@@ -169,3 +171,51 @@ def test_cli_sync_json_runs_and_exit_code(
     runs = json.loads(listed.stdout)
     assert [(r["run_id"], r["status"]) for r in runs] == [(2, "failed"), (1, "ok")]
     assert runs[1]["entries_created"] == out["entries_created"]
+
+
+def test_sigkill_mid_sync_then_rerun_gives_the_same_entries(
+    tmp_path: Path, data: GeneratedData, sqlite_db: Engine, run_sync_sqlite: Syncer
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    wide = {"backfill_days": 3650, "calendar_past_days": 3650}
+    run_sync_sqlite(**wide)  # the uninterrupted reference, in a database of its own
+    expected = entries(sqlite_db, user=False)
+    slow = EmulatorSettings(require_token=TOKEN, latency_s=0.03)
+    target = tmp_path / "killed.db"
+    with sqlite_db.connect() as conn:  # everything into the main file before copying it
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(str(sqlite_db.url.database), target)
+    killed = make_engine(f"sqlite:///{target}")
+    with Session(killed) as session, session.begin():  # same seed, no entries or cursors
+        for table in ("interaction_log_entries", "captured_items", "unmatched_addresses",
+                      "sync_cursors", "sync_run_streams", "sync_runs", "audit_events"):
+            session.execute(sa.text(f"DELETE FROM {table}"))
+    with EmulatorServer.start(data.tenant, settings=slow) as emu:
+        config = _config(tmp_path, data, emu)
+        config.write_text(config.read_text() + "page_size = 10\n", encoding="utf-8")
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from connector.cli import main; main()", "--config",
+             str(config), "--db", f"sqlite:///{target}", "sync"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while True:  # wait (with a deadline) until some page is committed mid-round
+            assert time.monotonic() < deadline, "the sync never committed a page"
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else "finished"
+            with Session(killed) as session:
+                if session.scalar(sa.select(sa.func.count()).select_from(SyncCursor)
+                                  .where(SyncCursor.next_link.is_not(None))):
+                    break
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        partial = entries(killed, user=False)
+        assert len(partial) < len(expected)
+        resumed = Syncer(make_settings(data, emu.base_url), killed, FakeClock(REFERENCE))
+        assert resumed(**wide).ok
+    assert entries(killed, user=False) == expected
+    killed.dispose()
