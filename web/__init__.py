@@ -7,6 +7,7 @@ import time.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from connector.config import ConfigError, Settings
 
 MAX_PAGE_UPLOAD = 256 * 1024
+logger = logging.getLogger(__name__)
 
 
 def register(app: Flask, settings: Settings | None = None, *,
@@ -41,6 +43,9 @@ def register(app: Flask, settings: Settings | None = None, *,
     if not app.secret_key:
         # Without a configured key, sessions last as long as the process: fine for development.
         app.secret_key = settings.web.secret_key.value or secrets.token_bytes(32)
+        if settings.web.client_id and not settings.web.secret_key:
+            logger.warning("[web] secret_key is not set: sign-ins end when the process restarts"
+                           " and do not carry across processes")
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_SECURE",
                           settings.server.public_url.startswith("https://"))
