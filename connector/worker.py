@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 SyncOne = Callable[[str], None]  # syncs one mailbox; raises on failure
 MAINTENANCE_LOCK = 0x1A7E_4106  # pg advisory lock: one worker maintains subscriptions
 FULL_ENSURE_SECONDS = 600.0
+RETRY_ENSURE_SECONDS = 30.0
 
 
 class StopRequested(Exception):
@@ -218,9 +219,10 @@ class Worker:
         if not full and not self._subscriptions_due():
             return
         with maintenance_lock(self.engine) as mine:
-            if mine:
-                self._last_full_ensure = mono if full else self._last_full_ensure
-                self._ensure()
+            if mine and self._ensure() and full:
+                self._last_full_ensure = mono
+            elif mine and full:  # something failed: look again in half a minute
+                self._last_full_ensure = mono - FULL_ENSURE_SECONDS + RETRY_ENSURE_SECONDS
 
     def _subscriptions_due(self) -> bool:
         soon = self.clock() + timedelta(minutes=self.settings.worker.renew_before_minutes)
@@ -229,11 +231,12 @@ class Worker:
             return session.execute(sa.select(sa.exists().where(
                 sa.or_(g.pending_action.is_not(None), g.expires_at <= soon)))).scalar() is True
 
-    def _ensure(self) -> None:
+    def _ensure(self) -> bool:
+        """Run `ensure`; False when anything failed (logged, never raised)."""
         from connector.graph import build_client
         from connector.subscriptions import SubscriptionManager
 
-        async def go() -> None:
+        async def go() -> bool:
             client = build_client(self.settings.graph)
             try:
                 report = await SubscriptionManager(self.settings, self.engine, client,
@@ -242,11 +245,13 @@ class Worker:
                 await client.close()
             if report.errors:
                 log.warning("subscriptions: %s", "; ".join(report.errors[:5]))
+            return not report.errors
 
         try:
-            asyncio.run(go())
+            return asyncio.run(go())
         except Exception:  # Graph down: the safety-net polling keeps going
             log.exception("subscription maintenance failed")
+            return False
 
 
 @contextmanager
