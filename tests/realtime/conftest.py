@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import pg_database_url
 from flask import Flask
 from sqlalchemy.engine import Engine
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -20,6 +19,7 @@ from connector.config import Settings, settings_from_dict
 from connector.emulator import EmulatorServer
 from storage.db import make_engine, upgrade
 from storage.worker_models import GraphSubscription, MailboxLease, SyncInterval, WorkerRecord
+from tests.conftest import pg_database_url
 
 DOMAIN = "contoso.com"
 TOKEN = "emulator-token"

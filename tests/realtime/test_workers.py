@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationW
 
 @pytest.fixture
 def db_url() -> Iterator[str]:
-    from conftest import pg_database_url
+    from tests.conftest import pg_database_url
 
     yield from pg_database_url()
 
