@@ -95,3 +95,12 @@ def db(engine: Engine) -> Iterator[Session]:
 def sqlite_url(tmp_path: Path) -> str:
     """A URL of an empty SQLite file of this test's own (for CLI and end-to-end tests)."""
     return f"sqlite:///{tmp_path / 'interlog.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[str]:
+    """An empty database (no schema yet) of this test's own, on each back-end."""
+    if request.param == "sqlite":
+        yield sqlite_url
+    else:
+        yield from pg_database_url()

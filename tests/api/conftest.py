@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from api.support import pg_database, seeded_server
+from api.support import seeded_server
 from storage.api_models import create_api_key
 from storage.models import AuditEvent, InteractionLogEntry
+from tests.conftest import pg_database_url
 
 
 @dataclass
@@ -43,7 +44,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     if request.param == "sqlite":
         urls: Iterator[str] = iter([f"sqlite:///{tmp_path_factory.mktemp('api') / 'api.db'}"])
     else:
-        urls = pg_database()
+        urls = pg_database_url()
     url = next(urls)
     try:
         with seeded_server(url) as (base, engine):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,10 +26,6 @@ from storage.models import InteractionLogEntry, InteractionTemplate
 from storage.seed import seed_defaults, sync_users
 from storage.sync_models import SyncRun, SyncRunStream
 from storage.worker_models import MailboxLease
-
-PG_ADMIN_URL = os.environ.get(
-    "INTERLOG_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 USERS = [
     {"upn": "alice@contoso.com", "salesperson_code": "AL", "admin": False},
@@ -166,17 +160,3 @@ class Site:
 def screenshot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def pg_database(admin_url: str = PG_ADMIN_URL) -> Iterator[str]:
-    """A throw-away PostgreSQL database of this module's own (as tests/conftest.py makes)."""
-    name = f"interlog_web_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import sys
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from connector.cli import cli
@@ -109,31 +106,6 @@ def initialized_url(initialized_sqlite: Path, tmp_path: Path) -> str:
 def run(initialized_url: str) -> Run:
     """`interlog --db <a fresh, initialized SQLite file> …`."""
     return make_run(initialized_url)
-
-
-def fresh_pg_url() -> Iterator[str]:
-    """An empty PostgreSQL database of this test's own, dropped afterwards."""
-    admin_url = os.environ.get("INTERLOG_TEST_PG_URL",
-                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"interlog_cli_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[str]:
-    """An empty database (no schema yet) on each back-end."""
-    if request.param == "sqlite":
-        yield sqlite_url
-    else:
-        yield from fresh_pg_url()
 
 
 @pytest.fixture

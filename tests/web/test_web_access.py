@@ -8,12 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from api.support import Site, make_app, pg_database, seed, settings_for
+from api.support import Site, make_app, seed, settings_for
 from flask import Flask
 from flask.testing import FlaskClient
 
 from connector.config import ConfigError, ServerSettings
 from storage.db import make_engine
+from tests.conftest import pg_database_url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -22,7 +23,7 @@ def db_url(request: pytest.FixtureRequest,
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('access') / 'access.db'}"
     else:
-        yield from pg_database()
+        yield from pg_database_url()
 
 
 @pytest.fixture(scope="module")
