@@ -57,15 +57,20 @@ def log(app: AppContext, no: str, template_code: str, subject: str | None,
     click.echo(text)
 
 
+def _set_canceled(app: AppContext, no: str, canceled: bool) -> None:
+    with app.transaction() as session:
+        logged = set_segment_canceled(session, no, canceled, actor=cli_actor())
+        done = "Canceled" if canceled else "Restored"
+        text = f"{done} segment {logged.segment_no} and its {logged.entry_count} entries."
+    click.echo(text)
+
+
 @segments.command("cancel")
 @click.argument("no")
 @pass_app
 def cancel(app: AppContext, no: str) -> None:
     """Cancel logged segment NO and every one of its entries."""
-    with app.transaction() as session:
-        logged = set_segment_canceled(session, no, True, actor=cli_actor())
-        text = f"Canceled segment {logged.segment_no} and its {logged.entry_count} entries."
-    click.echo(text)
+    _set_canceled(app, no, True)
 
 
 @segments.command("restore")
@@ -73,10 +78,7 @@ def cancel(app: AppContext, no: str) -> None:
 @pass_app
 def restore(app: AppContext, no: str) -> None:
     """Restore canceled logged segment NO and every one of its entries."""
-    with app.transaction() as session:
-        logged = set_segment_canceled(session, no, False, actor=cli_actor())
-        text = f"Restored segment {logged.segment_no} and its {logged.entry_count} entries."
-    click.echo(text)
+    _set_canceled(app, no, False)
 
 
 @segments.command("list")
