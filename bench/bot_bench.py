@@ -12,17 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import statistics
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
+from _common import add_pg_option, percentiles_ms, pg_database, ratio, sqlite_database
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -94,11 +91,9 @@ def _drive(url: str, make_text: Callable[[int], str], clients: int,
     for worker in workers:
         worker.join()
     elapsed = time.perf_counter() - started
-    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     return {"requests": len(latencies), "failures": failures[0],
             "requests_per_s": round(len(latencies) / elapsed, 1),
-            "p50_ms": round(cuts[49] * 1000, 1), "p95_ms": round(cuts[94] * 1000, 1),
-            "p99_ms": round(cuts[98] * 1000, 1)}
+            **percentiles_ms(latencies, 50, 95, 99)}
 
 
 def _run(backend: str, engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
@@ -112,8 +107,8 @@ def _run(backend: str, engine: Engine, args: argparse.Namespace) -> dict[str, An
 
 
 def _sqlite(args: argparse.Namespace) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+    with sqlite_database() as url:
+        engine = make_engine(url)
         try:
             return _run("sqlite", engine, args)
         finally:
@@ -121,23 +116,16 @@ def _sqlite(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _postgres(args: argparse.Namespace) -> dict[str, Any]:
-    admin = sa.create_engine(args.pg, isolation_level="AUTOCOMMIT")
-    name = f"interlog_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(admin.url.set(database=name).render_as_string(hide_password=False),
-                         pool_size=args.clients, max_overflow=4)
-    try:
-        return _run("postgresql", engine, args)
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with pg_database(args.pg) as url:
+        engine = make_engine(url, pool_size=args.clients, max_overflow=4)
+        try:
+            return _run("postgresql", engine, args)
+        finally:
+            engine.dispose()
 
 
 def _ratios(sqlite: dict[str, Any], pg: dict[str, Any]) -> dict[str, Any]:
-    return {op: {key: round(pg[op][key] / sqlite[op][key], 2) if sqlite[op][key] else None
+    return {op: {key: ratio(pg[op][key], sqlite[op][key])
                  for key in ("requests_per_s", "p50_ms", "p95_ms", "p99_ms")}
             for op in ("log_call", "show")}
 
@@ -146,8 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
-                        help="an admin URL; '' to skip PostgreSQL")
+    add_pg_option(parser)
     args = parser.parse_args()
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" notes
     results = [_sqlite(args)]

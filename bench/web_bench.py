@@ -4,7 +4,7 @@ A database of `--entries` interaction log entries (200 contacts, 3 templates, 2 
 SQLite and on PostgreSQL, served by `bot.create_app` in development mode. Sequential
 requests per scenario: the log's first page (count + totals + 50 rows), a filtered page,
 a contact page, the CSV export of the whole log, API list, API record (new
-Idempotency-Key) and API replay. Median and p95 latency, side by side, with ratios:
+Idempotency-Key) and API replay. p50 (median) and p95 latency, side by side, with ratios:
 `.venv/bin/python bench/web_bench.py [--entries 20000] [--repeat 20] [--pg URL]`.
 """
 
@@ -13,18 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from _common import add_pg_option, percentiles_ms, pg_database, ratio, sqlite_database
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -78,12 +76,10 @@ def _time(call: Callable[[], httpx.Response], repeat: int) -> dict[str, float]:
     for _ in range(repeat):
         began = time.perf_counter()
         response = call()
-        samples.append((time.perf_counter() - began) * 1000)
+        samples.append(time.perf_counter() - began)
         if response.status_code >= 400:
             raise RuntimeError(f"{response.request.url}: {response.status_code}")
-    samples.sort()
-    return {"median_ms": round(statistics.median(samples), 2),
-            "p95_ms": round(samples[max(0, int(len(samples) * 0.95) - 1)], 2)}
+    return percentiles_ms(samples, 50, 95)
 
 
 def _scenarios(base: str, key: str, repeat: int) -> dict[str, Any]:
@@ -127,27 +123,11 @@ def _run(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
         engine.dispose()
 
 
-def _postgres(args: argparse.Namespace) -> dict[str, Any]:
-    admin = sa.create_engine(args.pg, isolation_level="AUTOCOMMIT")
-    name = f"interlog_webbench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = admin.url.set(database=name).render_as_string(hide_password=False)
-        return _run("postgresql", url, args)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _ratios(sqlite: dict[str, Any], pg: dict[str, Any]) -> dict[str, float]:
-    ratios = {}
-    for key, value in sqlite.items():
-        if isinstance(value, dict) and "median_ms" in value:
-            ratios[key] = round(pg[key]["median_ms"] / value["median_ms"], 2)
-    ratios["csv_export_all"] = round(pg["csv_export_all"]["seconds"]
-                                     / sqlite["csv_export_all"]["seconds"], 2)
+def _ratios(sqlite: dict[str, Any], pg: dict[str, Any]) -> dict[str, float | None]:
+    ratios = {key: ratio(pg[key]["p50_ms"], value["p50_ms"])
+              for key, value in sqlite.items() if isinstance(value, dict) and "p50_ms" in value}
+    ratios["csv_export_all"] = ratio(pg["csv_export_all"]["seconds"],
+                                     sqlite["csv_export_all"]["seconds"])
     return ratios
 
 
@@ -155,15 +135,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--entries", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
-                        help="an admin URL; '' to skip PostgreSQL")
+    add_pg_option(parser)
     args = parser.parse_args()
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    with tempfile.TemporaryDirectory() as tmp:
-        results = [_run("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", args)]
+    with sqlite_database() as url:
+        results = [_run("sqlite", url, args)]
     report: dict[str, Any] = {"web_and_api": results}
     if args.pg:
-        results.append(_postgres(args))
+        with pg_database(args.pg, "interlog_webbench") as url:
+            results.append(_run("postgresql", url, args))
         report["postgresql_over_sqlite"] = _ratios(results[0], results[1])
     print(json.dumps(report, indent=2))
 
