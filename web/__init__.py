@@ -6,7 +6,6 @@ import time.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import secrets
 from datetime import timedelta
@@ -29,13 +28,14 @@ def register(app: Flask, settings: Settings | None = None, *,
     Without `settings`, the app's shared services (`bot.create_app`) give the settings and
     engine. `[web] allow_anonymous` is refused unless `[server] host` is loopback.
     """
+    from bot.auth import is_loopback
     from storage.db import make_engine
     from web import api, context
 
     if settings is None:
         shared = app.extensions["interlog"]  # bot.services.Services
         settings, engine = shared.settings, engine or shared.engine
-    if settings.web.allow_anonymous and not _is_loopback(settings.server.host):
+    if settings.web.allow_anonymous and not is_loopback(settings.server.host):
         raise ConfigError(
             f"[web] allow_anonymous is for local development only; refusing to serve it on "
             f"{settings.server.host!r} (listen on 127.0.0.1 or turn it off)")
@@ -52,16 +52,6 @@ def register(app: Flask, settings: Settings | None = None, *,
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
     app.register_blueprint(pages_blueprint())
     app.register_blueprint(api.blueprint())
-
-
-def _is_loopback(host: str) -> bool:
-    host = host.strip().strip("[]")
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def pages_blueprint() -> Blueprint:

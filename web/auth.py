@@ -7,7 +7,6 @@ straight from loopback (no proxy headers), as the bot's development mode does.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -15,8 +14,10 @@ from urllib.parse import urlparse
 from flask import Blueprint, abort, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
+from bot.auth import is_loopback
 from connector.config import Settings, UserSettings
 from web.context import state
+from web.routes import Route, add_routes
 
 SESSION_USER = "web_user"
 PUBLIC_ENDPOINTS = frozenset({"web.login", "web.auth_callback", "web.logout", "web.static"})
@@ -47,10 +48,7 @@ def current_user() -> WebUser:
 def is_loopback_request() -> bool:
     if any(h in request.headers for h in PROXY_HEADERS):
         return False
-    try:
-        return ipaddress.ip_address(request.remote_addr or "").is_loopback
-    except ValueError:
-        return False
+    return is_loopback(request.remote_addr)
 
 
 def find_user(settings: Settings, upn: str, oid: str = "") -> UserSettings | None:
@@ -124,53 +122,74 @@ def _redirect_uri() -> str:
     return url_for("web.auth_callback", _external=True)
 
 
-def _safe_next(value: str | None) -> str:
+def safe_next(value: str | None) -> str:
+    """`value` when it is a path on this site, else the log (no open redirects)."""
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
     return url_for("web.log")
 
 
+def login() -> Response:
+    if not state().settings.web.client_id:
+        abort(503, description="sign-in is not configured: set [web] client_id, "
+                               "client_secret and authority, or use allow_anonymous locally")
+    try:
+        result = _identity_auth().log_in(scopes=[], redirect_uri=_redirect_uri(),
+                                         next_link=safe_next(request.args.get("next")))
+    except (ValueError, OSError) as exc:  # discovery failed: the provider is unreachable
+        abort(502, description=f"the sign-in provider did not answer: {exc}")
+    if "error" in result:
+        abort(502, description=f"sign-in failed: {result['error']}")
+    return redirect(result["auth_uri"])
+
+
+def auth_callback() -> Response:
+    try:
+        result = _identity_auth().complete_log_in(request.args)
+    except (ValueError, OSError) as exc:
+        abort(502, description=f"the sign-in provider did not answer: {exc}")
+    if "error" in result:
+        abort(401, description=f"sign-in failed: {result.get('error')}")
+    claims: dict[str, Any] = session.pop("_logged_in_user", None) or {}
+    session.pop("_token_cache", None)  # only the identity is kept, never tokens
+    if not claims:  # a stale or replayed response (identity logs why)
+        abort(400, description="this sign-in response has expired; sign in again")
+    mapped = _signed_in_user(claims)
+    session.clear()
+    name = str(claims.get("name") or _claimed_upn(claims))
+    session[SESSION_USER] = {"upn": mapped.upn, "name": name}
+    return redirect(safe_next(result.get("next_link")))
+
+
+def _signed_in_user(claims: dict[str, Any]) -> UserSettings:
+    """The `[[user]]` these ID token claims sign in as; 403 when they sign in as nobody."""
+    if (problem := _claims_problem(claims)) is not None:
+        abort(403, description=f"sign-in refused: {problem}")
+    upn = _claimed_upn(claims)
+    mapped = find_user(state().settings, upn, str(claims.get("oid") or ""))
+    if not upn or mapped is None:
+        abort(403, description=f"{upn or 'this account'} is not a [[user]] of interlog")
+    if mapped.aad_object_id and mapped.aad_object_id != claims.get("oid"):
+        abort(403, description=f"{upn} signed in with another Entra object id than "
+                               "its [[user]] aad_object_id")
+    return mapped
+
+
+def _claimed_upn(claims: dict[str, Any]) -> str:
+    return str(claims.get("preferred_username") or claims.get("upn") or "")
+
+
+def logout() -> Response:
+    session.clear()
+    return redirect(url_for("web.log"))
+
+
+ROUTES: tuple[Route, ...] = (
+    ("/auth/login", "login", login, ("GET",)),
+    ("/auth/callback", "auth_callback", auth_callback, ("GET",)),
+    ("/auth/logout", "logout", logout, ("POST",)),
+)
+
+
 def register_routes(bp: Blueprint) -> None:
-    @bp.get("/auth/login")
-    def login() -> Response:
-        if not state().settings.web.client_id:
-            abort(503, description="sign-in is not configured: set [web] client_id, "
-                                   "client_secret and authority, or use allow_anonymous locally")
-        try:
-            result = _identity_auth().log_in(scopes=[], redirect_uri=_redirect_uri(),
-                                             next_link=_safe_next(request.args.get("next")))
-        except (ValueError, OSError) as exc:  # discovery failed: the provider is unreachable
-            abort(502, description=f"the sign-in provider did not answer: {exc}")
-        if "error" in result:
-            abort(502, description=f"sign-in failed: {result['error']}")
-        return redirect(result["auth_uri"])
-
-    @bp.get("/auth/callback")
-    def auth_callback() -> Response:
-        try:
-            result = _identity_auth().complete_log_in(request.args)
-        except (ValueError, OSError) as exc:
-            abort(502, description=f"the sign-in provider did not answer: {exc}")
-        if "error" in result:
-            abort(401, description=f"sign-in failed: {result.get('error')}")
-        claims: dict[str, Any] = session.pop("_logged_in_user", None) or {}
-        session.pop("_token_cache", None)  # only the identity is kept, never tokens
-        if not claims:  # a stale or replayed response (identity logs why)
-            abort(400, description="this sign-in response has expired; sign in again")
-        if (problem := _claims_problem(claims)) is not None:
-            abort(403, description=f"sign-in refused: {problem}")
-        upn = str(claims.get("preferred_username") or claims.get("upn") or "")
-        mapped = find_user(state().settings, upn, str(claims.get("oid") or ""))
-        if not upn or mapped is None:
-            abort(403, description=f"{upn or 'this account'} is not a [[user]] of interlog")
-        if mapped.aad_object_id and mapped.aad_object_id != claims.get("oid"):
-            abort(403, description=f"{upn} signed in with another Entra object id than "
-                                   "its [[user]] aad_object_id")
-        session.clear()
-        session[SESSION_USER] = {"upn": mapped.upn, "name": str(claims.get("name") or upn)}
-        return redirect(_safe_next(result.get("next_link")))
-
-    @bp.post("/auth/logout")
-    def logout() -> Response:
-        session.clear()
-        return redirect(url_for("web.log"))
+    add_routes(bp, ROUTES)

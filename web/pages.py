@@ -38,10 +38,11 @@ from storage.models import (
     InteractionTemplate,
     User,
 )
-from web.auth import current_user
+from web.auth import current_user, safe_next
 from web.context import db
 from web.filters import FILTER_FIELDS, STATUSES, BadInput, ParsedFilters, parse_filters
 from web.i18n import gettext as _
+from web.routes import Route, add_routes
 
 PAGE_SIZE = 50
 MAX_PAGE = 10**6
@@ -95,13 +96,6 @@ def _render_log(parsed: ParsedFilters | None, error: BadInput | None, page: int 
     return render_template("log.html", **ctx), 400 if error else 200
 
 
-def _safe_next() -> str:
-    value = request.form.get("next", "")
-    if value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return url_for("web.log")
-
-
 def _selected() -> list[int]:
     picked = request.form.getlist("one") or request.form.getlist("entry_no")
     if not all(p.isascii() and p.isdigit() and int(p) <= MAX_ENTRY_NO for p in picked):
@@ -113,7 +107,7 @@ def _change(action: str) -> Response:
     entry_nos = _selected()
     if not entry_nos:
         flash(_("Select at least one entry."), "error")
-        return redirect(_safe_next())
+        return redirect(safe_next(request.form.get("next")))
     user = current_user()
     session = db()
     try:
@@ -123,10 +117,10 @@ def _change(action: str) -> Response:
     except InterlogError as exc:
         session.rollback()
         flash(str(exc), "error")
-        return redirect(_safe_next())
+        return redirect(safe_next(request.form.get("next")))
     label = _("Entries canceled:") if action == "cancel" else _("Entries restored:")
     flash(f"{label} " + ", ".join(f"#{n}" for n in sorted(entry_nos)), "ok")
-    return redirect(_safe_next())
+    return redirect(safe_next(request.form.get("next")))
 
 
 def _digest(entry_nos: list[int]) -> str:
@@ -160,55 +154,68 @@ def _csv_rows(parsed: ParsedFilters) -> Iterator[str]:
         last = chunk[-1].entry_no
 
 
+def home() -> Response:
+    return redirect(url_for("web.log"))
+
+
+def log_page() -> Any:
+    try:
+        page = _page_number()
+        parsed = parse_filters(db(), request.args, allowed_extra=("page",))
+    except BadInput as exc:
+        return _render_log(None, exc)
+    return _render_log(parsed, None, page)
+
+
+def cancel_selected() -> Response:
+    return _change("cancel")
+
+
+def restore_selected() -> Response:
+    return _change("restore")
+
+
+def export_csv() -> Any:
+    try:
+        parsed = parse_filters(db(), request.args, allowed_extra=("page",))
+    except BadInput as exc:
+        abort(400, description=str(exc))
+    return Response(stream_with_context(_csv_rows(parsed)), mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=interaction-log.csv"})
+
+
+def delete_canceled_page() -> Any:
+    """GET shows how many canceled entries the filters select; POST deletes exactly those."""
+    user = current_user()
+    if not user.admin:
+        abort(403, description=_("Only admins may delete entries."))
+    source = request.form if request.method == "POST" else request.args
+    try:
+        parsed = _filters_from(source)
+    except BadInput as exc:
+        abort(400, description=str(exc))
+    session = db()
+    found = delete_canceled(session, parsed.filter, actor=user.actor, dry_run=True)
+    digest = _digest(found)
+    if request.method == "POST" and found and request.form.get("expected") == digest:
+        deleted = delete_canceled(session, parsed.filter, actor=user.actor, only=found)
+        session.commit()
+        flash(f"{_('Deleted')} {len(deleted)} {_('canceled entries.')}", "ok")
+        return redirect(url_for("web.log") + "?" + urlencode(parsed.values))
+    return render_template("delete_canceled.html", count=len(found), digest=digest,
+                           changed=request.method == "POST", values=parsed.values,
+                           query=urlencode(parsed.values))
+
+
+ROUTES: tuple[Route, ...] = (
+    ("/", "home", home, ("GET",)),
+    ("/log", "log", log_page, ("GET",)),
+    ("/entries/cancel", "cancel", cancel_selected, ("POST",)),
+    ("/entries/restore", "restore", restore_selected, ("POST",)),
+    ("/log.csv", "export_csv", export_csv, ("GET",)),
+    ("/entries/delete-canceled", "delete_canceled_page", delete_canceled_page, ("GET", "POST")),
+)
+
+
 def register_routes(bp: Blueprint) -> None:
-    @bp.get("/")
-    def home() -> Response:
-        return redirect(url_for("web.log"))
-
-    @bp.get("/log")
-    def log() -> Any:
-        try:
-            page = _page_number()
-            parsed = parse_filters(db(), request.args, allowed_extra=("page",))
-        except BadInput as exc:
-            return _render_log(None, exc)
-        return _render_log(parsed, None, page)
-
-    @bp.post("/entries/cancel")
-    def cancel() -> Response:
-        return _change("cancel")
-
-    @bp.post("/entries/restore")
-    def restore() -> Response:
-        return _change("restore")
-
-    @bp.get("/log.csv")
-    def export_csv() -> Any:
-        try:
-            parsed = parse_filters(db(), request.args, allowed_extra=("page",))
-        except BadInput as exc:
-            abort(400, description=str(exc))
-        return Response(stream_with_context(_csv_rows(parsed)), mimetype="text/csv", headers={
-            "Content-Disposition": "attachment; filename=interaction-log.csv"})
-
-    @bp.route("/entries/delete-canceled", methods=["GET", "POST"])
-    def delete_canceled_page() -> Any:
-        user = current_user()
-        if not user.admin:
-            abort(403, description=_("Only admins may delete entries."))
-        source = request.form if request.method == "POST" else request.args
-        try:
-            parsed = _filters_from(source)
-        except BadInput as exc:
-            abort(400, description=str(exc))
-        session = db()
-        found = delete_canceled(session, parsed.filter, actor=user.actor, dry_run=True)
-        digest = _digest(found)
-        if request.method == "POST" and found and request.form.get("expected") == digest:
-            deleted = delete_canceled(session, parsed.filter, actor=user.actor, only=found)
-            session.commit()
-            flash(f"{_('Deleted')} {len(deleted)} {_('canceled entries.')}", "ok")
-            return redirect(url_for("web.log") + "?" + urlencode(parsed.values))
-        return render_template("delete_canceled.html", count=len(found), digest=digest,
-                               changed=request.method == "POST", values=parsed.values,
-                               query=urlencode(parsed.values))
+    add_routes(bp, ROUTES)
