@@ -15,12 +15,8 @@ from sqlalchemy.orm import Session
 
 from storage.errors import InterlogError
 from storage.models import InteractionGroup, InteractionTemplate, MatchRule, TemplateSetup
-from storage.templates_toml import (
-    RULE_KEYS,
-    TemplateError,
-    TemplatesFile,
-    parse_templates_toml,
-)
+from storage.templates_spec import RULE_KEYS, TemplateError, TemplatesFile
+from storage.templates_toml import parse_templates_toml
 
 
 class TemplatesImportError(InterlogError):

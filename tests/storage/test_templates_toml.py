@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from storage.models import InteractionGroup, InteractionTemplate, MatchRule, TemplateSetup
 from storage.seed import seed_defaults
 from storage.templates_io import TemplatesImportError, export_templates, import_templates
-from storage.templates_toml import TemplateError, validate_templates_toml
+from storage.templates_spec import TemplateError
+from storage.templates_toml import validate_templates_toml
 
 GOOD = """\
 [[group]]
