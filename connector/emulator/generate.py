@@ -11,6 +11,7 @@ import json
 import random
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -161,6 +162,76 @@ def _messages(
     return boxes
 
 
+@dataclass(frozen=True)
+class _Cast:
+    """Who one message may involve, drawn before its kind is."""
+
+    owner: Person
+    colleague: Person
+    ext: Person
+    others: list[Person]
+    topic: str
+    unknown: list[Person]
+
+
+# Each kind returns (message header, folder, colleagues who get a copy in their inbox).
+_Made = tuple[dict[str, Any], str, list[Person]]
+
+
+def _inbound(f: _MailFactory, rng: random.Random, c: _Cast) -> _Made:
+    subject = rng.choice(names.INBOUND).format(t=c.topic)
+    return f.header(c.ext, [c.owner], c.others, subject), "inbox", c.others
+
+
+def _outbound(f: _MailFactory, rng: random.Random, c: _Cast) -> _Made:
+    subject = rng.choice(names.OUTBOUND).format(t=c.topic)
+    return f.header(c.owner, [c.ext], c.others, subject), "sentitems", c.others
+
+
+def _quote(f: _MailFactory, rng: random.Random, c: _Cast) -> _Made:
+    f.quote_no += 1
+    head = f.header(c.owner, [c.ext], c.others, f"Quote SQ-{f.quote_no} for {c.topic}")
+    head.update(hasAttachments=True, categories=["Quotes"])
+    return head, "sentitems", c.others
+
+
+def _internal(f: _MailFactory, rng: random.Random, c: _Cast) -> _Made:
+    subject = rng.choice(names.INTERNAL).format(t=c.topic)
+    return f.header(c.colleague, [c.owner], [], subject), "inbox", []
+
+
+def _newsletter(f: _MailFactory, rng: random.Random, c: _Cast) -> _Made:
+    name, address = rng.choice(names.NEWSLETTERS)
+    head = f.header(Person(name, address), [c.owner], [], f"{name}: {c.topic} digest")
+    head["internetMessageHeaders"] = [{"name": "List-Unsubscribe", "value": f"<mailto:{address}>"}]
+    return head, "inbox", []
+
+
+def _stranger(f: _MailFactory, rng: random.Random, c: _Cast) -> _Made:
+    stranger = rng.choice(c.unknown)
+    subject = rng.choice(names.INBOUND).format(t=c.topic)
+    return f.header(stranger, [c.owner], [], subject), "inbox", []
+
+
+def _draft(f: _MailFactory, rng: random.Random, c: _Cast) -> _Made:
+    head = f.header(c.owner, [c.ext], [], f"Draft: {c.topic}")
+    head["isDraft"] = True
+    return head, "drafts", []
+
+
+def _personal(f: _MailFactory, rng: random.Random, c: _Cast) -> _Made:
+    head = f.header(c.ext, [c.owner], c.others, f"Personal: {c.topic}")
+    head["singleValueExtendedProperties"] = [{"id": "Integer 0x36", "value": "2"}]
+    return head, "inbox", c.others
+
+
+# (a roll below this, makes that kind): 35 % inbound, 27 % outbound, 6 % quotes, …
+_KINDS: tuple[tuple[float, Callable[[_MailFactory, random.Random, _Cast], _Made]], ...] = (
+    (0.35, _inbound), (0.62, _outbound), (0.68, _quote), (0.76, _internal),
+    (0.84, _newsletter), (0.90, _stranger), (0.94, _draft), (1.0, _personal),
+)
+
+
 def _one_message(
     f: _MailFactory, rng: random.Random, o: int, owner: Person, users: list[Person],
     people: list[Person], unknown: list[Person], boxes: dict[str, list[dict[str, Any]]], per: int,
@@ -170,41 +241,10 @@ def _one_message(
     colleague = users[(o + 1 + rng.randrange(max(1, len(users) - 1))) % len(users)]
     others = [colleague] if colleague != owner and rng.random() < 0.3 else []
     ext = rng.choice(people) if people else rng.choice(unknown)
-    if roll < 0.35:
-        head = f.header(ext, [owner], others, rng.choice(names.INBOUND).format(t=topic))
-        folder = "inbox"
-    elif roll < 0.62:
-        head = f.header(owner, [ext], others, rng.choice(names.OUTBOUND).format(t=topic))
-        folder = "sentitems"
-    elif roll < 0.68:
-        f.quote_no += 1
-        head = f.header(owner, [ext], others, f"Quote SQ-{f.quote_no} for {topic}")
-        head.update(hasAttachments=True, categories=["Quotes"])
-        folder = "sentitems"
-    elif roll < 0.76:
-        head = f.header(colleague, [owner], [], rng.choice(names.INTERNAL).format(t=topic))
-        folder, others = "inbox", []
-    elif roll < 0.84:
-        name, address = rng.choice(names.NEWSLETTERS)
-        head = f.header(Person(name, address), [owner], [], f"{name}: {topic} digest")
-        head["internetMessageHeaders"] = [
-            {"name": "List-Unsubscribe", "value": f"<mailto:{address}>"}
-        ]
-        folder, others = "inbox", []
-    elif roll < 0.90:
-        stranger = rng.choice(unknown)
-        head = f.header(stranger, [owner], [], rng.choice(names.INBOUND).format(t=topic))
-        folder, others = "inbox", []
-    elif roll < 0.94:
-        head = f.header(owner, [ext], [], f"Draft: {topic}")
-        head["isDraft"] = True
-        folder, others = "drafts", []
-    else:
-        head = f.header(ext, [owner], others, f"Personal: {topic}")
-        head["singleValueExtendedProperties"] = [{"id": "Integer 0x36", "value": "2"}]
-        folder = "inbox"
+    make = next(kind for limit, kind in _KINDS if roll < limit)
+    head, folder, copies = make(f, rng, _Cast(owner, colleague, ext, others, topic, unknown))
     boxes[owner.address].append(f.message(o, folder, head))
-    for other in others:
+    for other in copies:
         if len(boxes[other.address]) < per:
             boxes[other.address].append(f.message(users.index(other), "inbox", head))
 
