@@ -60,6 +60,10 @@ def _match(
     return None
 
 
+def _not_found(segment: str) -> GraphError:
+    return GraphError(404, "ResourceNotFound", f"Resource not found for the segment '{segment}'.")
+
+
 class Emulator:
     """The emulator: a store plus the request pipeline; `app` is the ASGI app."""
 
@@ -117,34 +121,44 @@ class Emulator:
     async def _graph(self, req: Req) -> tuple[Resp, str]:
         segs = req.segments
         if segs[:1] != [V]:
-            raise GraphError(
-                404,
-                "ResourceNotFound",
-                f"Resource not found for the segment '{segs[0] if segs else ''}'.",
-            )
-        if [s.lower() for s in segs[1:2]] == ["$batch"] and len(segs) == 2:
-            from .batch import run_batch
-
-            return await run_batch(self, req), "$batch"
-        if len(segs) > 1 and segs[1].lower() == "subscriptions":
-            return await self.subscriptions.handle(req, segs[2:]), "subscriptions"
+            raise _not_found(segs[0] if segs else "")
+        special = await self._special(req, segs)
+        if special is not None:
+            return special
         found = _match(ROUTES, req.method, segs)
         if found is None:
-            tail = segs[-1] if segs else ""
-            raise GraphError(
-                404, "ResourceNotFound", f"Resource not found for the segment '{tail}'."
-            )
+            raise _not_found(segs[-1] if segs else "")
         handler, name, args = found
-        mb = None
-        if len(segs) > 2:
-            mb = self.store.mailbox(args[0])
-            if mb is None:
-                code = "Request_ResourceNotFound" if len(segs) == 3 else "ErrorInvalidUser"
-                raise GraphError(404, code, f"The requested user '{args[0]}' is invalid.")
+        mb = self._mailbox(segs, args)
         self._fault(req, mb)
         if mb is None:
             return handler(self.store, req, None, args), name
         self._budget(mb)
+        return await self._gated(mb, lambda: handler(self.store, req, mb, args)), name
+
+    async def _special(self, req: Req, segs: list[str]) -> tuple[Resp, str] | None:
+        """`$batch` and `subscriptions`, which have handlers of their own; None otherwise."""
+        second = segs[1].lower() if len(segs) > 1 else ""
+        if second == "$batch" and len(segs) == 2:
+            from .batch import run_batch
+
+            return await run_batch(self, req), "$batch"
+        if second == "subscriptions":
+            return await self.subscriptions.handle(req, segs[2:]), "subscriptions"
+        return None
+
+    def _mailbox(self, segs: list[str], args: list[str]) -> Mailbox | None:
+        """The mailbox a `/users/{id}/…` path is about (None for `/users` itself)."""
+        if len(segs) <= 2:
+            return None
+        mb = self.store.mailbox(args[0])
+        if mb is None:
+            code = "Request_ResourceNotFound" if len(segs) == 3 else "ErrorInvalidUser"
+            raise GraphError(404, code, f"The requested user '{args[0]}' is invalid.")
+        return mb
+
+    async def _gated(self, mb: Mailbox, call: Callable[[], Resp]) -> Resp:
+        """Run `call` within the mailbox's concurrency limit (429 beyond it)."""
         gate = mb.gate
         if gate.in_flight >= self.settings.max_concurrency:
             self.store.counters.bump("throttled")
@@ -156,7 +170,7 @@ class Emulator:
         try:
             if self.settings.latency_s > 0:
                 await asyncio.sleep(self.settings.latency_s)
-            return handler(self.store, req, mb, args), name
+            return call()
         finally:
             gate.in_flight -= 1
 

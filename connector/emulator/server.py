@@ -17,6 +17,25 @@ from .state import Store
 from .tenant import Tenant
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port (0: a free port), for uvicorn to serve on."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _wait_started(server: uvicorn.Server, thread: threading.Thread, timeout: float) -> None:
+    """Return once `server` accepts connections; RuntimeError when it does not in time."""
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError("the Graph emulator did not start")
+        time.sleep(0.01)  # polling a flag with a deadline
+
+
 class EmulatorServer:
     """A running emulator; use as a context manager (`with EmulatorServer.start(...) as emu`)."""
 
@@ -57,10 +76,7 @@ class EmulatorServer:
         emulator = Emulator(
             tenant if not isinstance(tenant, Path) else str(tenant), settings or EmulatorSettings()
         )
-        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((host, port))
+        sock = _listen(host, port)
         bound = sock.getsockname()[1]
         config = uvicorn.Config(
             emulator.app,
@@ -74,12 +90,7 @@ class EmulatorServer:
             target=server.run, kwargs={"sockets": [sock]}, name="graph-emulator", daemon=True
         )
         thread.start()
-        deadline = time.monotonic() + ready_timeout
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                server.should_exit = True
-                raise RuntimeError("the Graph emulator did not start")
-            time.sleep(0.01)  # polling a flag with a deadline
+        _wait_started(server, thread, ready_timeout)
         shown = f"[{host}]" if ":" in host else host
         return cls(emulator, server, thread, f"http://{shown}:{bound}")
 
