@@ -30,7 +30,7 @@ def register(app: Flask, settings: Settings | None = None, *,
     """
     from bot.auth import is_loopback
     from storage.db import make_engine
-    from web import api, context
+    from web import api, context, security
 
     if settings is None:
         shared = app.extensions["interlog"]  # bot.services.Services
@@ -52,6 +52,9 @@ def register(app: Flask, settings: Settings | None = None, *,
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
     app.register_blueprint(pages_blueprint())
     app.register_blueprint(api.blueprint())
+    app.after_request(security.add_headers)  # every answer, the bot's and unrouted ones too
+    for code in (404, 405):
+        app.register_error_handler(code, api.unrouted)
 
 
 def pages_blueprint() -> Blueprint:
@@ -62,7 +65,6 @@ def pages_blueprint() -> Blueprint:
     bp.before_request(_limit_upload)
     bp.before_request(auth.require_user)
     bp.before_request(security.check_csrf)
-    bp.after_request(security.add_headers)
     bp.register_error_handler(HTTPException, _error_page)
     bp.app_context_processor(lambda: {
         "_": i18n.gettext, "num": i18n.number, "csrf_token": security.csrf_token,

@@ -12,7 +12,7 @@ import json
 import sqlalchemy as sa
 from flask import Blueprint, Response, g, request
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from storage.api_models import ApiKey, authenticate, find_idempotency, record_idempotency
 from storage.contacts import by_email
@@ -27,11 +27,11 @@ from storage.entries import (
 )
 from storage.errors import InterlogError, NotFound, Refused
 from storage.models import Contact, InteractionLogEntry, InteractionTemplate, utcnow
-from web import security
 from web.api_input import InteractionRequest, idempotency_key, parse_interaction
 from web.context import db
 from web.filters import BadInput, parse_filters
 
+PREFIX = "/api/v1"
 MAX_BODY = 64 * 1024
 MAX_LIMIT = 500
 MAX_ENTRY_NO = 2**31 - 1  # both databases' INTEGER
@@ -202,12 +202,27 @@ def _handle(exc: Exception) -> Response:
     return problem(exc.code or 500, exc.description or exc.name)
 
 
+def unrouted(exc: HTTPException) -> Response | HTTPException:
+    """A 404 or 405 from the router, which no blueprint handles: JSON under `/api/v1`.
+
+    Other paths keep Flask's own answer (the app-wide security headers still apply).
+    """
+    if request.path != PREFIX and not request.path.startswith(PREFIX + "/"):
+        return exc
+    if isinstance(exc, MethodNotAllowed):
+        allowed = ", ".join(sorted(exc.valid_methods or ()))
+        response = problem(405, f"{request.method} is not allowed on {request.path}; "
+                                f"allowed: {allowed}")
+        response.headers["Allow"] = allowed
+        return response
+    return problem(exc.code or 404, f"no such API path: {request.path}")
+
+
 def blueprint() -> Blueprint:
     from web.openapi import openapi_document
 
-    bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+    bp = Blueprint("api_v1", __name__, url_prefix=PREFIX)
     bp.before_request(_authenticate)
-    bp.after_request(security.add_headers)
     for exc_type in (ApiProblem, BadInput, InterlogError, HTTPException):
         bp.register_error_handler(exc_type, _handle)
     bp.add_url_rule("/openapi.json", "openapi", lambda: as_json(openapi_document()))

@@ -1,4 +1,4 @@
-"""CSRF tokens for every form and security headers on every page and API answer."""
+"""CSRF tokens for every form, and security headers on every answer of the app."""
 
 from __future__ import annotations
 

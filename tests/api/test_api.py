@@ -258,3 +258,40 @@ def test_answers_carry_security_headers_and_the_openapi_document_is_public(api: 
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert json.loads(doc.text)["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/api/v1/nope", 404),
+    ("GET", "/api/v1", 404),
+    ("POST", "/api/v1/interactions/99999999999/cancel", 404),  # beyond the entry_no converter
+    ("DELETE", "/api/v1/interactions", 405),
+    ("GET", "/api/v1/interactions/1/cancel", 405),
+])
+def test_unknown_api_paths_and_methods_answer_json_with_security_headers(
+    api: Api, method: str, path: str, status: int
+) -> None:
+    before = api.counts()
+    response = httpx.request(method, f"{api.base}{path}")
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["status"] == status
+    assert path in body["error"]
+    if status == 405:
+        assert method in body["error"]
+        assert "POST" in response.headers["Allow"].split(", ")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert api.counts() == before
+
+
+def test_every_answer_of_the_app_carries_security_headers(api: Api) -> None:
+    for response in (httpx.get(f"{api.base}/nope"), httpx.get(f"{api.base}/healthz"),
+                     httpx.put(f"{api.base}/healthz"), httpx.get(f"{api.base}/api/messages")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff", response.url
+        assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+    assert httpx.get(f"{api.base}/nope").status_code == 404  # not the API: Flask's own page
+    assert "text/html" in httpx.get(f"{api.base}/nope").headers["Content-Type"]
