@@ -8,8 +8,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from connector.capture import skip
 from connector.capture.rules import CompiledRule, compile_rules
 from connector.config import Settings, SyncSettings
+from connector.items import Address
 from storage.errors import NotFound
 from storage.models import (
     CompanyDomain,
@@ -22,6 +24,7 @@ from storage.models import (
 )
 
 CAPTURED_KINDS = ("email", "meeting")
+PEOPLE_CACHE = 200_000  # addresses classified per run before the cache starts over
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,16 @@ class TemplateInfo:
     correspondence_type: str
 
 
+@dataclass(frozen=True, slots=True)
+class Who:
+    """How capture sees one address; computed once per run per address (`CaptureContext.who`)."""
+
+    internal: bool
+    excluded: bool
+    automated: bool
+    contact: ContactInfo | None  # its contact, else its domain's company (when enabled)
+
+
 @dataclass
 class CaptureContext:
     """Everything `capture_page` needs that does not change during a run."""
@@ -58,6 +71,20 @@ class CaptureContext:
     templates: dict[str, TemplateInfo]
     setup: dict[str, TemplateInfo]  # kind (email | meeting) → default template
     rules: list[CompiledRule] = field(default_factory=list)
+    people: dict[str, Who] = field(default_factory=dict)  # address → Who, filled as met
+
+    def who(self, person: Address) -> Who:
+        """Classification of `person`'s address (cached: addresses recur across pages)."""
+        found = self.people.get(person.address)
+        if found is None:
+            address = person.address
+            internal = self.is_internal(address)
+            found = Who(internal, self.is_excluded(address), skip.is_automated(person),
+                        None if internal else self.match(address))
+            if len(self.people) >= PEOPLE_CACHE:
+                self.people.clear()  # bounded memory on tenants with very many addresses
+            self.people[address] = found
+        return found
 
     def is_internal(self, address: str) -> bool:
         return address in self.internal_addresses or _in_domains(address, self.internal_domains)

@@ -35,7 +35,7 @@ class Plan:
     is_organizer: bool
     contacts: tuple[ContactInfo, ...]
     unmatched: tuple[Address, ...]
-    facts: Facts
+    facts: Facts | None  # None when no rule could use it (no rules, or nobody to log)
 
     @property
     def initiated_by(self) -> str:
@@ -50,9 +50,10 @@ def _subject(ctx: CaptureContext, subject: str, sensitivity: str) -> tuple[str, 
 
 def _gate(ctx: CaptureContext, who: Address, sensitivity: str) -> str | None:
     """The reason to skip an item because of its sender / organiser or privacy, if any."""
-    if skip.is_automated(who):
+    seen = ctx.who(who)
+    if seen.automated:
         return skip.AUTOMATED
-    if ctx.is_excluded(who.address):
+    if seen.excluded:
         return skip.EXCLUDED
     if skip.is_private(sensitivity) and ctx.sync.private_items == "skip":
         return skip.PRIVATE
@@ -61,10 +62,11 @@ def _gate(ctx: CaptureContext, who: Address, sensitivity: str) -> str | None:
 
 def _targets(ctx: CaptureContext, people: Iterable[Address]) -> list[Address] | str:
     """External, loggable people (deduplicated); a skip reason when there are none."""
-    external = [p for p in dict.fromkeys(people) if not ctx.is_internal(p.address)]
+    who = ctx.who
+    external = [p for p in dict.fromkeys(people) if not who(p).internal]
     if not external:
         return skip.INTERNAL_ONLY
-    loggable = [p for p in external if not ctx.is_excluded(p.address) and not skip.is_automated(p)]
+    loggable = [p for p in external if not who(p).excluded and not who(p).automated]
     return loggable or skip.EXCLUDED
 
 
@@ -74,7 +76,7 @@ def _match(
     contacts: dict[int, ContactInfo] = {}
     unmatched: list[Address] = []
     for person in people:
-        contact = ctx.match(person.address)
+        contact = ctx.who(person).contact
         if contact is None:
             unmatched.append(person)
         else:
@@ -93,9 +95,10 @@ def plan_message(ctx: CaptureContext, mailbox: str, msg: GraphMessage) -> Plan |
     reason = _gate(ctx, msg.sender, msg.sensitivity)
     if reason:
         return reason
-    outbound = ctx.is_internal(msg.sender.address)
+    who = ctx.who
+    outbound = who(msg.sender).internal
     everyone = [msg.sender, *msg.to, *msg.cc, *msg.bcc]
-    if not any(not ctx.is_internal(p.address) for p in everyone):
+    if all(who(p).internal for p in everyone):
         return skip.INTERNAL_ONLY
     targets = _targets(ctx, [*msg.to, *msg.cc, *msg.bcc] if outbound else [msg.sender])
     if isinstance(targets, str):
@@ -118,7 +121,7 @@ def plan_message(ctx: CaptureContext, mailbox: str, msg: GraphMessage) -> Plan |
             participant_domains=frozenset(p.domain for p in everyone),
             categories=frozenset(c.lower() for c in msg.categories),
             has_attachments=msg.has_attachments,
-        ),
+        ) if ctx.rules and contacts else None,
     )
 
 
@@ -138,7 +141,7 @@ def plan_event(ctx: CaptureContext, mailbox: str, event: GraphEvent) -> Plan | s
     targets = _targets(ctx, people)
     if isinstance(targets, str):
         return targets
-    outbound = ctx.is_internal(organizer.address)
+    outbound = ctx.who(organizer).internal
     subject, redacted = _subject(ctx, event.subject, event.sensitivity)
     minutes = max((event.end - event.start).total_seconds(), 0) / 60
     contacts, unmatched = _match(ctx, targets)
@@ -154,5 +157,5 @@ def plan_event(ctx: CaptureContext, mailbox: str, event: GraphEvent) -> Plan | s
             from_domain=organizer.domain, participant_domains=frozenset(p.domain for p in people),
             categories=frozenset(c.lower() for c in event.categories),
             online_meeting=event.is_online_meeting,
-        ),
+        ) if ctx.rules and contacts else None,
     )

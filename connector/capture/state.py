@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from storage.capture_models import CapturedItem
 from storage.models import InteractionLogEntry
 
-CHUNK = 500  # values per IN list: far below every back-end's bound-parameter limit
+CHUNK = 2000  # values per IN list: far below every back-end's bound-parameter limit
 
 
 @dataclass(frozen=True)

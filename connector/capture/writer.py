@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import cast
 
@@ -17,16 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from connector.capture import changes, skip
+from connector.capture.bulk import insert_rows
 from connector.capture.context import CaptureContext
 from connector.capture.outcome import PageOutcome
 from connector.capture.participants import Plan, plan_event, plan_message
-from connector.capture.records import (
-    Sighting,
-    insert_ignoring_conflicts,
-    record_unmatched,
-    save_copies,
-)
-from connector.capture.rules import choose_template
+from connector.capture.records import Sighting, record_unmatched, save_copies
+from connector.capture.rules import Choice, choose_template
 from connector.capture.state import PageState, load_state
 from connector.items import DeltaItem, GraphEvent, GraphMessage, Removed, Skipped
 from storage.models import AuditEvent, InteractionLogEntry, utcnow
@@ -79,7 +76,7 @@ def capture_page(
     meetings = [p for p in plans.values() if p.kind == "meeting" and p.contacts]
     moved = changes.move_meetings(session, state, meetings)
     out.entries_updated = len(moved)
-    created = _insert_entries(session, ctx, plans.values(), state)
+    created = _insert_entries(session, ctx, plans.values(), state, set())
     out.entries_created = len(created)
     out.skipped[skip.NO_CONTACT] += sum(1 for p in plans.values() if not p.contacts)
     out.unmatched_addresses = record_unmatched(session, mailbox, _sightings(plans.values(), state))
@@ -118,25 +115,36 @@ def _cancellations(
     return result
 
 
+# The entry columns capture writes, in the order of `_entry_rows`' tuples.
+ENTRY_COLUMNS = (
+    "occurred_at", "template_code", "group_code", "information_flow", "initiated_by",
+    "subject", "duration_min", "cost", "correspondence_type", "canceled", "canceled_reason",
+    "attempt_failed", "evaluation", "source", "user_upn", "salesperson_code", "segment_no",
+    "logged_segment_id", "document_type", "document_no", "internet_message_id", "ical_uid",
+    "web_link", "created_at", "contact_id", "contact_no", "contact_company_no", "contact_name",
+)  # fmt: skip
+
+
 def _insert_entries(
-    session: Session, ctx: CaptureContext, plans: Iterable[Plan], state: PageState
-) -> list[int]:
+    session: Session, ctx: CaptureContext, plans: Iterable[Plan], state: PageState,
+    tombstones: set[tuple[str, int]],
+) -> list[int]:  # fmt: skip
     """Bulk-insert the entries not yet logged; returns the new entry numbers."""
-    unique: dict[tuple[str, int], dict[str, object]] = {}
+    unique: dict[tuple[str, int], tuple[object, ...]] = {}
+    now = utcnow()
     for plan in plans:
-        for contact_id, row in _entry_rows(ctx, plan, state):
-            unique.setdefault((plan.key, contact_id), row)
-    if not unique:
-        return []
+        for contact_id, row in _entry_rows(ctx, plan, state, now):
+            if (plan.key, contact_id) not in tombstones:
+                unique.setdefault((plan.key, contact_id), row)
     # Sorted by key, so that concurrent writers take the unique-index locks in one order.
     rows = [unique[k] for k in sorted(unique)]
     table = cast(sa.Table, InteractionLogEntry.__table__)
-    return sorted(insert_ignoring_conflicts(session, table, rows, table.c.entry_no))
+    return sorted(insert_rows(session, table, ENTRY_COLUMNS, rows, returning="entry_no"))
 
 
 def _entry_rows(
-    ctx: CaptureContext, plan: Plan, state: PageState
-) -> list[tuple[int, dict[str, object]]]:
+    ctx: CaptureContext, plan: Plan, state: PageState, now: datetime
+) -> list[tuple[int, tuple[object, ...]]]:
     copy = state.copies.get(plan.graph_id)
     given = copy.contact_ids if copy is not None else frozenset()
     if plan.kind == "email":
@@ -146,28 +154,20 @@ def _entry_rows(
     todo = [c for c in plan.contacts if c.id not in given and c.id not in logged]
     if not todo:
         return []
-    choice = choose_template(ctx.rules, plan.facts, ctx.setup[plan.kind].code)
+    default = ctx.setup[plan.kind].code
+    choice = choose_template(ctx.rules, plan.facts, default) if plan.facts else Choice(default)
     template = ctx.templates[choice.template_code]
     email = plan.kind == "email"
     duration = template.unit_duration_min if plan.duration_min is None else plan.duration_min
-    now = utcnow()
-    common: dict[str, object] = {
-        "occurred_at": plan.occurred_at, "template_code": template.code,
-        "group_code": template.group_code, "information_flow": plan.direction,
-        "initiated_by": plan.initiated_by, "subject": plan.subject,
-        "duration_min": Decimal(duration), "cost": template.unit_cost,
-        "correspondence_type": "email" if email else template.correspondence_type,
-        "canceled": False, "canceled_reason": None, "attempt_failed": False, "evaluation": "",
-        "source": plan.kind, "user_upn": plan.user_upn,
-        "salesperson_code": ctx.salesperson.get(plan.user_upn, ""),
-        "segment_no": None, "logged_segment_id": None,
-        "document_type": choice.document_type, "document_no": choice.document_no,
-        "internet_message_id": plan.key if email else None,
-        "ical_uid": None if email else plan.key, "web_link": plan.web_link, "created_at": now,
-    }
-    return [(c.id, {**common, "contact_id": c.id, "contact_no": c.no,
-                     "contact_company_no": c.company_no, "contact_name": c.name[:100]})
-            for c in todo]
+    common = (
+        plan.occurred_at, template.code, template.group_code, plan.direction,
+        plan.initiated_by, plan.subject, Decimal(duration), template.unit_cost,
+        "email" if email else template.correspondence_type, False, None, False, "",
+        plan.kind, plan.user_upn, ctx.salesperson.get(plan.user_upn, ""), None, None,
+        choice.document_type, choice.document_no, plan.key if email else None,
+        None if email else plan.key, plan.web_link, now,
+    )  # fmt: skip
+    return [(c.id, (*common, c.id, c.no, c.company_no, c.name[:100])) for c in todo]
 
 
 def _sightings(plans: Iterable[Plan], state: PageState) -> list[Sighting]:

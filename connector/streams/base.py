@@ -7,6 +7,7 @@ drives every stream the same way. Raw JSON never leaves this package.
 
 from __future__ import annotations
 
+import functools
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -116,11 +117,17 @@ def address(value: Any) -> Address | None:
     text = email.get("address")
     if not isinstance(text, str):
         return None
+    name = email.get("name")
+    return _address(text, name if isinstance(name, str) else "")
+
+
+@functools.lru_cache(maxsize=16384)
+def _address(text: str, name: str) -> Address | None:
+    """Cached: the same people recur on every page (Address is immutable)."""
     text = text.strip().strip("<>").strip().lower()
     if "@" not in text or " " in text:
         return None
-    name = email.get("name")
-    return Address(text, name.strip() if isinstance(name, str) else "")
+    return Address(text, name.strip())
 
 
 def addresses(value: Any, field: str) -> tuple[Address, ...]:
