@@ -15,7 +15,6 @@ from starlette.routing import Route
 
 from . import graph
 from . import resources as res
-from .limits import FAULT_CODES
 from .settings import EmulatorSettings
 from .state import Mailbox, Store
 from .tenant import Tenant
@@ -98,6 +97,7 @@ class Emulator:
 
                 route = "control"
                 return await handle_control(self, req)
+            route = self._route_name(req)  # counted under its route even when it fails
             if check_auth:
                 self._check_auth(req)
             resp, route = await self._graph(req)
@@ -110,6 +110,23 @@ class Emulator:
         if route != "control":
             self.store.counters.record(route, resp.status, len(resp.body))
         return resp
+
+    @staticmethod
+    def _route_name(req: Req) -> str:
+        """The route a Graph request is for (`unknown` when no route has its path)."""
+        segs = req.segments
+        if segs[:1] != [V]:
+            return "unknown"
+        second = segs[1].lower() if len(segs) > 1 else ""
+        if second == "$batch" and len(segs) == 2:
+            return "$batch"
+        if second == "subscriptions":
+            return "subscriptions"
+        try:
+            found = _match(ROUTES, req.method, segs)
+        except GraphError:  # the path exists with another method
+            return "unknown"
+        return "unknown" if found is None else found[1]
 
     def _check_auth(self, req: Req) -> None:
         wanted = self.settings.require_token
@@ -180,7 +197,7 @@ class Emulator:
         if fault is None:
             return
         self.store.counters.bump("faults")
-        code, message = FAULT_CODES[fault.status]
+        code, message = fault.error()
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
         raise GraphError(fault.status, code, message, headers)
 

@@ -28,6 +28,8 @@ def _fault(emu: Emulator, req: Req) -> Resp:
             path=body.get("path"),
             mailbox=body.get("mailbox"),
             retry_after=None if body.get("retryAfter") is None else int(body["retryAfter"]),
+            code=None if body.get("code") is None else str(body["code"]),
+            message=None if body.get("message") is None else str(body["message"]),
         )
     except (TypeError, ValueError) as exc:
         raise GraphError(400, "BadRequest", str(exc)) from None

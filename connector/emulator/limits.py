@@ -8,12 +8,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+# Graph's error code and message for an injected fault, by status (any other 4xx/5xx gets
+# `UnknownError` unless the fault names its own code).
 FAULT_CODES: dict[int, tuple[str, str]] = {
+    400: ("BadRequest", "The request is malformed or incorrect."),
+    401: ("InvalidAuthenticationToken", "Access token is empty or invalid."),
+    403: ("ErrorAccessDenied", "Access is denied. Check credentials and try again."),
+    404: ("ResourceNotFound", "The resource could not be found."),
+    410: ("syncStateNotFound", "The sync state generation is not found."),
     429: ("ApplicationThrottled", "Application is over its MailboxConcurrency limit."),
+    500: ("generalException", "An internal server error occurred."),
     503: ("ServiceUnavailable", "The service is temporarily unavailable."),
     504: ("GatewayTimeout", "The gateway did not receive a timely response."),
-    410: ("syncStateNotFound", "The sync state generation is not found."),
-    500: ("generalException", "An internal server error occurred."),
 }
 
 
@@ -27,6 +33,13 @@ class Fault:
     mailbox: str | None = None
     retry_after: int | None = None
     pattern: re.Pattern[str] | None = field(default=None, repr=False)
+    code: str = ""  # Graph's error code (default: by status, FAULT_CODES)
+    message: str = ""
+
+    def error(self) -> tuple[str, str]:
+        """The error code and message this fault answers with."""
+        code, message = FAULT_CODES.get(self.status, ("UnknownError", ""))
+        return (self.code or code, self.message or message or f"Injected fault {self.status}.")
 
     def matches(self, path: str, mailbox_keys: tuple[str, ...]) -> bool:
         """Whether a request with this path and mailbox is hit by the fault."""
@@ -42,6 +55,8 @@ class Fault:
             "path": self.path,
             "mailbox": self.mailbox,
             "retryAfter": self.retry_after,
+            "code": self.error()[0],
+            "message": self.error()[1],
         }
 
 
@@ -60,17 +75,23 @@ class Faults:
         path: str | None = None,
         mailbox: str | None = None,
         retry_after: int | None = None,
+        code: str | None = None,
+        message: str | None = None,
     ) -> Fault:
-        """Arm a fault; ``path`` is a regex searched in the request path."""
-        if status not in FAULT_CODES:
-            raise ValueError(f"fault status must be one of {sorted(FAULT_CODES)}, not {status}")
+        """Arm a fault; ``path`` is a regex searched in the request path.
+
+        ``status`` is any 4xx or 5xx; ``code`` / ``message`` are Graph's error code and
+        message (default: the usual ones for the status, e.g. 403 `ErrorAccessDenied`).
+        """
+        if not 400 <= status <= 599:
+            raise ValueError(f"fault status must be a 4xx or 5xx HTTP status, not {status}")
         if count < 1:
             raise ValueError("fault count must be at least 1")
         try:
             pattern = re.compile(path) if path else None
         except re.error as exc:
             raise ValueError(f"fault path is not a valid regex: {exc}") from None
-        fault = Fault(status, count, path, mailbox, retry_after, pattern)
+        fault = Fault(status, count, path, mailbox, retry_after, pattern, code or "", message or "")
         with self._lock:
             self._faults.append(fault)
         return fault

@@ -217,11 +217,13 @@ class Store:
         path: str | None = None,
         mailbox: str | None = None,
         retry_after: int | None = None,
+        code: str | None = None,
+        message: str | None = None,
     ) -> Fault:
-        """Answer the next ``count`` matching Graph requests with ``status``."""
-        return self.faults.add(
-            status, count=count, path=path, mailbox=mailbox, retry_after=retry_after
-        )
+        """Answer the next ``count`` matching Graph requests with ``status`` (any 4xx/5xx)
+        and Graph's error ``code`` / ``message`` (default: the usual ones for the status)."""
+        return self.faults.add(status, count=count, path=path, mailbox=mailbox,
+                               retry_after=retry_after, code=code, message=message)
 
     def counters_snapshot(self) -> dict[str, Any]:
         """Counters as JSON."""
