@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from storage.models import SOURCES
+from web.api import MAX_LIMIT
+from web.filters import FILTER_FIELDS, STATUSES
 
 
 def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
@@ -69,8 +71,7 @@ ERROR: dict[str, Any] = {
                    "status": {"type": "integer"}},
 }
 
-FILTERS = ("contact", "company", "template", "group", "salesperson", "user", "source",
-           "since", "until", "document_no")
+FILTERS = tuple(name for name in FILTER_FIELDS if name != "status")  # status: an enum
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -106,9 +107,9 @@ def _change(action: str) -> dict[str, Any]:
 def _list_operation() -> dict[str, Any]:
     params = [_query(n) for n in FILTERS] + [
         {"name": "status", "in": "query", "schema": {"type": "string",
-                                                     "enum": ["active", "canceled", "all"]}},
+                                                     "enum": list(STATUSES)}},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0,
-                                                    "maximum": 500}},
+                                                    "maximum": MAX_LIMIT}},
         {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
     ]
     page = {"type": "object", "required": ["entries", "totals"], "properties": {
