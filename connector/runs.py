@@ -8,6 +8,7 @@ commit.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,7 +27,7 @@ class StreamStats:
 
     mailbox: str
     stream: str
-    status: str = "ok"  # ok | failed
+    status: str = "ok"  # ok | failed | stopped (on request, after a committed page)
     pages: int = 0
     outcome: PageOutcome = field(default_factory=PageOutcome)
     graph_requests: int = 0
@@ -69,11 +70,21 @@ class RunSummary:
 
     @property
     def failed_mailboxes(self) -> list[str]:
-        return list(dict.fromkeys(s.mailbox for s in self.streams if s.status != "ok"))
+        return list(dict.fromkeys(s.mailbox for s in self.streams if s.status == "failed"))
+
+    @property
+    def stopped_mailboxes(self) -> list[str]:
+        return list(dict.fromkeys(s.mailbox for s in self.streams if s.status == "stopped"))
 
     @property
     def ok(self) -> bool:
-        return not self.failed_mailboxes
+        """Every stream of every mailbox went to its end."""
+        return all(s.status == "ok" for s in self.streams)
+
+    @property
+    def status(self) -> str:
+        """`failed` if any stream failed, else `stopped` if any was stopped, else `ok`."""
+        return _worst(s.status for s in self.streams)
 
     @property
     def graph_requests(self) -> int:
@@ -85,14 +96,14 @@ class RunSummary:
 
     def mailbox_json(self, mailbox: str) -> dict[str, Any]:
         mine = [s for s in self.streams if s.mailbox == mailbox]
-        status = "ok" if all(s.status == "ok" for s in mine) else "failed"
+        status = _worst(s.status for s in mine)
         return {"mailbox": mailbox, "status": status, "streams": [s.to_json() for s in mine]}
 
     def to_json(self) -> dict[str, Any]:
         total = self.total
         return {
             "run_id": self.run_id,
-            "status": "ok" if self.ok else "failed",
+            "status": self.status,
             "full": self.full,
             "mailboxes": [self.mailbox_json(m) for m in self.mailboxes],
             "items_seen": total.items_seen,
@@ -108,13 +119,24 @@ class RunSummary:
         }
 
 
+def _worst(statuses: Iterable[str]) -> str:
+    found = set(statuses)
+    return "failed" if "failed" in found else "stopped" if "stopped" in found else "ok"
+
+
 def start_run(session: Session, *, full: bool, trigger: str, mailboxes: int) -> SyncRun:
     """A new run row (status `running`); flushed so that it has an id."""
+    now = utcnow()
     run = SyncRun(full=full, trigger=trigger, mailboxes=mailboxes, status="running",
-                  started_at=utcnow(), skipped={})
+                  started_at=now, heartbeat_at=now, skipped={})
     session.add(run)
     session.flush()
     return run
+
+
+def beat(session: Session, run_id: int) -> None:
+    """The run is alive: written with every committed page and every minute in between."""
+    session.execute(sa.update(SyncRun).where(SyncRun.id == run_id).values(heartbeat_at=utcnow()))
 
 
 def record_stream(session: Session, run_id: int, stats: StreamStats) -> None:
@@ -136,8 +158,8 @@ def finish_run(session: Session, summary: RunSummary) -> None:
     if run is None:
         return
     total = summary.total
-    run.finished_at = utcnow()
-    run.status = "ok" if summary.ok else "failed"
+    run.finished_at = run.heartbeat_at = utcnow()
+    run.status = summary.status
     run.mailboxes = len(summary.mailboxes)
     run.items_seen = total.items_seen
     run.entries_created = total.entries_created
@@ -157,15 +179,21 @@ def list_runs(session: Session, limit: int = 20) -> list[SyncRun]:
     return list(session.scalars(query))
 
 
-def run_to_json(run: SyncRun, *, streams: bool = False) -> dict[str, Any]:
+def run_to_json(
+    run: SyncRun, *, streams: bool = False, now: datetime | None = None
+) -> dict[str, Any]:
+    """A run as `sync runs --json` shows it; a dead `running` run shows as `abandoned`."""
     data: dict[str, Any] = {
-        "run_id": run.id, "status": run.status, "trigger": run.trigger, "full": run.full,
+        "run_id": run.id, "status": run.shown_status(now), "trigger": run.trigger,
+        "full": run.full,
         "started_at": run.started_at.isoformat(timespec="seconds") + "Z",
         "finished_at": run.finished_at.isoformat(timespec="seconds") + "Z"
         if run.finished_at else None,
         "mailboxes": run.mailboxes, "items_seen": run.items_seen,
         "entries_created": run.entries_created, "entries_updated": run.entries_updated,
         "entries_canceled": run.entries_canceled, "skipped": dict(Counter(run.skipped or {})),
+        "heartbeat_at": run.heartbeat_at.isoformat(timespec="seconds") + "Z"
+        if run.heartbeat_at else None,
         "unmatched_addresses": run.unmatched_addresses, "graph_requests": run.graph_requests,
         "throttled": run.throttled, "errors": run.errors, "seconds": round(run.seconds, 3),
     }  # fmt: skip

@@ -13,106 +13,48 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Sequence
 
-from kiota_abstractions.request_information import RequestInformation
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from connector import cursors
-from connector.capture import CaptureContext, PageOutcome, build_capture_context, capture_page
+from connector.capture import PageOutcome, build_capture_context, capture_page
 from connector.config import Settings
 from connector.errors import Action, GraphError
-from connector.graph.client import GraphClient, build_client
+from connector.graph.client import build_client
 from connector.items import DeltaItem, GraphMessage, Removed
 from connector.paging import GraphLinkPaginator
-from connector.retry import Clock, RetryPolicy, SystemClock, with_retry
-from connector.runs import RunSummary, StreamStats, finish_run, record_stream, start_run
+from connector.retry import Clock, RetryPolicy, SystemClock
+from connector.runs import (
+    RunSummary,
+    StreamStats,
+    beat,
+    finish_run,
+    record_stream,
+    start_run,
+)
 from connector.streams import CalendarViewStream, MailFolderStream, Page, Stream
+from connector.sync_env import (
+    MIN_PAGE,
+    CaptureFn,
+    PageHook,
+    Progress,
+    StopSync,
+    StreamRun,
+    SyncEnv,
+)
 from connector.sync_removed import verify_removed
 from storage.errors import InterlogError
 
+__all__ = ["PageHook", "Progress", "StopSync", "SyncEnv", "SyncFailed", "run_stream",
+           "sync_mailboxes", "sync_mailboxes_async", "sync_one_mailbox"]
+
 log = logging.getLogger(__name__)
-
-CaptureFn = Callable[[Session, CaptureContext, str, Sequence[DeltaItem]], PageOutcome]
-PageHook = Callable[[StreamStats], None]  # after each committed page (tests crash here)
-PER_MAILBOX = 4
-MIN_PAGE = 10
-
-
-class Progress(Protocol):
-    def stream_started(self, mailbox: str, stream: str) -> None: ...
-
-    def page_done(self, stats: StreamStats, items: int) -> None: ...
-
-    def stream_done(self, stats: StreamStats) -> None: ...
-
+HEARTBEAT_SECONDS = 60.0  # a running run's heartbeat; `sync runs` calls it abandoned after 5 min
 
 class SyncFailed(InterlogError):
     """A mailbox could not be synced (the message says why)."""
-
-
-@dataclass
-class SyncEnv:
-    """What every stream of a run shares."""
-
-    settings: Settings
-    db: Engine
-    client: GraphClient
-    ctx: CaptureContext
-    clock: Clock
-    capture: CaptureFn = capture_page
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
-    progress: Progress | None = None
-    after_page: PageHook | None = None
-    run_id: int = 0
-    gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
-    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    boxes: dict[str, asyncio.Semaphore] = field(default_factory=dict)
-
-    def box(self, mailbox: str) -> asyncio.Semaphore:
-        return self.boxes.setdefault(mailbox, asyncio.Semaphore(PER_MAILBOX))
-
-
-@dataclass
-class StreamRun:
-    """One stream's mutable state during a run."""
-
-    env: SyncEnv
-    stream: Stream
-    stats: StreamStats
-    page_size: int
-
-    async def send(self, build: Callable[[int], RequestInformation], what: str) -> bytes:
-        """One Graph request, retried; counted; behind the mailbox and global gates."""
-
-        async def attempt() -> bytes:
-            async with self.env.box(self.stream.mailbox), self.env.gate:
-                self.stats.graph_requests += 1
-                return await self.env.client.send(build(self.page_size), what)
-
-        return await with_retry(attempt, clock=self.env.clock, policy=self.env.policy,
-                                on_retry=self._on_retry)
-
-    def _on_retry(self, error: GraphError, attempt: int, delay: float) -> None:
-        if error.status == 429:
-            self.stats.throttled += 1
-        if error.action is Action.RETRY_SMALLER:
-            self.page_size = max(MIN_PAGE, self.page_size // 2)
-        log.warning("%s %s: %s; retry %d in %.1fs (page size %d)", self.stream.mailbox,
-                    self.stream.name, error, attempt, delay, self.page_size)
-
-    def fetch(self, link: str | None, rnd: cursors.Round) -> asyncio.Task[bytes]:
-        client, stream = self.env.client, self.stream
-
-        def build(size: int) -> RequestInformation:
-            if link is None:
-                return stream.first_request(client, size, rnd.window)
-            return stream.link_request(client, link, size)
-
-        return asyncio.ensure_future(self.send(build, "delta page"))
 
 
 def _keep(items: list[DeltaItem], cutoff: object, out: PageOutcome) -> list[DeltaItem]:
@@ -133,6 +75,8 @@ def _write(run: StreamRun, items: list[DeltaItem], state: cursors.CursorState,
     with Session(env.db, expire_on_commit=False) as session, session.begin():
         outcome = env.capture(session, env.ctx, s.mailbox, items) if items else PageOutcome()
         cursors.save_cursor(session, s.mailbox.lower(), s.kind, s.folder, state, round_done=done)
+        if env.run_id:
+            beat(session, env.run_id)
     return outcome
 
 
@@ -164,9 +108,24 @@ async def _run_round(run: StreamRun, rnd: cursors.Round) -> None:
         if env.progress is not None:
             env.progress.page_done(run.stats, len(page.items))
         if env.after_page is not None:
-            env.after_page(run.stats)
+            _after_page(env, run.stats, None if pager.finished else pending)
         if pager.finished:
             return
+
+
+def _after_page(env: SyncEnv, stats: StreamStats, pending: asyncio.Task[bytes] | None) -> None:
+    """The caller's hook; an Exception raised there is a request to stop (`StopSync`)."""
+    assert env.after_page is not None
+    try:
+        env.after_page(stats)
+    except Exception as exc:
+        if pending is not None:
+            pending.cancel()  # the page fetched ahead is not written; the cursor is before it
+        raise StopSync(str(exc) or type(exc).__name__) from exc
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
 
 
 async def _drop_cursor(run: StreamRun) -> None:
@@ -212,6 +171,10 @@ async def run_stream(env: SyncEnv, stream: Stream, *, full: bool = False) -> Str
         env.progress.stream_started(stats.mailbox, stats.stream)
     try:
         await _rounds(run, full)
+    except StopSync as stop:
+        log.info("%s %s: stopped on request (%s) after %d pages", stream.mailbox, stream.name,
+                 stop, stats.pages)
+        stats.status = "stopped"
     except GraphError as error:
         stats.status, stats.error = "failed", error.message
     except Exception as exc:
@@ -234,6 +197,20 @@ async def _record(env: SyncEnv, stats: StreamStats) -> None:
 
     async with env.write_lock:
         await asyncio.to_thread(write)
+
+
+async def _heartbeat(env: SyncEnv) -> None:
+    """Mark the run alive every `HEARTBEAT_SECONDS` (also while waiting out a Retry-After),
+    so that `sync runs` can tell a run killed outright (`abandoned`) from a slow one."""
+
+    def write() -> None:
+        with Session(env.db) as session, session.begin():
+            beat(session, env.run_id)
+
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        async with env.write_lock:
+            await asyncio.to_thread(write)
 
 
 def streams_for(settings: Settings, mailbox: str) -> list[Stream]:
@@ -268,7 +245,11 @@ async def sync_mailboxes_async(
                       capture or capture_page, policy or RetryPolicy(), progress, after_page,
                       run.id, asyncio.Semaphore(max(1, settings.sync.max_concurrency)))
         started = time.monotonic()
-        results = await asyncio.gather(*(sync_mailbox(env, m, full=full) for m in boxes))
+        heart = asyncio.ensure_future(_heartbeat(env))
+        try:
+            results = await asyncio.gather(*(sync_mailbox(env, m, full=full) for m in boxes))
+        finally:
+            heart.cancel()
         summary.streams = [s for stats in results for s in stats]
         summary.seconds = time.monotonic() - started
         with Session(engine) as session, session.begin():
@@ -298,5 +279,6 @@ def sync_one_mailbox(
     summary = sync_mailboxes(settings, engine, [mailbox], full=full, clock=clock,
                              trigger=trigger)
     if not summary.ok:
-        raise SyncFailed(f"sync of {mailbox} failed: " + "; ".join(summary.errors))
+        why = "; ".join(summary.errors) or "stopped before the end"
+        raise SyncFailed(f"sync of {mailbox} failed: {why}")
     return summary

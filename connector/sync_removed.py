@@ -24,7 +24,7 @@ from connector.streams import CalendarViewStream
 from storage.capture_models import CapturedItem
 
 if TYPE_CHECKING:
-    from connector.sync import StreamRun
+    from connector.sync_env import StreamRun
 
 
 def captured_ids(session: Session, mailbox: str, ids: Iterable[str]) -> set[str]:

@@ -8,13 +8,17 @@ never loses or repeats a page's work.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models import Base, utcnow
+
+# A running run writes a heartbeat with every page and every minute (connector/sync.py);
+# one silent for this long was killed outright (kill -9, power loss) and is shown abandoned.
+ABANDONED_AFTER = timedelta(minutes=5)
 
 
 class SyncCursor(Base):
@@ -48,7 +52,10 @@ class SyncRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(sa.String(16), default="running")  # running|ok|failed
+    # running | ok | failed | stopped (a worker's stop request); shown as `abandoned` when
+    # still `running` with no heartbeat for ABANDONED_AFTER (the process was killed).
+    status: Mapped[str] = mapped_column(sa.String(16), default="running")
+    heartbeat_at: Mapped[datetime | None]  # every committed page, and every minute between
     trigger: Mapped[str] = mapped_column(sa.String(32), default="cli")  # cli|demo|worker|…
     full: Mapped[bool] = mapped_column(default=False)
     mailboxes: Mapped[int] = mapped_column(default=0)
@@ -66,6 +73,14 @@ class SyncRun(Base):
     streams: Mapped[list[SyncRunStream]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="SyncRunStream.id"
     )
+
+    def shown_status(self, now: datetime | None = None) -> str:
+        """`status`, except that a run still `running` whose heartbeat (or start, for a run
+        from before heartbeats) is older than `ABANDONED_AFTER` is `abandoned`."""
+        last = self.heartbeat_at or self.started_at
+        if self.status == "running" and (now or utcnow()) - last > ABANDONED_AFTER:
+            return "abandoned"
+        return self.status
 
     def __repr__(self) -> str:
         return f"SyncRun(id={self.id!r}, status={self.status!r}, started_at={self.started_at!r})"

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from conftest import pg_database_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -19,6 +18,7 @@ from connector.capture import PageOutcome, build_capture_context, capture_page
 from storage.capture_models import UnmatchedAddress
 from storage.db import make_engine, upgrade
 from storage.models import InteractionLogEntry
+from tests.conftest import pg_database_url
 
 from .builders import a_message
 from .conftest import ALICE, BOB, JANE, JOHN, make_settings, seed

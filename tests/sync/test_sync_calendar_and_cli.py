@@ -62,8 +62,8 @@ def test_calendar_removal_is_checked_moved_meetings_keep_entries(
     summary = run_sync()
     assert summary.ok, summary.errors
     counted = emulator.state.counters_snapshot()
-    assert counted["requestsByRoute"]["event"] == 1  # the moved one, found
-    assert counted["requestsByStatus"]["404"] == 1  # the deleted one
+    assert counted["requestsByRoute"]["event"] == 2  # both checked: the moved one, found,
+    assert counted["requestsByStatus"]["404"] == 1  # and the deleted one
     kept = _active(sync_db, moved["iCalUId"])
     assert kept
     assert {(c, when) for c, _, when in kept} == {(False, far.replace(tzinfo=None))}

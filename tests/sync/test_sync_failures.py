@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -12,10 +16,11 @@ from sqlalchemy.orm import Session
 from connector.cli import cli
 from connector.emulator import EmulatorServer
 from connector.emulator.generate import GeneratedData
-from connector.runs import list_runs
-from storage.models import InteractionLogEntry
-from storage.sync_models import SyncCursor
-from tests.sync.conftest import Syncer, count
+from connector.runs import StreamStats, list_runs, run_to_json
+from connector.worker import StopRequested
+from storage.models import InteractionLogEntry, utcnow
+from storage.sync_models import SyncCursor, SyncRun, SyncRunStream
+from tests.sync.conftest import Syncer, count, entries
 from tests.sync.test_sync_calendar_and_cli import _config
 from tests.sync.test_sync_e2e import users
 
@@ -57,3 +62,66 @@ def test_cli_sync_exits_1_when_a_mailbox_is_forbidden(
     assert out["entries_created"] > 0  # the other mailboxes synced
     assert [m["status"] for m in out["mailboxes"] if m["mailbox"] == bob] == ["failed"]
     assert all(bob in e and "access denied" in e for e in out["errors"])
+
+
+def test_a_workers_stop_request_is_recorded_as_stopped_and_the_next_run_resumes(
+    run_sync: Syncer, sync_db: Engine, run_sync_sqlite: Syncer, sqlite_db: Engine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    reference = run_sync_sqlite()  # the same tenant, uninterrupted, into a database of its own
+    expected = entries(sqlite_db, user=False)
+    stopping = False
+
+    def after_page(stats: StreamStats) -> None:  # what `connector.worker` does on SIGTERM
+        nonlocal stopping
+        stopping = stopping or (stats.stream == "mail:inbox" and stats.pages == 2)
+        if stopping:
+            raise StopRequested("worker stopping")
+
+    with caplog.at_level(logging.INFO):
+        stopped = run_sync(after_page=after_page)
+    assert not stopped.ok
+    assert (stopped.status, stopped.errors, stopped.failed_mailboxes) == ("stopped", [], [])
+    assert stopped.stopped_mailboxes
+    assert {s.error for s in stopped.streams} == {None}
+    assert stopped.to_json()["status"] == "stopped"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert any("stopped on request" in r.getMessage() for r in caplog.records)
+    with Session(sync_db) as session:
+        run = list_runs(session)[0]
+        assert (run.status, run.errors, run.finished_at is not None) == ("stopped", 0, True)
+        rows = session.scalars(sa.select(SyncRunStream).where(SyncRunStream.run_id == run.id))
+        assert {(r.status, r.error) for r in rows} <= {("stopped", None), ("ok", None)}
+    partial = entries(sync_db, user=False)
+    assert 0 < len(partial) < len(expected)
+
+    resumed = run_sync()
+    assert resumed.ok, resumed.errors
+    assert entries(sync_db, user=False) == expected  # nothing lost, nothing twice
+    # The stopped streams resumed from their cursor, not from the start: together the two
+    # runs read each item once (the uninterrupted run's total).
+    both = stopped.total.items_seen + resumed.total.items_seen
+    assert both == reference.total.items_seen
+
+
+def test_runs_killed_outright_are_listed_as_abandoned(run_sync: Syncer, sync_db: Engine) -> None:
+    summary = run_sync()
+    now = utcnow()
+    with Session(sync_db) as session, session.begin():
+        finished = session.get(SyncRun, summary.run_id)
+        assert finished is not None
+        assert finished.heartbeat_at is not None
+        assert finished.heartbeat_at >= finished.started_at  # a real run beats
+        session.add_all([
+            SyncRun(status="running", started_at=now - timedelta(hours=2),
+                    heartbeat_at=now - timedelta(minutes=6), trigger="cli", skipped={}),
+            SyncRun(status="running", started_at=now - timedelta(hours=2),
+                    heartbeat_at=now - timedelta(seconds=30), trigger="worker", skipped={}),
+            SyncRun(status="running", started_at=now - timedelta(minutes=10),
+                    heartbeat_at=None, trigger="cli", skipped={}),
+        ])
+    with Session(sync_db) as session:
+        shown = [run_to_json(r)["status"] for r in list_runs(session)]
+        assert shown == ["abandoned", "running", "abandoned", "ok"]
+        old = list_runs(session)[1]
+        assert old.shown_status(now + timedelta(minutes=5, seconds=31)) == "abandoned"
