@@ -2,9 +2,11 @@
 
 `CapturedItem` maps one mailbox's copy of a message or event (`mailbox`, `graph_id`) to the
 key its entries are deduplicated on (`internetMessageId` or `iCalUId`) and remembers which
-contacts that copy has already given entries to, so that a re-sync never brings back an
-entry someone canceled and deleted. `UnmatchedAddress` keeps every external address that
-would have been logged had it matched a contact, for an admin to review.
+contacts that copy has already given entries to, and `DeletedEntryKey` remembers the keys
+of captured entries deleted with `entries delete-canceled`, so that neither a re-sync nor
+another mailbox's copy ever brings back an entry someone canceled and deleted.
+`UnmatchedAddress` keeps every external address that would have been logged had it matched
+a contact, for an admin to review.
 """
 
 from __future__ import annotations
@@ -36,6 +38,28 @@ class CapturedItem(Base):
 
     def __repr__(self) -> str:
         return f"CapturedItem(mailbox={self.mailbox!r}, kind={self.kind!r}, key={self.key!r})"
+
+
+class DeletedEntryKey(Base):
+    """A tombstone: a captured entry `entries delete-canceled` deleted.
+
+    Capture never re-creates an entry whose dedupe key (`kind`, `key`, `contact_id`) has a
+    tombstone — not even from another colleague's copy of the same message synced later.
+    """
+
+    __tablename__ = "deleted_entry_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(8))  # email | meeting
+    key: Mapped[str] = mapped_column(sa.String(500))  # internetMessageId / iCalUId
+    contact_id: Mapped[int]  # no foreign key: the tombstone outlives the contact
+    entry_no: Mapped[int]  # the entry that was deleted (for the audit trail)
+    deleted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("key", "kind", "contact_id"),)
+
+    def __repr__(self) -> str:
+        return f"DeletedEntryKey({self.kind!r}, {self.key!r}, contact={self.contact_id!r})"
 
 
 class UnmatchedAddress(Base):

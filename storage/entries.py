@@ -7,9 +7,9 @@ transaction, so a refusal half-way leaves nothing behind.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -214,130 +214,19 @@ def restore_entries(
     return entries
 
 
-@dataclass(frozen=True)
-class EntryFilter:
-    """The filters of the Interaction Log Entries window; `None` means any."""
+# The query half (filters, totals, delete canceled, JSON) lives in storage/entry_queries.py;
+# these names stay importable from here.
+from storage.entry_queries import (  # noqa: E402
+    EntryFilter,
+    Totals,
+    delete_canceled,
+    entry_to_json,
+    query_entries,
+    totals,
+)
 
-    contact_id: int | None = None
-    company_no: str | None = None
-    template_code: str | None = None
-    group_code: str | None = None
-    salesperson_code: str | None = None
-    user_upn: str | None = None
-    source: str | None = None
-    status: str = "all"  # active | canceled | all
-    since: date | None = None
-    until: date | None = None  # inclusive
-    document_no: str | None = None
-
-    def where(self) -> list[sa.ColumnElement[bool]]:
-        if self.status not in ("active", "canceled", "all"):
-            raise InterlogError(f"status {self.status!r}: expected active, canceled or all")
-        e = InteractionLogEntry
-        clauses: list[sa.ColumnElement[bool]] = []
-        equal = {
-            e.contact_id: self.contact_id,
-            e.contact_company_no: self.company_no,
-            e.template_code: self.template_code.upper() if self.template_code else None,
-            e.group_code: self.group_code.upper() if self.group_code else None,
-            e.salesperson_code: self.salesperson_code,
-            e.user_upn: self.user_upn.lower() if self.user_upn else None,
-            e.source: self.source,
-            e.document_no: self.document_no,
-        }
-        clauses += [column == value for column, value in equal.items() if value is not None]
-        if self.status == "active":
-            clauses.append(e.canceled.is_(False))
-        elif self.status == "canceled":
-            clauses.append(e.canceled.is_(True))
-        if self.since is not None:
-            clauses.append(e.occurred_at >= datetime.combine(self.since, time()))
-        if self.until is not None:
-            clauses.append(e.occurred_at < datetime.combine(self.until + timedelta(days=1), time()))
-        return clauses
-
-
-def query_entries(
-    session: Session, filters: EntryFilter, *, limit: int | None = None, offset: int = 0,
-    newest_first: bool = False,
-) -> list[InteractionLogEntry]:
-    order = InteractionLogEntry.entry_no.desc() if newest_first else InteractionLogEntry.entry_no
-    stmt = sa.select(InteractionLogEntry).where(*filters.where()).order_by(order)
-    return list(session.scalars(stmt.offset(offset).limit(limit)))
-
-
-@dataclass(frozen=True)
-class Totals:
-    count: int
-    cost: Decimal
-    duration_min: Decimal
-
-
-def totals(session: Session, filters: EntryFilter) -> Totals:
-    """Count, cost and duration of the entries the filters select, canceled ones left out."""
-    e = InteractionLogEntry
-    row = session.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(e.cost), 0),
-                  sa.func.coalesce(sa.func.sum(e.duration_min), 0))
-        .where(*filters.where(), e.canceled.is_(False))
-    ).one()
-    return Totals(count=row[0], cost=Decimal(row[1]), duration_min=Decimal(row[2]))
-
-
-def delete_canceled(
-    session: Session, filters: EntryFilter, *, actor: str, dry_run: bool = False,
-    only: Collection[int] | None = None,
-) -> list[int]:
-    """Delete the canceled entries the filters select (only canceled ones, ever).
-
-    `only` narrows the call to those entry numbers (what a user confirmed). Returns the
-    entry numbers deleted, or that would be deleted on a dry run.
-    """
-    canceled_only = replace(filters, status="canceled")
-    e = InteractionLogEntry
-    entry_nos = list(session.scalars(
-        sa.select(e.entry_no).where(*canceled_only.where()).order_by(e.entry_no)
-    ))
-    if only is not None:
-        allowed = set(only)
-        entry_nos = [n for n in entry_nos if n in allowed]
-    if dry_run or not entry_nos:
-        return entry_nos
-    for chunk_start in range(0, len(entry_nos), 500):
-        chunk = entry_nos[chunk_start : chunk_start + 500]
-        session.execute(sa.delete(e).where(e.entry_no.in_(chunk), e.canceled.is_(True)))
-        session.add_all(AuditEvent(actor=actor, action="delete", entry_no=n) for n in chunk)
-    session.flush()
-    return entry_nos
-
-
-def entry_to_json(entry: InteractionLogEntry) -> dict[str, object]:
-    """An entry as `interlog entries list --json` prints it (the design's field names)."""
-    return {
-        "entry_no": entry.entry_no,
-        "contact_no": entry.contact_no,
-        "contact_company_no": entry.contact_company_no,
-        "contact_name": entry.contact_name,
-        "date": entry.occurred_at.date().isoformat(),
-        "time": entry.occurred_at.time().replace(microsecond=0).isoformat(),
-        "template_code": entry.template_code,
-        "group_code": entry.group_code,
-        "information_flow": entry.information_flow,
-        "initiated_by": entry.initiated_by,
-        "subject": entry.subject,
-        "duration_min": float(entry.duration_min),
-        "cost": float(entry.cost),
-        "correspondence_type": entry.correspondence_type,
-        "canceled": entry.canceled,
-        "attempt_failed": entry.attempt_failed,
-        "evaluation": entry.evaluation,
-        "source": entry.source,
-        "user": entry.user_upn,
-        "salesperson_code": entry.salesperson_code,
-        "segment_no": entry.segment_no,
-        "document_type": entry.document_type,
-        "document_no": entry.document_no,
-        "internet_message_id": entry.internet_message_id,
-        "ical_uid": entry.ical_uid,
-        "web_link": entry.web_link,
-    }
+__all__ = [
+    "EntryFilter", "Interaction", "Totals", "audit", "cancel_entries", "check_interaction",
+    "delete_canceled", "entry_to_json", "get_template", "log_interaction", "new_entry",
+    "query_entries", "restore_entries", "setup_template", "totals",
+]

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from storage.capture_models import CapturedItem
+from storage.capture_models import CapturedItem, DeletedEntryKey
 from storage.models import InteractionLogEntry
 
 CHUNK = 2000  # values per IN list: far below every back-end's bound-parameter limit
@@ -44,6 +44,8 @@ class PageState:
     known_keys: set[tuple[str, str]] = field(default_factory=set)  # (kind, key), any mailbox
     mail_entries: dict[str, set[int]] = field(default_factory=dict)  # message id → contacts
     meeting_entries: dict[str, list[MeetingEntry]] = field(default_factory=dict)  # by iCalUId
+    # (kind, key) → contacts whose entry was deleted (`entries delete-canceled`): never again
+    deleted: dict[tuple[str, str], set[int]] = field(default_factory=dict)
 
 
 def chunks[T](values: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
@@ -83,7 +85,16 @@ def load_state(
     removed_meetings = {c.key for c in state.copies.values()
                         if c.graph_id in removed_ids and c.kind == "meeting"}
     _load_entries(session, state, mail_keys, meeting_keys | removed_meetings)
+    _load_deleted(session, state, mail_keys | meeting_keys)
     return state
+
+
+def _load_deleted(session: Session, state: PageState, keys: set[str]) -> None:
+    t = DeletedEntryKey
+    for batch in chunks(keys):
+        query = sa.select(t.kind, t.key, t.contact_id).where(t.key.in_(batch))
+        for kind, key, contact_id in session.execute(query):
+            state.deleted.setdefault((kind, key), set()).add(contact_id)
 
 
 def _load_entries(

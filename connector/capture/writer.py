@@ -76,7 +76,7 @@ def capture_page(
     meetings = [p for p in plans.values() if p.kind == "meeting" and p.contacts]
     moved = changes.move_meetings(session, state, meetings)
     out.entries_updated = len(moved)
-    created = _insert_entries(session, ctx, plans.values(), state, set())
+    created = _insert_entries(session, ctx, plans.values(), state)
     out.entries_created = len(created)
     out.skipped[skip.NO_CONTACT] += sum(1 for p in plans.values() if not p.contacts)
     out.unmatched_addresses = record_unmatched(session, mailbox, _sightings(plans.values(), state))
@@ -126,16 +126,14 @@ ENTRY_COLUMNS = (
 
 
 def _insert_entries(
-    session: Session, ctx: CaptureContext, plans: Iterable[Plan], state: PageState,
-    tombstones: set[tuple[str, int]],
-) -> list[int]:  # fmt: skip
+    session: Session, ctx: CaptureContext, plans: Iterable[Plan], state: PageState
+) -> list[int]:
     """Bulk-insert the entries not yet logged; returns the new entry numbers."""
     unique: dict[tuple[str, int], tuple[object, ...]] = {}
     now = utcnow()
     for plan in plans:
         for contact_id, row in _entry_rows(ctx, plan, state, now):
-            if (plan.key, contact_id) not in tombstones:
-                unique.setdefault((plan.key, contact_id), row)
+            unique.setdefault((plan.key, contact_id), row)
     # Sorted by key, so that concurrent writers take the unique-index locks in one order.
     rows = [unique[k] for k in sorted(unique)]
     table = cast(sa.Table, InteractionLogEntry.__table__)
@@ -151,7 +149,9 @@ def _entry_rows(
         logged = state.mail_entries.get(plan.key, set())
     else:
         logged = {entry.contact_id for entry in state.meeting_entries.get(plan.key, [])}
-    todo = [c for c in plan.contacts if c.id not in given and c.id not in logged]
+    deleted = state.deleted.get((plan.kind, plan.key), ())
+    todo = [c for c in plan.contacts
+            if c.id not in given and c.id not in logged and c.id not in deleted]
     if not todo:
         return []
     default = ctx.setup[plan.kind].code

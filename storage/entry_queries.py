@@ -1,0 +1,175 @@
+"""Interaction log queries: the entries window's filters, totals, delete canceled, JSON.
+
+Every function takes the caller's `Session` and never commits. Split from
+`storage/entries.py` (which re-exports these names).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from storage.capture_models import DeletedEntryKey
+from storage.errors import InterlogError
+from storage.models import AuditEvent, InteractionLogEntry, utcnow
+
+CHUNK = 500
+CAPTURED = ("email", "meeting")  # entry sources that capture dedupes (and so tombstones)
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """The filters of the Interaction Log Entries window; `None` means any."""
+
+    contact_id: int | None = None
+    company_no: str | None = None
+    template_code: str | None = None
+    group_code: str | None = None
+    salesperson_code: str | None = None
+    user_upn: str | None = None
+    source: str | None = None
+    status: str = "all"  # active | canceled | all
+    since: date | None = None
+    until: date | None = None  # inclusive
+    document_no: str | None = None
+
+    def where(self) -> list[sa.ColumnElement[bool]]:
+        if self.status not in ("active", "canceled", "all"):
+            raise InterlogError(f"status {self.status!r}: expected active, canceled or all")
+        e = InteractionLogEntry
+        clauses: list[sa.ColumnElement[bool]] = []
+        equal = {
+            e.contact_id: self.contact_id,
+            e.contact_company_no: self.company_no,
+            e.template_code: self.template_code.upper() if self.template_code else None,
+            e.group_code: self.group_code.upper() if self.group_code else None,
+            e.salesperson_code: self.salesperson_code,
+            e.user_upn: self.user_upn.lower() if self.user_upn else None,
+            e.source: self.source,
+            e.document_no: self.document_no,
+        }
+        clauses += [column == value for column, value in equal.items() if value is not None]
+        if self.status == "active":
+            clauses.append(e.canceled.is_(False))
+        elif self.status == "canceled":
+            clauses.append(e.canceled.is_(True))
+        if self.since is not None:
+            clauses.append(e.occurred_at >= datetime.combine(self.since, time()))
+        if self.until is not None:
+            clauses.append(e.occurred_at < datetime.combine(self.until + timedelta(days=1), time()))
+        return clauses
+
+
+def query_entries(
+    session: Session, filters: EntryFilter, *, limit: int | None = None, offset: int = 0,
+    newest_first: bool = False,
+) -> list[InteractionLogEntry]:
+    order = InteractionLogEntry.entry_no.desc() if newest_first else InteractionLogEntry.entry_no
+    stmt = sa.select(InteractionLogEntry).where(*filters.where()).order_by(order)
+    return list(session.scalars(stmt.offset(offset).limit(limit)))
+
+
+@dataclass(frozen=True)
+class Totals:
+    count: int
+    cost: Decimal
+    duration_min: Decimal
+
+
+def totals(session: Session, filters: EntryFilter) -> Totals:
+    """Count, cost and duration of the entries the filters select, canceled ones left out."""
+    e = InteractionLogEntry
+    row = session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(e.cost), 0),
+                  sa.func.coalesce(sa.func.sum(e.duration_min), 0))
+        .where(*filters.where(), e.canceled.is_(False))
+    ).one()
+    return Totals(count=row[0], cost=Decimal(row[1]), duration_min=Decimal(row[2]))
+
+
+def delete_canceled(
+    session: Session, filters: EntryFilter, *, actor: str, dry_run: bool = False,
+    only: Collection[int] | None = None,
+) -> list[int]:
+    """Delete the canceled entries the filters select (only canceled ones, ever).
+
+    `only` narrows the call to those entry numbers (what a user confirmed). Returns the
+    entry numbers deleted, or that would be deleted on a dry run.
+    """
+    canceled_only = replace(filters, status="canceled")
+    e = InteractionLogEntry
+    entry_nos = list(session.scalars(
+        sa.select(e.entry_no).where(*canceled_only.where()).order_by(e.entry_no)
+    ))
+    if only is not None:
+        allowed = set(only)
+        entry_nos = [n for n in entry_nos if n in allowed]
+    if dry_run or not entry_nos:
+        return entry_nos
+    for chunk_start in range(0, len(entry_nos), CHUNK):
+        chunk = entry_nos[chunk_start : chunk_start + CHUNK]
+        _tombstones(session, chunk)
+        session.execute(sa.delete(e).where(e.entry_no.in_(chunk), e.canceled.is_(True)))
+        session.add_all(AuditEvent(actor=actor, action="delete", entry_no=n) for n in chunk)
+    session.flush()
+    return entry_nos
+
+
+def _tombstones(session: Session, entry_nos: list[int]) -> None:
+    """Remember the dedupe keys of the captured entries among `entry_nos` (about to be
+    deleted), so that capture never logs them again from any mailbox."""
+    e, t = InteractionLogEntry, DeletedEntryKey
+    rows = session.execute(
+        sa.select(e.entry_no, e.source, e.internet_message_id, e.ical_uid, e.contact_id)
+        .where(e.entry_no.in_(entry_nos), e.canceled.is_(True), e.source.in_(CAPTURED))
+    ).all()
+    keys = {(no, kind, (mid if kind == "email" else uid) or "", cid)
+            for no, kind, mid, uid, cid in rows}
+    keys = {k for k in keys if k[2]}
+    if not keys:
+        return
+    query = sa.select(t.kind, t.key, t.contact_id).where(t.key.in_(sorted({k[2] for k in keys})))
+    known = {(kind, key, cid) for kind, key, cid in session.execute(query)}
+    now = utcnow()
+    fresh = {(kind, key, cid): no for no, kind, key, cid in sorted(keys)
+             if (kind, key, cid) not in known}
+    session.add_all(DeletedEntryKey(kind=kind, key=key, contact_id=cid, entry_no=no,
+                                    deleted_at=now)
+                    for (kind, key, cid), no in fresh.items())
+
+
+def entry_to_json(entry: InteractionLogEntry) -> dict[str, object]:
+    """An entry as `interlog entries list --json` prints it (the design's field names)."""
+    return {
+        "entry_no": entry.entry_no,
+        "contact_no": entry.contact_no,
+        "contact_company_no": entry.contact_company_no,
+        "contact_name": entry.contact_name,
+        "date": entry.occurred_at.date().isoformat(),
+        "time": entry.occurred_at.time().replace(microsecond=0).isoformat(),
+        "template_code": entry.template_code,
+        "group_code": entry.group_code,
+        "information_flow": entry.information_flow,
+        "initiated_by": entry.initiated_by,
+        "subject": entry.subject,
+        "duration_min": float(entry.duration_min),
+        "cost": float(entry.cost),
+        "correspondence_type": entry.correspondence_type,
+        "canceled": entry.canceled,
+        "attempt_failed": entry.attempt_failed,
+        "evaluation": entry.evaluation,
+        "source": entry.source,
+        "user": entry.user_upn,
+        "salesperson_code": entry.salesperson_code,
+        "segment_no": entry.segment_no,
+        "document_type": entry.document_type,
+        "document_no": entry.document_no,
+        "internet_message_id": entry.internet_message_id,
+        "ical_uid": entry.ical_uid,
+        "web_link": entry.web_link,
+    }
