@@ -90,7 +90,10 @@ def generate(
             msg = f"--reference is not an ISO date-time: {reference}"
             raise click.ClickException(msg) from None
         when = when.replace(tzinfo=UTC) if when.tzinfo is None else when
-    data = gen.generate(mailboxes, messages, events, contacts, seed, reference=when)
+    try:
+        data = gen.generate(mailboxes, messages, events, contacts, seed, reference=when)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     try:
         paths = gen.write(data, Path(out_dir))
     except OSError as exc:

@@ -267,8 +267,9 @@ def generate(
         seed: random seed; same seed and reference → same bytes.
         reference: "now" for the data (default: today, midnight UTC).
     """
-    if min(mailboxes, contacts) < 1 or min(messages, events) < 0:
-        raise ValueError("mailboxes and contacts must be at least 1; messages and events >= 0")
+    if mailboxes < 1 or contacts < 2 or min(messages, events) < 0:
+        # Two contacts at least: a company and a person at it, whom meetings need.
+        raise ValueError("mailboxes must be at least 1, contacts at least 2; messages, events >= 0")
     if reference is None:
         reference = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     rng = random.Random(seed)

@@ -101,6 +101,10 @@ def seed(engine: Engine, settings: Settings) -> None:
                           error="403 Forbidden: ErrorAccessDenied"),
         ]
         session.add(run)
+        # A run whose process was killed: still "running", its heartbeat long gone.
+        session.add(SyncRun(status="running", trigger="cli", mailboxes=1,
+                            started_at=datetime.fromisoformat("2025-03-01T08:00"),
+                            heartbeat_at=datetime.fromisoformat("2025-03-01T08:01")))
         session.add(MailboxLease(mailbox="bob@contoso.com", leased_by="worker-1@host",
                                  sync_requested_at=datetime.fromisoformat("2025-03-01T10:00"),
                                  last_synced_at=datetime.fromisoformat("2025-03-01T09:00"),

@@ -86,3 +86,14 @@ def test_cli_generate_writes_files_and_serve_rejects_a_bad_tenant(tmp_path: Path
     assert result.exit_code == 1
     assert "users" in result.output
     assert "Traceback" not in result.output
+
+
+def test_smallest_company_is_generated_and_too_small_is_refused(tmp_path: Path) -> None:
+    smallest = generate(mailboxes=1, messages=5, events=3, contacts=2, seed=1, reference=REFERENCE)
+    assert smallest.tenant["events"]
+    result = CliRunner().invoke(
+        emulator, ["generate", "--contacts", "1", "--out", str(tmp_path / "z")]
+    )
+    assert result.exit_code == 1
+    assert "contacts at least 2" in result.output
+    assert not (tmp_path / "z").exists()

@@ -169,6 +169,7 @@ def test_the_sync_page_shows_runs_and_creates_a_contact_from_an_address(
     page.goto(f"{site.base}/sync")
     expect(page.locator("table.streams")).to_contain_text("403 Forbidden: ErrorAccessDenied")
     expect(page.locator("table.streams")).to_contain_text("alice@contoso.com")
+    expect(page.locator(".status-abandoned")).to_have_text("abandoned")  # killed, not running
     expect(page.locator("#leases")).to_contain_text("worker-1@host")
     expect(page.locator("#leases")).to_contain_text("429 Too Many Requests")
     screenshot(page, "sync")
