@@ -155,17 +155,23 @@ class Worker:
                               "allows one worker (use PostgreSQL for more)")
 
     def _heartbeat(self) -> None:
-        cfg = self.settings.worker
-        while not self._beat_stop.wait(cfg.heartbeat_seconds):
+        while not self._beat_stop.wait(self.settings.worker.heartbeat_seconds):
             try:
-                with self._session() as session:
-                    now = self.clock()
-                    session.execute(sa.update(WorkerRecord).where(WorkerRecord.id == self.id)
-                                    .values(heartbeat_at=now))
-                    leases.extend_leases(session, self.id,
-                                         now + timedelta(seconds=cfg.lease_seconds))
+                self.beat()
             except sa.exc.SQLAlchemyError as exc:  # the next beat tries again
                 log.warning("worker heartbeat failed: %s", exc)
+
+    def beat(self) -> None:
+        """Say this worker is alive and keep its leases."""
+        with self._session() as session:
+            now = self.clock()
+            # Lease rows first, then the worker row: the order in which `step` and `run`
+            # lock them, so the heartbeat thread and the loop can never deadlock.
+            leases.extend_leases(
+                session, self.id, now + timedelta(seconds=self.settings.worker.lease_seconds)
+            )
+            session.execute(sa.update(WorkerRecord).where(WorkerRecord.id == self.id)
+                            .values(heartbeat_at=now))
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
