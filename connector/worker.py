@@ -38,6 +38,7 @@ SyncOne = Callable[[str], None]  # syncs one mailbox; raises on failure
 MAINTENANCE_LOCK = 0x1A7E_4106  # pg advisory lock: one worker maintains subscriptions
 FULL_ENSURE_SECONDS = 600.0
 RETRY_ENSURE_SECONDS = 30.0
+FINISH_ATTEMPTS = 5
 
 
 class StopRequested(Exception):
@@ -123,7 +124,12 @@ class Worker:
                 leases.ensure_mailboxes(session, self.settings.sync.mailboxes)
             while not self.stop.is_set():
                 self.maintain_subscriptions()
-                if not self.step():
+                try:
+                    busy = self.step()
+                except sa.exc.OperationalError as exc:  # database restarting, deadlock victim…
+                    log.warning("worker step failed on the database, trying again: %s", exc)
+                    busy = False
+                if not busy:
                     waker.wait(self.settings.worker.idle_ms / 1000, self.stop)
         finally:
             self._beat_stop.set()
@@ -199,13 +205,28 @@ class Worker:
         except Exception as exc:  # one mailbox failing never stops the worker
             log.exception("sync of %s failed", claim.mailbox)
             error = f"{type(exc).__name__}: {exc}"
-        with self._session() as session:
-            held = leases.finish(session, claim, self.id, self.clock(), error=error,
-                                 backoff_seconds=backoff, outcome=outcome)
-            self._set_current(session, None, done=1)
+        held = self._finish(claim, error=error, backoff=backoff, outcome=outcome)
         if not held:
             log.warning("lease on %s expired during its sync", claim.mailbox)
         return True
+
+    def _finish(self, claim: leases.Claim, *, error: str | None, backoff: int,
+                outcome: str | None) -> bool:
+        """Give the lease back; retried, since a lease left held would be kept alive by
+        this worker's own heartbeat and never synced again."""
+        for attempt in range(1, FINISH_ATTEMPTS + 1):
+            try:
+                with self._session() as session:
+                    held = leases.finish(session, claim, self.id, self.clock(), error=error,
+                                         backoff_seconds=backoff, outcome=outcome)
+                    self._set_current(session, None, done=1)
+                return held
+            except sa.exc.OperationalError as exc:
+                if attempt == FINISH_ATTEMPTS:
+                    raise
+                log.warning("releasing %s failed (attempt %d): %s", claim.mailbox, attempt, exc)
+                self.stop.wait(0.2 * attempt)
+        raise AssertionError("unreachable")
 
     def _set_current(self, session: Session, mailbox: str | None, done: int = 0) -> None:
         session.execute(sa.update(WorkerRecord).where(WorkerRecord.id == self.id).values(

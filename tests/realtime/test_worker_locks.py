@@ -78,3 +78,33 @@ def test_a_heartbeat_during_the_end_of_a_sync_waits_instead_of_deadlocking(pg: E
     assert errors == []
     with Session(pg) as session:
         assert session.get(MailboxLease, MAILBOX).leased_by is None  # type: ignore[union-attr]
+
+
+def test_a_failed_release_is_retried_so_the_mailbox_is_not_held_forever(
+    pg: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connector import leases
+    from connector.worker import utcnow
+
+    settings = settings_from_dict({"sync": {"mailboxes": [MAILBOX]}})
+    synced: list[str] = []
+    worker = Worker(settings, pg, sync_one=synced.append)
+    worker.register()
+    with Session(pg) as session, session.begin():
+        leases.request_sync(session, MAILBOX, utcnow())
+    real_finish = leases.finish
+    failures = iter([sa.exc.OperationalError("UPDATE mailbox_leases", {}, Exception("gone"))])
+
+    def flaky_finish(*args: object, **kwargs: object) -> bool:
+        for failure in failures:
+            raise failure
+        return real_finish(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(leases, "finish", flaky_finish)
+    assert worker.step() is True
+    assert synced == [MAILBOX]
+    with Session(pg) as session:
+        lease = session.get(MailboxLease, MAILBOX)
+        assert lease is not None
+        assert lease.leased_by is None
+        assert lease.last_synced_at is not None
