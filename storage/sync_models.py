@@ -46,7 +46,20 @@ class SyncCursor(Base):
         return f"SyncCursor({self.mailbox!r}, {self.stream!r}, {self.folder!r}, {state})"
 
 
-class SyncRun(Base):
+class RunFigures:
+    """What a run, and each stream in it, counts."""
+
+    items_seen: Mapped[int] = mapped_column(default=0)
+    entries_created: Mapped[int] = mapped_column(default=0)
+    entries_updated: Mapped[int] = mapped_column(default=0)
+    entries_canceled: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    unmatched_addresses: Mapped[int] = mapped_column(default=0)
+    graph_requests: Mapped[int] = mapped_column(default=0)
+    throttled: Mapped[int] = mapped_column(default=0)
+
+
+class SyncRun(RunFigures, Base):
     __tablename__ = "sync_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,14 +72,6 @@ class SyncRun(Base):
     trigger: Mapped[str] = mapped_column(sa.String(32), default="cli")  # cli|demo|worker|…
     full: Mapped[bool] = mapped_column(default=False)
     mailboxes: Mapped[int] = mapped_column(default=0)
-    items_seen: Mapped[int] = mapped_column(default=0)
-    entries_created: Mapped[int] = mapped_column(default=0)
-    entries_updated: Mapped[int] = mapped_column(default=0)
-    entries_canceled: Mapped[int] = mapped_column(default=0)
-    skipped: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    unmatched_addresses: Mapped[int] = mapped_column(default=0)
-    graph_requests: Mapped[int] = mapped_column(default=0)
-    throttled: Mapped[int] = mapped_column(default=0)
     errors: Mapped[int] = mapped_column(default=0)
     seconds: Mapped[float] = mapped_column(default=0.0)
 
@@ -86,7 +91,7 @@ class SyncRun(Base):
         return f"SyncRun(id={self.id!r}, status={self.status!r}, started_at={self.started_at!r})"
 
 
-class SyncRunStream(Base):
+class SyncRunStream(RunFigures, Base):
     """The figures of one stream of one mailbox in one run."""
 
     __tablename__ = "sync_run_streams"
@@ -98,14 +103,6 @@ class SyncRunStream(Base):
     stream: Mapped[str] = mapped_column(sa.String(120))  # mail:inbox | calendar
     status: Mapped[str] = mapped_column(sa.String(16), default="ok")  # ok | failed
     pages: Mapped[int] = mapped_column(default=0)
-    items_seen: Mapped[int] = mapped_column(default=0)
-    entries_created: Mapped[int] = mapped_column(default=0)
-    entries_updated: Mapped[int] = mapped_column(default=0)
-    entries_canceled: Mapped[int] = mapped_column(default=0)
-    skipped: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    unmatched_addresses: Mapped[int] = mapped_column(default=0)
-    graph_requests: Mapped[int] = mapped_column(default=0)
-    throttled: Mapped[int] = mapped_column(default=0)
     resynced: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(sa.Text)
     seconds: Mapped[float] = mapped_column(default=0.0)
