@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .render import dumps
 from .wire import GraphError, Req, Resp, parse_query, split_segments
@@ -43,7 +43,9 @@ def _validate(body: Any) -> list[dict[str, Any]]:
 
 def _sub_request(outer: Req, item: dict[str, Any]) -> Req:
     parts = urlsplit(item["url"])
-    segments = split_segments(parts.path)
+    # An item's URL is percent-encoded as on the wire (`alice%40contoso.com`); HTTP paths
+    # reach the routes decoded (by the ASGI server), so batch items must too.
+    segments = split_segments(unquote(parts.path))
     if segments[:1] != ["v1.0"]:
         segments = ["v1.0", *segments]
     headers = {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}

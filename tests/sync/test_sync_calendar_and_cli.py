@@ -71,7 +71,8 @@ def test_calendar_removal_is_checked_moved_meetings_keep_entries(
     assert gone
     assert all(c and reason for c, reason, _ in gone)
     calendar = next(s for s in summary.streams if s.mailbox == alice and s.stream == "calendar")
-    assert calendar.graph_requests == calendar.pages + 2  # both removals were checked
+    assert calendar.graph_requests == calendar.pages + 1  # both checked in one $batch
+    assert counted["requestsByRoute"]["$batch"] == 1
     assert calendar.outcome.entries_canceled == len(gone)
     assert calendar.outcome.entries_updated >= len(kept)
 
