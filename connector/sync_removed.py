@@ -26,6 +26,7 @@ from connector.errors import Action
 from connector.graph.batch import SubResponse, get_many
 from connector.items import DeltaItem, Removed
 from connector.streams import CalendarViewStream
+from connector.sync_env import PER_MAILBOX
 from storage.capture_models import CapturedItem
 
 if TYPE_CHECKING:
@@ -33,8 +34,8 @@ if TYPE_CHECKING:
 
 WHAT = "removed-event check"
 # Outlook runs up to 4 items of a batch at once: a batch holds this many of the mailbox's
-# slots of requests in flight (`sync_env.PER_MAILBOX`), so it does not throttle the others.
-BATCH_SLOTS = 4
+# slots of requests in flight, so that it does not get the mailbox's other requests throttled.
+BATCH_SLOTS = PER_MAILBOX
 
 
 def captured_ids(session: Session, mailbox: str, ids: Iterable[str]) -> set[str]:
