@@ -25,13 +25,12 @@ install: $(VENV)/.installed
 demo: install
 	$(VENV)/bin/interlog demo
 
-test: install
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy
+test: lint
 	$(VENV)/bin/pytest
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
 bench: install

@@ -23,9 +23,9 @@ from _common import add_pg_option, percentiles_ms, pg_database, ratio, sqlite_da
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot import create_app
-from bot.wsgi import running
-from connector.config import settings_from_dict
+from interlog.app import create_app
+from interlog.config import settings_from_dict
+from interlog.wsgi import running
 from storage.contacts import fold
 from storage.db import make_engine, upgrade
 from storage.models import Contact, ContactEmail, User

@@ -1,4 +1,4 @@
-"""Benchmark of the capture writer alone (`connector.capture.bench`): JSON on stdout.
+"""Benchmark of the capture writer alone (`bench/_capture.py`): JSON on stdout.
 
 Runs SQLite and, when reachable, PostgreSQL side by side in one run:
 `.venv/bin/python bench/capture_bench.py [--messages N] [--page N] [--pg URL]`.
@@ -13,8 +13,8 @@ import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
+from _capture import run
 
-from connector.capture.bench import run
 from storage.db import make_engine, upgrade
 
 

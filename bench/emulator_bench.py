@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from connector.emulator import EmulatorServer, EmulatorSettings
-from connector.emulator.generate import generate
+from emulator import EmulatorServer, EmulatorSettings
+from emulator.generate import generate
 
 NEXT_LINK = re.compile(rb'"@odata\.nextLink":"([^"]+)"')
 SELECT = "id,subject,from,toRecipients,ccRecipients,receivedDateTime,internetMessageId,isDraft"

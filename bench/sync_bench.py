@@ -73,7 +73,7 @@ def free_port() -> int:
 def start_emulator(tenant_file: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from connector.cli import main; main()", "emulator", "serve",
+        [sys.executable, "-c", "from interlog.cli import main; main()", "emulator", "serve",
          "--port", str(port), "--tenant", str(tenant_file), "--require-token", TOKEN,
          "--mailbox-budget", "1000000"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -92,7 +92,7 @@ def start_emulator(tenant_file: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def settings_for(base_url: str, db: Path) -> Any:
-    from connector.config import settings_from_dict
+    from interlog.config import settings_from_dict
 
     return settings_from_dict({
         "storage": {"url": f"sqlite:///{db}"},
@@ -239,7 +239,7 @@ def warm_sync(base_url: str, workdir: Path, size: int) -> dict[str, Any]:
     """The same sync again in this (now warm) process, into a fresh database: what a
     long-running worker sees, without the first sync's one-time costs (lazy imports in the
     SDK and httpx, SQLAlchemy statement compilation, the TLS context)."""
-    from connector.sync import sync_mailboxes
+    from connector.sync.engine import sync_mailboxes
 
     settings = settings_for(base_url, workdir / "warm.db")
     engine = seed(settings, workdir / "contacts.csv")
@@ -253,7 +253,7 @@ def warm_sync(base_url: str, workdir: Path, size: int) -> dict[str, Any]:
 
 def worker(size: int, base_url: str, workdir: Path, extras: bool) -> dict[str, Any]:
     """Inside the measured subprocess: seed, sync, then (10k only) floor and comparisons."""
-    from connector.sync import sync_mailboxes
+    from connector.sync.engine import sync_mailboxes
 
     settings = settings_for(base_url, workdir / "interlog.db")
     engine = seed(settings, workdir / "contacts.csv")

@@ -1,4 +1,4 @@
-"""Who may talk to the bot: Bot Framework JWTs, outgoing-webhook HMACs, loopback checks.
+"""Who may talk to the bot: Bot Framework JWTs and outgoing-webhook HMACs.
 
 Incoming Bot Framework tokens are checked the way Microsoft's channel validation does:
 RS256 signature by a key from the OpenID metadata's JWKS, audience = the bot's app id,
@@ -13,7 +13,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import ipaddress
 import logging
 import threading
 import time
@@ -138,16 +137,3 @@ def verify_webhook(secret_b64: str, body: bytes, authorization: str | None) -> b
         log.error("bot.outgoing_webhook_secret is not valid base64")
         return False
     return hmac.compare_digest(expected.encode(), authorization.strip().encode())
-
-
-def is_loopback(host: str | None) -> bool:
-    """127.0.0.0/8, ::1 and `localhost`; a name or wildcard address is not loopback."""
-    if not host:
-        return False
-    host = host.strip().strip("[]")
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

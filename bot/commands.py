@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from bot.cards import Card
 from bot.i18n import t
-from connector.config import Settings
 from storage.contacts import fold
 from storage.models import User
 
@@ -42,7 +41,6 @@ class CommandError(Exception):
 class CommandContext:
     """Everything a command may use: no transport objects."""
 
-    settings: Settings
     session: Session
     user: User | None
     lang: str

@@ -11,7 +11,7 @@
   do the delta sync, which is the source of truth.
 - Lifecycle events: `reauthorizationRequired` → the subscription is marked for renewal;
   `subscriptionRemoved` → marked for re-creation, and the mailbox is synced; `missed` → the
-  mailbox is synced. Workers act on the marks (`connector/worker.py`).
+  mailbox is synced. Workers act on the marks (`connector/realtime/worker.py`).
 """
 
 from __future__ import annotations
@@ -24,17 +24,17 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from connector.leases import request_sync, wake_workers
+from connector.realtime.leases import request_sync, wake_workers
+from connector.surfaces import services
 from storage.models import utcnow
 from storage.worker_models import GraphSubscription
 
 log = logging.getLogger(__name__)
 
-EXTENSION = "interlog"  # bot.services.Services: .settings, .engine
 MAX_BODY = 1_000_000
 LIFECYCLE_ACTIONS = {"reauthorizationRequired": "renew", "subscriptionRemoved": "recreate",
                      "missed": None}
@@ -126,12 +126,12 @@ def notifications() -> Response | tuple[Response, int]:
         items = parse_notifications(request.get_data(cache=False))
     except BadNotification as exc:
         return jsonify(error=str(exc)), 400
-    engine: Engine = current_app.extensions[EXTENSION].engine
+    engine: Engine = services().engine
     with Session(engine) as session, session.begin():
         outcome = accept(session, items, utcnow())
     return jsonify(queued=outcome.queued, ignored=outcome.ignored), 202
 
 
 def register(app: Flask) -> None:
-    """Serve the endpoint from `app` (its engine is `app.extensions["interlog"].engine`)."""
+    """Serve the endpoint from `app` (its engine is the app's shared `Services.engine`)."""
     app.register_blueprint(bp)

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from bot.commands import CommandContext, CommandError, Reply, dispatch_action, dispatch_text
 from bot.i18n import language, t
-from connector.config import Settings
 from storage.errors import InterlogError
 from storage.models import User
 
@@ -52,7 +51,6 @@ def new_ref() -> str:
 
 @dataclass
 class CommandRunner:
-    settings: Settings
     engine: Engine
 
     def run(self, turn: Turn) -> Reply:
@@ -73,7 +71,7 @@ class CommandRunner:
         user = None
         if turn.aad_object_id:
             user = session.scalar(sa.select(User).where(User.aad_object_id == turn.aad_object_id))
-        ctx = CommandContext(settings=self.settings, session=session, user=user, lang=turn.lang,
+        ctx = CommandContext(session=session, user=user, lang=turn.lang,
                              actor=turn.actor, aad_object_id=turn.aad_object_id, text=turn.text)
         if turn.action is not None:
             return dispatch_action(ctx, turn.action)

@@ -29,7 +29,7 @@ from microsoft_agents.hosting.core import (
     TurnContext,
 )
 
-from bot.auth import AuthError, BotTokenValidator, is_loopback
+from bot.auth import AuthError, BotTokenValidator
 from bot.cards import CONTENT_TYPE
 from bot.commands import Reply
 from bot.flask_host import (
@@ -47,8 +47,9 @@ from bot.flask_host import (
 from bot.grammar import clean_text
 from bot.i18n import language, t
 from bot.runner import CommandRunner, Turn, new_ref
-from bot.services import Services, services
-from connector.config import Settings
+from bot.settings import BotConfig
+from bot.state import BotState, bot_state
+from connector.surfaces import is_development_request
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ MAX_BODY = 256 * 1024
 HANDLED = frozenset({"message", "invoke"})
 CARD_ACTION = "adaptiveCard/action"
 TURN_TIMEOUT_S = 30.0
+ENDPOINT = "interlog.bot.teams"
 
 bp = Blueprint("teams", __name__)
 bp.register_error_handler(HttpError, http_error_response)
@@ -122,7 +124,7 @@ class InterlogAgent:
         await context.send_activity(Activity(type="invokeResponse", value=response))
 
 
-def _production_token_source(settings: Settings) -> TokenSource:
+def _production_token_source(settings: BotConfig) -> TokenSource:
     """The bot's Bot Connector token from Entra ID (MSAL client credentials, cached)."""
     from microsoft_agents.authentication.msal import MsalAuth
     from microsoft_agents.hosting.core import AgentAuthConfiguration
@@ -142,7 +144,7 @@ def _production_token_source(settings: Settings) -> TokenSource:
 class TeamsEndpoint:
     """The adapter, agent and token validator of one app."""
 
-    def __init__(self, svc: Services) -> None:
+    def __init__(self, svc: BotState) -> None:
         bot = svc.settings.bot
         self.settings = svc.settings
         self.loop = svc.loop
@@ -167,7 +169,7 @@ class TeamsEndpoint:
     def claims(self, activity: Activity) -> ClaimsIdentity:
         header = request.headers.get("Authorization")
         if not header:
-            if self.settings.bot.allow_anonymous and is_loopback(request.remote_addr):
+            if self.settings.bot.allow_anonymous and is_development_request():
                 return ClaimsIdentity()
             raise HttpError(401, "Authorization header not found")
         scheme, _, token = header.partition(" ")
@@ -197,7 +199,7 @@ def _activity(body: dict[str, Any]) -> Activity:
 
 @bp.post("/api/messages")
 def messages() -> Response:
-    endpoint: TeamsEndpoint = current_app.extensions["interlog.teams"]
+    endpoint: TeamsEndpoint = current_app.extensions[ENDPOINT]
     body = json_object(read_body(MAX_BODY))
     activity = _activity(body)
     claims = endpoint.claims(activity)
@@ -214,10 +216,10 @@ def messages() -> Response:
 
 
 def register(app: Flask) -> None:
-    app.extensions["interlog.teams"] = TeamsEndpoint(services_of(app))
+    app.extensions[ENDPOINT] = TeamsEndpoint(_state_of(app))
     app.register_blueprint(bp)
 
 
-def services_of(app: Flask) -> Services:
+def _state_of(app: Flask) -> BotState:
     with app.app_context():
-        return services()
+        return bot_state()

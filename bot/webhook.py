@@ -18,7 +18,7 @@ from bot.cards import CONTENT_TYPE, without_buttons
 from bot.flask_host import HttpError, check_tenant, http_error_response, json_object, read_body
 from bot.grammar import clean_text
 from bot.runner import Turn
-from bot.services import services
+from bot.state import bot_state
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def _turn(body: dict[str, Any]) -> Turn:
 
 @bp.post("/api/teams/webhook")
 def webhook() -> Response:
-    svc = services()
+    svc = bot_state()
     secret = svc.settings.bot.outgoing_webhook_secret.value
     raw = read_body(MAX_BODY)
     if not secret:

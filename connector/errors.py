@@ -3,7 +3,7 @@
 Every failure (an HTTP status with Graph's error code, or a transport error) is classified
 by two module-level tables — error codes first, then statuses — into a small vocabulary of
 `Action`s. New cases are new rows, never new `if`s. The retry loop (`connector/retry.py`)
-and the sync loop (`connector/sync.py`) only ever look at the `Action`.
+and the sync loop (`connector/sync/engine.py`) only ever look at the `Action`.
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def seed_defaults(session: Session) -> SeedResult:
 
 
 class UserLike(Protocol):
-    """The shape of `connector.config.UserSettings` (storage does not import the connector)."""
+    """The shape of `interlog.config.UserSettings` (storage does not import the connector)."""
 
     @property
     def upn(self) -> str: ...

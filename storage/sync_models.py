@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models import Base, utcnow
 
-# A running run writes a heartbeat with every page and every minute (connector/sync.py);
+# A running run writes a heartbeat with every page and every minute (connector/sync/engine.py);
 # one silent for this long was killed outright (kill -9, power loss) and is shown abandoned.
 ABANDONED_AFTER = timedelta(minutes=5)
 

@@ -1,7 +1,7 @@
 """The web view (pages of the interaction log) and `/api/v1`, as blueprints of the Flask app.
 
-`register(app, settings)` adds both to the app that `interlog serve` runs; nothing happens at
-import time.
+`register(app, services, settings)` adds both to the app that `interlog/app.py` builds;
+nothing happens at import time.
 """
 
 from __future__ import annotations
@@ -9,37 +9,24 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, render_template, request
-from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
-from connector.config import ConfigError, Settings
+if TYPE_CHECKING:
+    from connector.surfaces import Services
+    from web.settings import WebConfig
 
 MAX_PAGE_UPLOAD = 256 * 1024
 logger = logging.getLogger(__name__)
 
 
-def register(app: Flask, settings: Settings | None = None, *,
-             engine: Engine | None = None) -> None:
-    """Add the pages (`/log`, `/contacts/…`, `/templates`, `/sync`) and `/api/v1` to `app`.
-
-    Without `settings`, the app's shared services (`bot.create_app`) give the settings and
-    engine. `[web] allow_anonymous` is refused unless `[server] host` is loopback.
-    """
-    from bot.auth import is_loopback
-    from storage.db import make_engine
+def register(app: Flask, services: Services, settings: WebConfig) -> None:
+    """Add the pages (`/log`, `/contacts/…`, `/templates`, `/sync`) and `/api/v1` to `app`."""
     from web import api, context, security
 
-    if settings is None:
-        shared = app.extensions["interlog"]  # bot.services.Services
-        settings, engine = shared.settings, engine or shared.engine
-    if settings.web.allow_anonymous and not is_loopback(settings.server.host):
-        raise ConfigError(
-            f"[web] allow_anonymous is for local development only; refusing to serve it on "
-            f"{settings.server.host!r} (listen on 127.0.0.1 or turn it off)")
-    context.init_app(app, settings, engine or make_engine(settings.storage.url))
+    context.init_app(app, settings, services.engine)
     if not app.secret_key:
         # Without a configured key, sessions last as long as the process: fine for development.
         app.secret_key = settings.web.secret_key.value or secrets.token_bytes(32)

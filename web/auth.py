@@ -14,14 +14,14 @@ from urllib.parse import urlparse
 from flask import Blueprint, abort, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
-from bot.auth import is_loopback
-from connector.config import Settings, UserSettings
+from connector.settings import UserSettings
+from connector.surfaces import is_development_request
 from web.context import state
 from web.routes import Route, add_routes
+from web.settings import WebConfig
 
 SESSION_USER = "web_user"
 PUBLIC_ENDPOINTS = frozenset({"web.login", "web.auth_callback", "web.logout", "web.static"})
-PROXY_HEADERS = ("X-Forwarded-For", "X-Forwarded-Host", "Forwarded", "X-Real-IP")
 
 
 @dataclass(frozen=True)
@@ -45,13 +45,7 @@ def current_user() -> WebUser:
     return user
 
 
-def is_loopback_request() -> bool:
-    if any(h in request.headers for h in PROXY_HEADERS):
-        return False
-    return is_loopback(request.remote_addr)
-
-
-def find_user(settings: Settings, upn: str, oid: str = "") -> UserSettings | None:
+def find_user(settings: WebConfig, upn: str, oid: str = "") -> UserSettings | None:
     for user in settings.users:
         if user.upn.lower() == upn.lower() or (oid and user.aad_object_id == oid):
             return user
@@ -64,7 +58,7 @@ def require_user() -> Response | None:
         return None
     settings = state().settings
     if settings.web.allow_anonymous:
-        if not is_loopback_request():
+        if not is_development_request():
             abort(403, description="development mode (allow_anonymous) answers loopback only")
         g.web_user = WebUser(upn="anonymous@localhost", name="anonymous", admin=True,
                              anonymous=True)

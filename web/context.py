@@ -8,18 +8,18 @@ from flask import Flask, current_app, g
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from connector.config import Settings
+from web.settings import WebConfig
 
-EXTENSION = "interlog_web"
+EXTENSION = "interlog.web"
 
 
 @dataclass(frozen=True)
 class WebState:
-    settings: Settings
+    settings: WebConfig
     engine: Engine
 
 
-def init_app(app: Flask, settings: Settings, engine: Engine) -> None:
+def init_app(app: Flask, settings: WebConfig, engine: Engine) -> None:
     app.extensions[EXTENSION] = WebState(settings=settings, engine=engine)
     app.teardown_appcontext(_close_session)
 

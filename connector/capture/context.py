@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, aliased
 
 from connector.capture import skip
 from connector.capture.rules import CompiledRule, compile_rules
-from connector.config import Settings, SyncSettings
 from connector.items import Address
+from connector.settings import ConnectorSettings, SyncSettings
 from storage.errors import NotFound
 from storage.models import (
     CompanyDomain,
@@ -120,7 +120,7 @@ def _lower(values: tuple[str, ...]) -> frozenset[str]:
     return frozenset(v.strip().lower().lstrip("@") for v in values if v.strip())
 
 
-def build_capture_context(session: Session, settings: Settings) -> CaptureContext:
+def build_capture_context(session: Session, settings: ConnectorSettings) -> CaptureContext:
     """Load users, contacts, company domains, templates, setup and rules once for a run.
 
     Raises `NotFound` when the template setup names no template for email or meeting.

@@ -34,8 +34,8 @@ from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.graph_request_adapter import options as GRAPH_DEFAULT_OPTIONS
 from msgraph_core import GraphClientFactory
 
-from connector.config import ConfigError, GraphSettings
 from connector.errors import GraphError, classify_transport, error_from_response
+from connector.settings import ConfigError, GraphSettings
 
 # `cloud` → (Graph host, Entra ID authority host).
 CLOUDS: dict[str, tuple[str, str]] = {

@@ -1,7 +1,7 @@
 """What every stream shares: the request shape, page decoding, and JSON → dataclass helpers.
 
 A stream declares one Graph collection: its path, the query of a round's first request, the
-`Prefer` header, and `parse(raw) -> DeltaItem`. It holds no page loop: `connector/sync.py`
+`Prefer` header, and `parse(raw) -> DeltaItem`. It holds no page loop: `connector/sync/engine.py`
 drives every stream the same way. Raw JSON never leaves this package.
 """
 

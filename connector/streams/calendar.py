@@ -1,7 +1,7 @@
 """`CalendarViewStream`: calendarView delta of a mailbox's primary calendar, in UTC.
 
 calendarView delta takes no `$select`; the window is fixed when a round opens (it is
-encoded in the links), so `connector/sync.py` opens a new round when the window is stale.
+encoded in the links), so `connector/sync/engine.py` opens a new round when the window is stale.
 """
 
 from __future__ import annotations

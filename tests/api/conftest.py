@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from api.support import seeded_server
 from storage.api_models import create_api_key
 from storage.models import AuditEvent, InteractionLogEntry
+from tests.api.support import seeded_server
 from tests.conftest import pg_database_url
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from connector.config import Settings, settings_from_dict
+from interlog.config import Settings, settings_from_dict
 from storage.capture_models import UnmatchedAddress
 from storage.contacts_csv import import_contacts_csv
 from storage.db import make_engine, upgrade
@@ -63,7 +63,7 @@ def settings_for(url: str, *, anonymous: bool = True, **web_keys: Any) -> Settin
 
 def make_app(settings: Settings, engine: Engine) -> Flask:
     """The app `interlog serve` runs: the bot's factory, which registers the web package."""
-    from bot import create_app
+    from interlog.app import create_app
 
     return create_app(settings, engine=engine)
 

@@ -10,8 +10,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy.orm import Session
 
-from api.support import seeded_server
 from storage.api_models import create_api_key
+from tests.api.support import seeded_server
 
 MAX_EXAMPLES = 25
 # A schema-valid request may still name a contact, template or user that does not exist;

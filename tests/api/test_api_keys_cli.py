@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
-from connector.cli import cli
+from interlog.cli import cli
 from storage.api_models import ApiKey, authenticate
 from storage.db import make_engine, upgrade
 from storage.errors import Refused

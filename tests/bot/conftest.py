@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from bot import create_app
-from connector.config import Settings, settings_from_dict
+from interlog.app import create_app
+from interlog.config import Settings, settings_from_dict
 from storage.db import make_engine, upgrade
 from tests.bot.helpers import (
     APP_ID,

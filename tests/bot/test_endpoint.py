@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot import create_app
-from connector.config import ConfigError
+from interlog.app import create_app
+from interlog.config import ConfigError
 from storage.db import make_engine, upgrade
 from tests.bot.conftest import BotClient, bot_client, make_settings
 from tests.bot.helpers import (

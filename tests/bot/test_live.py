@@ -14,8 +14,8 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot import create_app
-from bot.wsgi import running
+from interlog.app import create_app
+from interlog.wsgi import running
 from storage.db import make_engine, upgrade
 from tests.bot.conftest import fake_token_source, make_settings
 from tests.bot.helpers import (

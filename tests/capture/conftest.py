@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from connector.capture import CaptureContext, PageOutcome, build_capture_context, capture_page
-from connector.config import Settings, settings_from_dict
 from connector.items import DeltaItem
+from interlog.config import Settings, settings_from_dict
 from storage.capture_models import UnmatchedAddress
 from storage.contacts import fold
 from storage.models import (

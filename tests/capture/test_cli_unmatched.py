@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
 from connector.capture import build_capture_context, capture_page
-from connector.cli import cli
+from interlog.cli import cli
 from storage.db import make_engine, upgrade
 
 from .builders import NOW, a_message

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from connector.cli import cli
-from connector.cli.common import run_main
+from interlog.cli import cli
+from interlog.cli.common import run_main
 
 CONTACTS_CSV = """no,type,name,company_no,email,email2,domains
 CT2,person,José Pérez,CT1,jose@fabrikam.com,,

@@ -1,4 +1,4 @@
-"""`config.example.toml` loads, and documents every key `connector/config.py` knows."""
+"""`config.example.toml` loads, and documents every key `interlog/config.py` knows."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import fields
 from pathlib import Path
 
-from connector.config import SECTIONS, Secret, UserSettings, load_settings
+from interlog.config import SECTIONS, Secret, UserSettings, load_settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 

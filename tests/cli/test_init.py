@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from connector.cli import cli
+from interlog.cli import cli
 from storage.db import make_engine
 
 

@@ -10,7 +10,7 @@ import pytest
 from azure.core.credentials import AccessToken
 from msgraph import GraphServiceClient
 
-from connector.emulator import EmulatorServer, EmulatorSettings
+from emulator import EmulatorServer, EmulatorSettings
 
 ALICE = "alice@contoso.com"
 BOB = "bob@contoso.com"

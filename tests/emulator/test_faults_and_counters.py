@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connector.emulator import EmulatorServer
+from emulator import EmulatorServer
 
 from .conftest import ALICE
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from connector.cli.emulator import emulator
-from connector.emulator import EmulatorSettings, Store, load_tenant
-from connector.emulator.generate import generate, write
+from emulator import EmulatorSettings, Store, load_tenant
+from emulator.generate import generate, write
+from interlog.cli.emulator import emulator
 
 REFERENCE = datetime(2026, 1, 15, tzinfo=UTC)
 

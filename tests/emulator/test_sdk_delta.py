@@ -17,7 +17,7 @@ from msgraph.generated.users.item.mail_folders.item.messages.delta.delta_request
     DeltaRequestBuilder as MessagesDelta,
 )
 
-from connector.emulator import EmulatorServer
+from emulator import EmulatorServer
 
 from .conftest import ALICE, a_message, an_event, sdk_client
 

@@ -17,7 +17,7 @@ import pytest
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.models.subscription import Subscription
 
-from connector.emulator import EmulatorServer
+from emulator import EmulatorServer
 
 from .conftest import ALICE, a_message, sdk_client
 

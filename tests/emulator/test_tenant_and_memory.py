@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connector.emulator import EmulatorServer, EmulatorSettings, Store, load_tenant
+from emulator import EmulatorServer, EmulatorSettings, Store, load_tenant
 
 from .conftest import ALICE, a_message, small_tenant
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connector.emulator import EmulatorServer
+from emulator import EmulatorServer
 
 from .conftest import ALICE, a_message
 

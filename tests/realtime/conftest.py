@@ -15,8 +15,8 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from connector.config import Settings, settings_from_dict
-from connector.emulator import EmulatorServer
+from emulator import EmulatorServer
+from interlog.config import Settings, settings_from_dict
 from storage.db import make_engine, upgrade
 from storage.worker_models import GraphSubscription, MailboxLease, SyncInterval, WorkerRecord
 from tests.conftest import pg_database_url
@@ -119,7 +119,7 @@ class LiveApp:
 
 def notification_app(engine: Engine) -> Flask:
     """The real app (`bot.create_app`), which serves the notification endpoint."""
-    from bot import create_app
+    from interlog.app import create_app
 
     url = engine.url.render_as_string(hide_password=False)
     return create_app(make_settings(db_url=url), engine=engine)
@@ -143,7 +143,7 @@ def emulator() -> Iterator[Callable[..., EmulatorServer]]:
     started: list[EmulatorServer] = []
 
     def start(data: dict[str, Any], **kwargs: Any) -> EmulatorServer:
-        from connector.emulator.settings import EmulatorSettings
+        from emulator.settings import EmulatorSettings
 
         settings = EmulatorSettings(require_token=TOKEN, **kwargs)
         started.append(EmulatorServer.start(data, settings=settings))

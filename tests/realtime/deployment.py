@@ -20,9 +20,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from connector.cli import cli
-from connector.config import Settings, load_settings
-from connector.emulator import EmulatorServer, EmulatorSettings
+from emulator import EmulatorServer, EmulatorSettings
+from interlog.cli import cli
+from interlog.config import Settings, load_settings
 from storage.db import make_engine
 from storage.models import InteractionLogEntry
 from storage.worker_models import SyncInterval
@@ -103,7 +103,7 @@ class Deployment:
     def _serve(self) -> None:
         import logging
 
-        from bot import create_app
+        from interlog.app import create_app
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
 

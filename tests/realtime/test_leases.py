@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from connector import leases
-from connector.worker import Worker
+from connector.realtime import leases
+from connector.realtime.worker import Worker
 from storage.errors import Refused
 from storage.models import utcnow
 from storage.worker_models import MailboxLease, SyncInterval

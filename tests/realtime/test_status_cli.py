@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from connector import leases
-from connector.cli import cli
-from connector.worker import Worker
+from connector.realtime import leases
+from connector.realtime.worker import Worker
+from interlog.cli import cli
 from storage.models import utcnow
 
 from .conftest import make_settings

@@ -16,10 +16,10 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from connector.cli import cli
-from connector.config import Settings
 from connector.graph import build_client
-from connector.subscriptions import EnsureReport, SubscriptionManager
+from connector.realtime.subscriptions import EnsureReport, SubscriptionManager
+from interlog.cli import cli
+from interlog.config import Settings
 from storage.models import utcnow
 from storage.worker_models import GraphSubscription, MailboxLease
 

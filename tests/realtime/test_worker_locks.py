@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from connector.config import settings_from_dict
-from connector.worker import Worker
+from connector.realtime.worker import Worker
+from interlog.config import settings_from_dict
 from storage.db import make_engine, upgrade
 from storage.worker_models import MailboxLease, WorkerRecord
 from tests.conftest import pg_database_url
@@ -83,8 +83,8 @@ def test_a_heartbeat_during_the_end_of_a_sync_waits_instead_of_deadlocking(pg: E
 def test_a_failed_release_is_retried_so_the_mailbox_is_not_held_forever(
     pg: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from connector import leases
-    from connector.worker import utcnow
+    from connector.realtime import leases
+    from connector.realtime.worker import utcnow
 
     settings = settings_from_dict({"sync": {"mailboxes": [MAILBOX]}})
     synced: list[str] = []

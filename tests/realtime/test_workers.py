@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from connector.emulator import EmulatorSettings
+from emulator import EmulatorSettings
 from storage.worker_models import GraphSubscription, MailboxLease, SyncInterval
 
 from .conftest import inbound, tenant

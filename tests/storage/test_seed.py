@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from connector.config import UserSettings
+from interlog.config import UserSettings
 from storage.entries import setup_template
 from storage.models import InteractionGroup, InteractionTemplate, User
 from storage.seed import seed_defaults, sync_users

@@ -18,12 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from connector.config import Settings, settings_from_dict
-from connector.emulator import EmulatorServer, EmulatorSettings
-from connector.emulator.generate import GeneratedData, generate
 from connector.retry import FakeClock, RetryPolicy
-from connector.runs import RunSummary
-from connector.sync import PageHook, sync_mailboxes
+from connector.sync.engine import PageHook, sync_mailboxes
+from connector.sync.runs import RunSummary
+from emulator import EmulatorServer, EmulatorSettings
+from emulator.generate import GeneratedData, generate
+from interlog.config import Settings, settings_from_dict
 from storage.contacts_csv import import_contacts_csv
 from storage.db import make_engine, upgrade
 from storage.models import Base, InteractionLogEntry

@@ -18,14 +18,14 @@ from kiota_abstractions.request_information import RequestInformation
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from connector.config import settings_from_dict
-from connector.emulator import EmulatorServer
-from connector.emulator.generate import GeneratedData
 from connector.errors import Action, GraphError
 from connector.graph.batch import MAX_BATCH, envelope, parse_responses, retry_error
 from connector.graph.client import build_client
-from connector.runs import RunSummary, StreamStats
 from connector.streams import CalendarViewStream
+from connector.sync.runs import RunSummary, StreamStats
+from emulator import EmulatorServer
+from emulator.generate import GeneratedData
+from interlog.config import settings_from_dict
 from storage.models import InteractionLogEntry as Entry
 from tests.sync.conftest import REFERENCE, TOKEN, Syncer
 from tests.sync.test_sync_e2e import a_contact_address

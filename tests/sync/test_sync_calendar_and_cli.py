@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from connector.cli import cli
-from connector.config import Secret
-from connector.emulator import EmulatorServer, EmulatorSettings
-from connector.emulator.generate import GeneratedData
 from connector.retry import FakeClock
-from connector.sync import sync_mailboxes
+from connector.sync.engine import sync_mailboxes
+from emulator import EmulatorServer, EmulatorSettings
+from emulator.generate import GeneratedData
+from interlog.cli import cli
+from interlog.config import Secret
 from storage.db import make_engine
 from storage.models import InteractionLogEntry as Entry
 from storage.sync_models import SyncCursor
@@ -200,7 +200,7 @@ def test_sigkill_mid_sync_then_rerun_gives_the_same_entries(
         config = _config(tmp_path, data, emu)
         config.write_text(config.read_text() + "page_size = 10\n", encoding="utf-8")
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from connector.cli import main; main()", "--config",
+            [sys.executable, "-c", "from interlog.cli import main; main()", "--config",
              str(config), "--db", f"sqlite:///{target}", "sync"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60

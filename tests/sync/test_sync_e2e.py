@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from connector.emulator import EmulatorServer
-from connector.emulator.generate import GeneratedData
-from connector.runs import StreamStats, list_runs
+from connector.sync.runs import StreamStats, list_runs
+from emulator import EmulatorServer
+from emulator.generate import GeneratedData
 from storage.models import InteractionLogEntry
 from storage.sync_models import SyncCursor, SyncRunStream
 from tests.sync.conftest import REFERENCE, Syncer, count, entries

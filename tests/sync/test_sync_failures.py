@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from connector.cli import cli
-from connector.emulator import EmulatorServer
-from connector.emulator.generate import GeneratedData
-from connector.runs import StreamStats, list_runs, run_to_json
-from connector.worker import StopRequested
+from connector.realtime.worker import StopRequested
+from connector.sync.runs import StreamStats, list_runs, run_to_json
+from emulator import EmulatorServer
+from emulator.generate import GeneratedData
+from interlog.cli import cli
 from storage.models import InteractionLogEntry, utcnow
 from storage.sync_models import SyncCursor, SyncRun, SyncRunStream
 from tests.sync.conftest import Syncer, count, entries
@@ -72,7 +72,7 @@ def test_a_workers_stop_request_is_recorded_as_stopped_and_the_next_run_resumes(
     expected = entries(sqlite_db, user=False)
     stopping = False
 
-    def after_page(stats: StreamStats) -> None:  # what `connector.worker` does on SIGTERM
+    def after_page(stats: StreamStats) -> None:  # what `connector.realtime.worker` does on SIGTERM
         nonlocal stopping
         stopping = stopping or (stats.stream == "mail:inbox" and stats.pages == 2)
         if stopping:

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from connector.config import ConfigError, GraphSettings, Secret
 from connector.errors import (
     Action,
     GraphError,
@@ -23,6 +22,7 @@ from connector.items import GraphEvent, GraphMessage, Removed, Skipped
 from connector.paging import GraphLinkPaginator
 from connector.retry import FakeClock, RetryPolicy, with_retry
 from connector.streams import CalendarViewStream, MailFolderStream
+from interlog.config import ConfigError, GraphSettings, Secret
 
 
 def test_paginator_follows_next_links_then_stops_at_the_delta_link() -> None:

@@ -8,12 +8,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from api.support import Site, make_app, seed, settings_for
 from flask import Flask
 from flask.testing import FlaskClient
 
-from connector.config import ConfigError, ServerSettings
+from interlog.config import ConfigError, ServerSettings
 from storage.db import make_engine
+from tests.api.support import Site, make_app, seed, settings_for
 from tests.conftest import pg_database_url
 
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from api.oidc_fake import TENANT, FakeIdp, fake_idp
-from api.support import USERS, live_server, make_app, seed, settings_for
 
-from connector.config import settings_from_dict
+from interlog.config import settings_from_dict
 from storage.db import make_engine
+from tests.api.oidc_fake import TENANT, FakeIdp, fake_idp
+from tests.api.support import USERS, live_server, make_app, seed, settings_for
 
 
 @pytest.fixture

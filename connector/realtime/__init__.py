@@ -1,0 +1,1 @@
+"""Real time: workers under leases, Graph subscriptions and the sync queue."""

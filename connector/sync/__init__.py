@@ -1,0 +1,1 @@
+"""The sync engine: one generic loop over streams, cursors, runs and removal checks."""

@@ -1,0 +1,1 @@
+"""The wiring: configuration, the `interlog` CLI, the Flask app factory, `serve` and `demo`."""

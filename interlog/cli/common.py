@@ -1,0 +1,98 @@
+"""What every command shares: settings and engine loaded once, sessions, errors, output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from interlog.config import ConfigError, Settings, load_settings
+from storage.db import make_engine
+from storage.errors import InterlogError
+
+
+@dataclass
+class AppContext:
+    """Loaded lazily, once per invocation: commands that need no config never read it."""
+
+    config_path: str | None = None
+    db_url: str | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            path = Path(self.config_path) if self.config_path else None
+            self._settings = load_settings(path, db_url=self.db_url)
+        return self._settings
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.storage.url)
+        return self._engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One session and one transaction: committed on success, rolled back on error."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def cli_actor() -> str:
+    """Who the audit trail names for a CLI change."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console().print(table)
+
+
+def run_main(cli: click.Group) -> None:
+    """Run the CLI: user errors → one line on stderr and exit 1, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (InterlogError, ConfigError) as exc:
+        click.echo(f"interlog: {exc}", err=True)
+        sys.exit(1)
+    except OperationalError as exc:
+        click.echo(f"interlog: database error: {exc.orig}", err=True)
+        sys.exit(1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(0)

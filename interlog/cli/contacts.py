@@ -1,0 +1,70 @@
+"""`interlog contacts import FILE.csv` and `interlog contacts list [--json]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from interlog.cli.common import AppContext, cli_actor, pass_app, print_json, print_table
+from storage.contacts_csv import import_contacts_csv
+from storage.entries import audit
+from storage.models import Contact
+
+
+@click.group("contacts")
+def contacts() -> None:
+    """Contacts: persons and companies, with every email address and company domain."""
+
+
+@contacts.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_app
+def import_(app: AppContext, file: Path) -> None:
+    """Upsert contacts from a CSV: no,type,name,company_no,email,email2,domains.
+
+    All rows are checked first; one bad row stops the import with its line number and
+    nothing is written.
+    """
+    with app.transaction() as session:
+        result = import_contacts_csv(session, file)
+        audit(session, cli_actor(), "contacts_import", None, file=str(file),
+              added=len(result.added), updated=len(result.updated))
+    click.echo(f"Imported {result.total} contacts from {file}: {len(result.added)} added,"
+               f" {len(result.updated)} updated.")
+
+
+@contacts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_app
+def list_(app: AppContext, as_json: bool) -> None:
+    """Every contact with its company, email addresses and domains."""
+    with app.transaction() as session:
+        found = list(session.scalars(
+            sa.select(Contact).options(selectinload(Contact.emails), selectinload(Contact.domains),
+                                       selectinload(Contact.company)).order_by(Contact.no)))
+        if as_json:
+            print_json([contact_to_json(c) for c in found])
+            return
+        rows = [(c.no, c.type, c.name, c.company_no, " ".join(e.address for e in c.emails),
+                 " ".join(sorted(d.domain for d in c.domains))) for c in found]
+    print_table(f"Contacts ({len(rows)})", ["no", "type", "name", "company", "emails", "domains"],
+                rows)
+
+
+def contact_to_json(contact: Contact) -> dict[str, object]:
+    return {
+        "no": contact.no,
+        "type": contact.type,
+        "name": contact.name,
+        "company_no": contact.company_no,
+        "emails": [e.address for e in contact.emails],
+        "domains": sorted(d.domain for d in contact.domains),
+    }
+
+
+def register(cli: click.Group) -> None:
+    """Add this module's commands to the `interlog` group."""
+    cli.add_command(contacts)

@@ -1,0 +1,90 @@
+"""`interlog log`: a manual interaction log entry for one contact."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+import click
+
+from interlog.cli.common import AppContext, cli_actor, pass_app
+from storage.contacts import resolve_contact
+from storage.entries import Interaction, log_interaction
+
+
+class DecimalType(click.ParamType):
+    """A non-negative decimal number (minutes, amounts)."""
+
+    name = "number"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> Decimal:
+        if isinstance(value, Decimal):
+            return value
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not number.is_finite() or number < 0:
+            self.fail(f"{value!r} must be a number of 0 or more", param, ctx)
+        return number
+
+
+class MomentType(click.ParamType):
+    """An ISO 8601 date-time; one without an offset is local time. Converted to naive UTC."""
+
+    name = "ISO8601"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 date-time (e.g. 2025-03-14T15:30)",
+                      param, ctx)
+        if moment.tzinfo is None:
+            moment = moment.astimezone()  # the machine's local time zone
+        return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+
+
+DECIMAL = DecimalType()
+MOMENT = MomentType()
+
+
+@click.command("log")
+@click.option("--contact", "ref", required=True, help="Contact number, email address or name.")
+@click.option("--template", "template_code", required=True, help="Interaction template code.")
+@click.option("--subject", default=None, help="Default: the template's description.")
+@click.option("--duration", type=DECIMAL, default=None,
+              help="Minutes (default: the template's unit duration).")
+@click.option("--flow", type=click.Choice(["inbound", "outbound"]), default=None,
+              help="Information flow (default: the template's).")
+@click.option("--initiated-by", type=click.Choice(["us", "them"]), default=None,
+              help="Who started it (default: the template's).")
+@click.option("--failed", is_flag=True, help="A failed attempt to reach the contact.")
+@click.option("--at", "at", type=MOMENT, default=None,
+              help="When (ISO 8601; local time unless it has an offset). Default: now.")
+@click.option("--user", "user_upn", default=None, help="UPN of the salesperson.")
+@pass_app
+def log(app: AppContext, ref: str, template_code: str, subject: str | None,
+        duration: Decimal | None, flow: str | None, initiated_by: str | None, failed: bool,
+        at: datetime | None, user_upn: str | None) -> None:
+    """Log one interaction (a call, a visit, …) for a contact; prints the entry number."""
+    interaction = Interaction(
+        template_code=template_code, subject=subject, occurred_at=at, duration_min=duration,
+        information_flow=flow, initiated_by=initiated_by, attempt_failed=failed,
+        source="manual", user_upn=user_upn,
+    )
+    with app.transaction() as session:
+        contact = resolve_contact(session, ref)
+        entry = log_interaction(session, contact, interaction, actor=cli_actor())
+        summary = (f"Logged #{entry.entry_no}: {entry.template_code} with {contact.name}"
+                   f" ({contact.no}), {entry.duration_min} min, cost {entry.cost}.")
+    click.echo(summary)
+
+
+def register(cli: click.Group) -> None:
+    """Add this module's commands to the `interlog` group."""
+    cli.add_command(log)

@@ -1,0 +1,33 @@
+"""The settings the pages and the API need, as typed objects of their own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from connector.settings import GraphSettings, Secret, ServerSettings, UserSettings
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    allow_anonymous: bool = False
+    client_id: str = ""
+    client_secret: Secret = Secret()
+    authority: str = ""
+    secret_key: Secret = Secret()
+
+
+class WebConfig(Protocol):
+    """What the web reads of the configuration (`interlog.config.Settings` is one)."""
+
+    @property
+    def web(self) -> WebSettings: ...
+
+    @property
+    def graph(self) -> GraphSettings: ...
+
+    @property
+    def server(self) -> ServerSettings: ...
+
+    @property
+    def users(self) -> tuple[UserSettings, ...]: ...
