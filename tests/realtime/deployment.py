@@ -47,6 +47,21 @@ def wait_for(check: Callable[[], Any], seconds: float, what: str = "condition") 
     raise AssertionError(f"{what}: not reached within {seconds}s")
 
 
+def wait_while_progressing(check: Callable[[], Any], progress: Callable[[], Any],
+                           stall_seconds: float, what: str = "condition") -> Any:
+    """Poll `check` until it returns something truthy; fail only when `progress()` has not
+    changed for `stall_seconds` (a loaded machine is slow, not stuck)."""
+    last, changed_at = progress(), time.monotonic()
+    while not (found := check()):
+        now, seen = time.monotonic(), progress()
+        if seen != last:
+            last, changed_at = seen, now
+        elif now - changed_at > stall_seconds:
+            raise AssertionError(f"{what}: no progress for {stall_seconds}s (at {last!r})")
+        time.sleep(0.05)  # polling, bounded by the stall timeout
+    return found
+
+
 class Deployment:
     """Everything `interlog serve` + `interlog worker` need, on one machine."""
 
