@@ -2,7 +2,8 @@
 
 The SDK's own RetryHandler is removed from the client (`connector/graph/client.py`), so a
 request is never retried twice over, and the cases it gives up on (`Retry-After` ≥ 180 s)
-are retried here. Sleeping goes through a `Clock`, so tests can shorten long waits.
+are retried here. Sleeping goes through a `Clock`, so tests can shorten long waits
+(`tests/support/clock.py`).
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 from connector.errors import Action, GraphError
@@ -39,29 +39,6 @@ class SystemClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
-
-
-class FakeClock:
-    """A clock whose sleeps return at once and move its time forward (for tests)."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime.now(UTC)
-        self._offset = 0.0
-        self._started = time.monotonic()
-        self.sleeps: list[float] = []
-
-    def now(self) -> datetime:
-        real = time.monotonic() - self._started
-        return self._now + timedelta(seconds=self._offset + real)
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward without sleeping."""
-        self._offset += seconds
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self._offset += seconds
-        await asyncio.sleep(0)
 
 
 @dataclass(frozen=True)

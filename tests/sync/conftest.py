@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from connector.retry import FakeClock, RetryPolicy
+from connector.retry import RetryPolicy
 from connector.sync.engine import PageHook, sync_mailboxes
 from connector.sync.runs import RunSummary
 from emulator import EmulatorServer, EmulatorSettings
@@ -30,6 +30,7 @@ from storage.models import Base, InteractionLogEntry
 from storage.seed import seed_defaults, sync_users
 from storage.templates_io import import_templates
 from tests.conftest import pg_database_url
+from tests.support.clock import FakeClock
 
 REFERENCE = datetime(2025, 3, 14, tzinfo=UTC)
 TOKEN = "test-token-123"

@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from connector.retry import FakeClock
 from connector.sync.engine import sync_mailboxes
 from emulator import EmulatorServer, EmulatorSettings
 from emulator.generate import GeneratedData
@@ -23,6 +22,7 @@ from interlog.config import Secret
 from storage.db import make_engine
 from storage.models import InteractionLogEntry as Entry
 from storage.sync_models import SyncCursor
+from tests.support.clock import FakeClock
 from tests.sync.conftest import FAST, REFERENCE, TOKEN, Syncer, entries, make_settings
 from tests.sync.test_sync_e2e import a_contact_address, new_mail, users
 

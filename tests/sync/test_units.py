@@ -20,9 +20,10 @@ from connector.errors import (
 from connector.graph.client import StaticTokenCredential, endpoint_for
 from connector.items import GraphEvent, GraphMessage, Removed, Skipped
 from connector.paging import GraphLinkPaginator
-from connector.retry import FakeClock, RetryPolicy, with_retry
+from connector.retry import RetryPolicy, with_retry
 from connector.streams import CalendarViewStream, MailFolderStream
 from interlog.config import ConfigError, GraphSettings, Secret
+from tests.support.clock import FakeClock
 
 
 def test_paginator_follows_next_links_then_stops_at_the_delta_link() -> None:
