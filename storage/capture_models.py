@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.models import Base, utcnow
+from storage.vocabulary import ItemKind, check_in
 
 
 class CapturedItem(Base):
@@ -34,7 +35,7 @@ class CapturedItem(Base):
     contact_ids: Mapped[str] = mapped_column(sa.Text, default="")
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (sa.UniqueConstraint("mailbox", "graph_id"),)
+    __table_args__ = (sa.UniqueConstraint("mailbox", "graph_id"), check_in("kind", ItemKind))
 
     def __repr__(self) -> str:
         return f"CapturedItem(mailbox={self.mailbox!r}, kind={self.kind!r}, key={self.key!r})"
@@ -56,7 +57,10 @@ class DeletedEntryKey(Base):
     entry_no: Mapped[int]  # the entry that was deleted (for the audit trail)
     deleted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (sa.UniqueConstraint("key", "kind", "contact_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("key", "kind", "contact_id"),
+        check_in("kind", ItemKind),
+    )
 
     def __repr__(self) -> str:
         return f"DeletedEntryKey({self.kind!r}, {self.key!r}, contact={self.contact_id!r})"

@@ -13,12 +13,24 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-KINDS = ("email", "meeting", "phone_call")
-FLOWS = ("inbound", "outbound")
-INITIATORS = ("us", "them")
-CORRESPONDENCE_TYPES = ("", "hard_copy", "email")
-SOURCES = ("email", "meeting", "manual", "bot", "segment", "api")
-EVALUATIONS = ("", "very_positive", "positive", "neutral", "negative", "very_negative")
+from storage.vocabulary import (
+    ContactType,
+    CorrespondenceType,
+    EntrySource,
+    Evaluation,
+    InformationFlow,
+    InitiatedBy,
+    ItemKind,
+    SetupKind,
+    check_in,
+)
+
+# The words each vocabulary allows, in order (storage/vocabulary.py spells them).
+KINDS: tuple[str, ...] = tuple(SetupKind)
+FLOWS: tuple[str, ...] = tuple(InformationFlow)
+INITIATORS: tuple[str, ...] = tuple(InitiatedBy)
+CORRESPONDENCE_TYPES: tuple[str, ...] = tuple(CorrespondenceType)
+SOURCES: tuple[str, ...] = tuple(EntrySource)
 
 
 def utcnow() -> datetime:
@@ -58,7 +70,7 @@ class Contact(Base):
         back_populates="contact", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (sa.CheckConstraint("type in ('person', 'company')", name="type"),)
+    __table_args__ = (check_in("type", ContactType),)
 
     @property
     def company_no(self) -> str | None:
@@ -142,6 +154,12 @@ class InteractionTemplate(Base):
 
     group: Mapped[InteractionGroup] = relationship()
 
+    __table_args__ = (
+        check_in("information_flow", InformationFlow),
+        check_in("initiated_by", InitiatedBy),
+        check_in("correspondence_type", CorrespondenceType),
+    )
+
     def __repr__(self) -> str:
         return f"InteractionTemplate(code={self.code!r}, group_code={self.group_code!r})"
 
@@ -153,6 +171,8 @@ class TemplateSetup(Base):
 
     kind: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
     template_code: Mapped[str] = mapped_column(sa.ForeignKey("interaction_templates.code"))
+
+    __table_args__ = (check_in("kind", SetupKind),)
 
     def __repr__(self) -> str:
         return f"TemplateSetup(kind={self.kind!r}, template_code={self.template_code!r})"
@@ -176,6 +196,11 @@ class MatchRule(Base):
     has_attachments: Mapped[bool | None]
     online_meeting: Mapped[bool | None]
     document_type: Mapped[str | None] = mapped_column(sa.String(40))
+
+    __table_args__ = (
+        check_in("kind", ItemKind),
+        check_in("direction", InformationFlow),
+    )
 
     def __repr__(self) -> str:
         return f"MatchRule(priority={self.priority!r}, template_code={self.template_code!r})"
@@ -274,6 +299,11 @@ class InteractionLogEntry(Base):
         sa.UniqueConstraint("internet_message_id", "contact_id"),
         sa.UniqueConstraint("ical_uid", "contact_id"),
         sa.Index("ix_entries_contact_date", "contact_id", "occurred_at"),
+        check_in("information_flow", InformationFlow),
+        check_in("initiated_by", InitiatedBy),
+        check_in("correspondence_type", CorrespondenceType),
+        check_in("evaluation", Evaluation),
+        check_in("source", EntrySource),
         {"sqlite_autoincrement": True},
     )
 

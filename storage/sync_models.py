@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models import Base, utcnow
+from storage.vocabulary import RunStatus, StreamKind, StreamStatus, check_in
 
 # A running run writes a heartbeat with every page and every minute (connector/sync/engine.py);
 # one silent for this long was killed outright (kill -9, power loss) and is shown abandoned.
@@ -26,7 +27,7 @@ class SyncCursor(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mailbox: Mapped[str] = mapped_column(sa.String(254))  # lower-case UPN
-    stream: Mapped[str] = mapped_column(sa.String(16))  # mail | calendar
+    stream: Mapped[str] = mapped_column(sa.String(16))  # StreamKind
     folder: Mapped[str] = mapped_column(sa.String(100), default="")  # "" for calendar
     delta_link: Mapped[str | None] = mapped_column(sa.Text)
     next_link: Mapped[str | None] = mapped_column(sa.Text)
@@ -39,7 +40,10 @@ class SyncCursor(Base):
     resyncs: Mapped[int] = mapped_column(default=0)  # 410s answered by a new full round
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (sa.UniqueConstraint("mailbox", "stream", "folder"),)
+    __table_args__ = (
+        sa.UniqueConstraint("mailbox", "stream", "folder"),
+        check_in("stream", StreamKind),
+    )
 
     def __repr__(self) -> str:
         state = "in round" if self.next_link else ("idle" if self.delta_link else "new")
@@ -65,9 +69,9 @@ class SyncRun(RunFigures, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     finished_at: Mapped[datetime | None]
-    # running | ok | failed | stopped (a worker's stop request); shown as `abandoned` when
-    # still `running` with no heartbeat for ABANDONED_AFTER (the process was killed).
-    status: Mapped[str] = mapped_column(sa.String(16), default="running")
+    # RunStatus (`stopped`: a worker's stop request); shown as `abandoned` when still
+    # `running` with no heartbeat for ABANDONED_AFTER (the process was killed).
+    status: Mapped[str] = mapped_column(sa.String(16), default=RunStatus.RUNNING)
     heartbeat_at: Mapped[datetime | None]  # every committed page, and every minute between
     trigger: Mapped[str] = mapped_column(sa.String(32), default="cli")  # cli|demo|worker|…
     full: Mapped[bool] = mapped_column(default=False)
@@ -79,11 +83,13 @@ class SyncRun(RunFigures, Base):
         back_populates="run", cascade="all, delete-orphan", order_by="SyncRunStream.id"
     )
 
+    __table_args__ = (check_in("status", RunStatus),)
+
     def shown_status(self, now: datetime | None = None) -> str:
         """`status`, except that a run still `running` whose heartbeat (or start, for a run
         from before heartbeats) is older than `ABANDONED_AFTER` is `abandoned`."""
         last = self.heartbeat_at or self.started_at
-        if self.status == "running" and (now or utcnow()) - last > ABANDONED_AFTER:
+        if self.status == RunStatus.RUNNING and (now or utcnow()) - last > ABANDONED_AFTER:
             return "abandoned"
         return self.status
 
@@ -101,13 +107,15 @@ class SyncRunStream(RunFigures, Base):
                                         index=True)
     mailbox: Mapped[str] = mapped_column(sa.String(254))
     stream: Mapped[str] = mapped_column(sa.String(120))  # mail:inbox | calendar
-    status: Mapped[str] = mapped_column(sa.String(16), default="ok")  # ok | failed
+    status: Mapped[str] = mapped_column(sa.String(16), default=StreamStatus.OK)
     pages: Mapped[int] = mapped_column(default=0)
     resynced: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(sa.Text)
     seconds: Mapped[float] = mapped_column(default=0.0)
 
     run: Mapped[SyncRun] = relationship(back_populates="streams")
+
+    __table_args__ = (check_in("status", StreamStatus),)
 
     def __repr__(self) -> str:
         return f"SyncRunStream(run={self.run_id!r}, {self.mailbox!r}, {self.stream!r})"

@@ -12,10 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, utcnow
-
-SUBSCRIPTION_ACTIONS = ("renew", "recreate")
-SYNC_OUTCOMES = ("ok", "error", "abandoned", "stopped", "lost")
-SYNC_TRIGGERS = ("notified", "poll", "takeover", "retry")
+from storage.vocabulary import SubscriptionAction, SyncOutcome, SyncTrigger, check_in
 
 
 class GraphSubscription(Base):
@@ -31,12 +28,10 @@ class GraphSubscription(Base):
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     renewed_at: Mapped[datetime | None]
-    # A lifecycle event asks a worker to act: "renew" or "recreate"; NULL when nothing pends.
+    # A lifecycle event asks a worker to act (SubscriptionAction); NULL when nothing pends.
     pending_action: Mapped[str | None] = mapped_column(sa.String(10))
 
-    __table_args__ = (
-        sa.CheckConstraint("pending_action in ('renew', 'recreate')", name="pending_action"),
-    )
+    __table_args__ = (check_in("pending_action", SubscriptionAction),)
 
     def __repr__(self) -> str:
         return (f"GraphSubscription(id={self.id!r}, mailbox={self.mailbox!r}, "
@@ -92,11 +87,13 @@ class SyncInterval(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     mailbox: Mapped[str] = mapped_column(sa.String(254), index=True)
     worker_id: Mapped[str] = mapped_column(sa.String(120))
-    trigger: Mapped[str] = mapped_column(sa.String(10))
+    trigger: Mapped[str] = mapped_column(sa.String(10))  # SyncTrigger
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]  # NULL while running
-    outcome: Mapped[str | None] = mapped_column(sa.String(10))
+    outcome: Mapped[str | None] = mapped_column(sa.String(10))  # SyncOutcome
     error: Mapped[str | None] = mapped_column(sa.Text)
+
+    __table_args__ = (check_in("trigger", SyncTrigger), check_in("outcome", SyncOutcome))
 
     def __repr__(self) -> str:
         return (f"SyncInterval(mailbox={self.mailbox!r}, worker_id={self.worker_id!r}, "
