@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 import pydantic
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 from microsoft_agents.activity import (
     Activity,
     AdaptiveCardInvokeResponse,
@@ -57,7 +57,6 @@ MAX_BODY = 256 * 1024
 HANDLED = frozenset({"message", "invoke"})
 CARD_ACTION = "adaptiveCard/action"
 TURN_TIMEOUT_S = 30.0
-ENDPOINT = "interlog.bot.teams"
 
 bp = Blueprint("teams", __name__)
 bp.register_error_handler(HttpError, http_error_response)
@@ -199,7 +198,8 @@ def _activity(body: dict[str, Any]) -> Activity:
 
 @bp.post("/api/messages")
 def messages() -> Response:
-    endpoint: TeamsEndpoint = current_app.extensions[ENDPOINT]
+    endpoint = bot_state().teams
+    assert endpoint is not None  # registered with the route
     body = json_object(read_body(MAX_BODY))
     activity = _activity(body)
     claims = endpoint.claims(activity)
@@ -216,7 +216,8 @@ def messages() -> Response:
 
 
 def register(app: Flask) -> None:
-    app.extensions[ENDPOINT] = TeamsEndpoint(_state_of(app))
+    state = _state_of(app)
+    state.teams = TeamsEndpoint(state)
     app.register_blueprint(bp)
 
 
