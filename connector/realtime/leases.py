@@ -184,16 +184,6 @@ def release_all(session: Session, worker_id: str, now: datetime) -> None:
     )
 
 
-def live_workers(session: Session, now: datetime, stale_after: int) -> list[WorkerRecord]:
-    """Workers not stopped whose heartbeat is more recent than `stale_after` seconds."""
-    return list(session.scalars(
-        sa.select(WorkerRecord).where(
-            WorkerRecord.stopped_at.is_(None),
-            WorkerRecord.heartbeat_at >= now - timedelta(seconds=stale_after),
-        ).order_by(WorkerRecord.started_at)
-    ))
-
-
 WAKE_CHANNEL = "interlog_sync"
 
 

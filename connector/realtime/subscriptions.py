@@ -235,17 +235,3 @@ class SubscriptionManager:
             await self.remove(row)
             done.append(row.id)
         return done
-
-
-def needs_work(session: Session, mailboxes: Iterable[str], settings: ConnectorSettings,
-               now: datetime) -> bool:
-    """Whether `ensure` has anything to do (cheap: no Graph call)."""
-    wanted = {m.lower() for m in mailboxes}
-    soon = now + timedelta(minutes=settings.worker.renew_before_minutes)
-    rows = session.execute(sa.select(GraphSubscription.mailbox, GraphSubscription.resource,
-                                     GraphSubscription.expires_at,
-                                     GraphSubscription.pending_action)).all()
-    have = {(r.mailbox, r.resource) for r in rows}
-    if any(r.pending_action or r.expires_at <= soon for r in rows if r.mailbox in wanted):
-        return True
-    return any((m, res) not in have for m in wanted for res in resources_for(settings, m))

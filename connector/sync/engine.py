@@ -48,7 +48,7 @@ from connector.sync.runs import (
 from storage.errors import InterlogError
 
 __all__ = ["PageHook", "Progress", "StopSync", "SyncEnv", "SyncFailed", "run_stream",
-           "sync_mailboxes", "sync_mailboxes_async", "sync_one_mailbox"]
+           "sync_mailboxes", "sync_mailboxes_async"]
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 60.0  # a running run's heartbeat; `sync runs` calls it abandoned after 5 min
@@ -269,16 +269,3 @@ def sync_mailboxes(
         settings, engine, mailboxes, full=full, progress=progress, clock=clock,
         trigger=trigger, after_page=after_page, policy=policy,
     ))  # fmt: skip
-
-
-def sync_one_mailbox(
-    settings: ConnectorSettings, engine: Engine, mailbox: str, *, full: bool = False,
-    clock: Clock | None = None, trigger: str = "worker",
-) -> RunSummary:  # fmt: skip
-    """Sync one mailbox (a worker's unit of work); raises `SyncFailed` when it failed."""
-    summary = sync_mailboxes(settings, engine, [mailbox], full=full, clock=clock,
-                             trigger=trigger)
-    if not summary.ok:
-        why = "; ".join(summary.errors) or "stopped before the end"
-        raise SyncFailed(f"sync of {mailbox} failed: {why}")
-    return summary
