@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tests.bot.conftest import BotClient
-from tests.bot.helpers import (
+from tests.support.bot import (
     ALICE,
     BOB,
     CAROL,
+    BotClient,
     activity,
     audit_actors,
     entries,

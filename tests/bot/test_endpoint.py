@@ -12,20 +12,22 @@ from sqlalchemy.engine import Engine
 from interlog.app import create_app
 from interlog.config import ConfigError
 from storage.db import make_engine, upgrade
-from tests.bot.conftest import BotClient, bot_client, make_settings
-from tests.bot.helpers import (
+from tests.support.bot import (
     APP_ID,
     BOB,
+    BOT,
+    BotClient,
     SigningKey,
     activity,
-    base_url,
+    bot_client,
     card_action,
     entries,
-    local_server,
+    make_settings,
     reply_card,
     reply_text,
-    seed,
 )
+from tests.support.seed import seed
+from tests.support.servers import base_url, local_server
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -193,7 +195,7 @@ def test_database_error_apologises_with_a_ref_and_writes_nothing(
         caplog: pytest.LogCaptureFixture) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}/broken.db")
     upgrade(engine)
-    seed(engine)
+    seed(engine, BOT)
     with engine.begin() as connection:  # the entry insert works, its audit row cannot
         connection.execute(sa.text("DROP TABLE audit_events"))
     client = bot_client(engine, openid_url, signing_key)

@@ -17,15 +17,17 @@ from sqlalchemy.engine import Engine
 from interlog.app import create_app
 from interlog.wsgi import running
 from storage.db import make_engine, upgrade
-from tests.bot.conftest import fake_token_source, make_settings
-from tests.bot.helpers import (
+from tests.support.bot import (
+    BOT,
     SigningKey,
     activity,
     entries,
+    fake_token_source,
     hmac_header,
+    make_settings,
     reply_text,
-    seed,
 )
+from tests.support.seed import seed
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -105,7 +107,7 @@ def test_interlog_serve_anonymous_on_loopback_answers_expect_replies(tmp_path: P
     db_url = f"sqlite:///{tmp_path / 'serve.db'}"
     engine = make_engine(db_url)
     upgrade(engine)
-    seed(engine)
+    seed(engine, BOT)
     config = tmp_path / "interlog.toml"
     config.write_text(f'[storage]\nurl = "{db_url}"\n[bot]\nallow_anonymous = true\n')
     port = _free_port()

@@ -11,13 +11,14 @@ from sqlalchemy.engine import Engine
 from werkzeug.test import TestResponse
 
 from bot.auth import verify_webhook, webhook_signature
-from tests.bot.conftest import BotClient, bot_client
-from tests.bot.helpers import (
+from tests.support.bot import (
     CAROL,
     WEBHOOK_SECRET,
+    BotClient,
     SigningKey,
     activity,
     audit_actors,
+    bot_client,
     entries,
     hmac_header,
 )

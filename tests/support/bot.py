@@ -1,4 +1,5 @@
-"""Test helpers for the bot: seeded data, signed tokens, activities, and tiny local servers."""
+"""The bot's test kit: its dataset, signed Bot Framework tokens, activities, replies, and a
+Flask test client that sends a valid token by default."""
 
 from __future__ import annotations
 
@@ -6,33 +7,23 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from storage.contacts import fold
-from storage.models import (
-    AuditEvent,
-    Contact,
-    ContactEmail,
-    InteractionGroup,
-    InteractionLogEntry,
-    InteractionTemplate,
-    TemplateSetup,
-    User,
-)
+from interlog.app import create_app
+from interlog.config import Settings, UserSettings, settings_from_dict
+from storage.models import AuditEvent, InteractionLogEntry
+from tests.support.seed import ContactRow, Dataset, TemplateRow
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 TENANT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -45,45 +36,30 @@ BOB = "aad-bob"
 CAROL = "aad-carol"  # admin
 
 
-def seed(engine: Engine) -> None:
-    """Empty every table the bot touches, then add templates, contacts and users."""
-    with Session(engine) as session, session.begin():
-        for model in (AuditEvent, InteractionLogEntry, ContactEmail, Contact, TemplateSetup,
-                      InteractionTemplate, InteractionGroup, User):
-            session.execute(sa.delete(model))
-        session.add_all([
-            InteractionGroup(code="CALLS", description="Phone calls"),
-            InteractionGroup(code="MEETINGS", description="Meetings"),
-            InteractionGroup(code="EMAIL", description="Email"),
-        ])
-        session.flush()
-        session.add_all([
-            InteractionTemplate(code="CALL", group_code="CALLS", description="Phone call",
-                                information_flow="outbound", initiated_by="us",
-                                unit_duration_min=Decimal(5), unit_cost=Decimal("1.50")),
-            InteractionTemplate(code="MEETING", group_code="MEETINGS", description="Meeting",
-                                unit_duration_min=Decimal(30)),
-            InteractionTemplate(code="EMAIL", group_code="EMAIL", description="Email",
-                                correspondence_type="email"),
-            InteractionTemplate(code="DEMO", group_code="MEETINGS", description="Product demo",
-                                unit_duration_min=Decimal(45)),
-        ])
-        session.flush()
-        session.add_all([TemplateSetup(kind="phone_call", template_code="CALL"),
-                         TemplateSetup(kind="meeting", template_code="MEETING"),
-                         TemplateSetup(kind="email", template_code="EMAIL")])
-        for no, name, email in (("C0001", "Jane Doe", "jane@fabrikam.com"),
-                                ("C0002", "John Smith", "john@contoso-partner.com"),
-                                ("C0003", "Jane Roe", "roe@example.org"),
-                                ("C0004", "José Pérez", "jose@example.es")):
-            contact = Contact(no=no, type="person", name=name, search_name=fold(name))
-            contact.emails.append(ContactEmail(address=email))
-            session.add(contact)
-        session.add_all([
-            User(upn="alice@contoso.com", salesperson_code="AL", aad_object_id=ALICE),
-            User(upn="bob@contoso.com", salesperson_code="BO", aad_object_id=BOB),
-            User(upn="carol@contoso.com", salesperson_code="CA", aad_object_id=CAROL, admin=True),
-        ])
+BOT = Dataset(
+    groups=(("CALLS", "Phone calls"), ("MEETINGS", "Meetings"), ("EMAIL", "Email")),
+    templates=(
+        TemplateRow("CALL", "CALLS", "Phone call", flow="outbound", initiated_by="us",
+                    minutes="5", cost="1.50"),
+        TemplateRow("MEETING", "MEETINGS", "Meeting", minutes="30"),
+        TemplateRow("EMAIL", "EMAIL", "Email", correspondence="email"),
+        TemplateRow("DEMO", "MEETINGS", "Product demo", minutes="45"),
+    ),
+    setup=(("phone_call", "CALL"), ("meeting", "MEETING"), ("email", "EMAIL")),
+    contacts=(
+        ContactRow("C0001", "Jane Doe", ("jane@fabrikam.com",)),
+        ContactRow("C0002", "John Smith", ("john@contoso-partner.com",)),
+        ContactRow("C0003", "Jane Roe", ("roe@example.org",)),
+        ContactRow("C0004", "José Pérez", ("jose@example.es",)),
+    ),
+    users=(
+        UserSettings("alice@contoso.com", salesperson_code="AL", aad_object_id=ALICE),
+        UserSettings("bob@contoso.com", salesperson_code="BO", aad_object_id=BOB),
+        UserSettings("carol@contoso.com", salesperson_code="CA", aad_object_id=CAROL,
+                     admin=True),
+    ),
+)
+"""Templates, contacts and users the bot tests talk about (`seed(engine, BOT)`)."""
 
 
 def entries(engine: Engine) -> list[InteractionLogEntry]:
@@ -178,51 +154,36 @@ class SigningKey:
         return jwt.encode(payload, self.private, algorithm="RS256", headers={"kid": self.kid})
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_GET(self) -> None:
-        body = self.server.routes.get(self.path)
-        self._send(200 if body is not None else 404, body or {})
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        payload = json.loads(self.rfile.read(length) or b"{}")
-        self.server.posted.append((self.path, dict(self.headers.items()), payload))
-        self._send(200, {"id": "reply-1"})
-
-    def _send(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+async def fake_token_source(resource: str, scopes: list[str]) -> str:
+    """The bot's outgoing token, without Entra ID."""
+    return "fake-bot-token"
 
 
-class _Server(ThreadingHTTPServer):
-    routes: dict[str, dict[str, Any]]
-    posted: list[tuple[str, dict[str, str], dict[str, Any]]]
+def make_settings(openid_url: str, **bot: Any) -> Settings:
+    section = {"app_id": APP_ID, "openid_metadata_url": openid_url,
+               "outgoing_webhook_secret": WEBHOOK_SECRET, **bot}
+    return settings_from_dict({"bot": section}, env={})
 
 
-@contextmanager
-def local_server(routes: dict[str, dict[str, Any]]) -> Iterator[_Server]:
-    """A real HTTP server on 127.0.0.1: serves `routes` to GET, records every POST."""
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.routes = routes
-    server.posted = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+@dataclass
+class BotClient:
+    """The Flask test client, with a valid Bot Framework token on every request by default."""
+
+    app: Flask
+    http: FlaskClient
+    key: SigningKey
+
+    def send(self, body: Any, *, token: str | None = "valid", **kwargs: Any) -> Any:
+        headers = dict(kwargs.pop("headers", {}))
+        if token == "valid":
+            token = self.key.token(service_url=body.get("serviceUrl")
+                                   if isinstance(body, dict) else None)
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.post("/api/messages", json=body, headers=headers, **kwargs)
 
 
-def base_url(server: _Server) -> str:
-    host, port = server.server_address[:2]
-    return f"http://{host!s}:{port}"
+def bot_client(engine: Engine, openid_url: str, key: SigningKey, **bot: Any) -> BotClient:
+    app = create_app(make_settings(openid_url, **bot), engine=engine,
+                     token_source=fake_token_source)
+    return BotClient(app, app.test_client(), key)
