@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,7 +21,6 @@ from .tenant import Tenant
 from .wire import GraphError, Req, Resp, error_resp, parse_query, split_segments
 
 log = logging.getLogger(__name__)
-AsyncHandler = Callable[["Emulator", Req, Mailbox | None, list[str]], Awaitable[Resp]]
 V = "v1.0"
 ROUTES: list[tuple[str, tuple[str, ...], Any, str]] = [
     ("GET", (V, "users"), res.list_users, "users"),

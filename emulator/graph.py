@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 from .delta import CHANGE_TYPES, Page, SyncStateNotFound, Token, event_page, message_page
@@ -12,7 +11,6 @@ from .state import Store
 from .tenant import parse_datetime
 from .wire import GraphError, Req, Resp
 
-Handler = Callable[[Store, Req, Mailbox | None, list[str]], Resp]
 SYNC_GONE = GraphError(410, "syncStateNotFound", "The sync state generation is not found.")
 DELTA_OPTIONS = {"$select", "$filter", "$expand", "$top", "$orderby", "changeType"}
 

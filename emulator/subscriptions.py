@@ -6,7 +6,7 @@ import logging
 import queue
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -249,8 +249,3 @@ class Subscriptions:
         if event == "subscriptionRemoved":
             self.items.pop(sub_id, None)
         self.notifier.send(url, {"value": [value]})
-
-
-def utc_now() -> datetime:
-    """Now, in UTC."""
-    return datetime.now(UTC)
