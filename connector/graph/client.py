@@ -8,7 +8,7 @@
   place that retries, so nothing is retried twice and Retry-After ≥ 180 s is honoured.
 - Requests are built by the SDK's request builders and sent through its request adapter
   (auth, redirects, telemetry); the raw response comes back (`NativeResponseHandler`) and is
-  decoded at the stream boundary — the SDK's model parsing is ~30× slower (docs/sync.md).
+  decoded at the stream boundary — the SDK's model parsing is ~200× slower (docs/sync.md).
 """
 
 from __future__ import annotations

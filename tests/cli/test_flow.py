@@ -1,4 +1,4 @@
-"""The README flow, end to end through the real command line, on SQLite and PostgreSQL."""
+"""The docs/concepts.md flow, end to end through the real CLI, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
