@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from connector.capture import build_capture_context, capture_page
 from interlog.cli import cli
 from storage.db import make_engine, upgrade
+from tests.support.builders import NOW, a_message
 
-from .builders import NOW, a_message
 from .conftest import ALICE, make_settings, seed
 
 

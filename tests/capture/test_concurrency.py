@@ -19,8 +19,8 @@ from storage.capture_models import UnmatchedAddress
 from storage.db import make_engine, upgrade
 from storage.models import InteractionLogEntry
 from tests.conftest import pg_database_url
+from tests.support.builders import a_message
 
-from .builders import a_message
 from .conftest import ALICE, BOB, JANE, JOHN, make_settings, seed
 
 

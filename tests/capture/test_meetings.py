@@ -7,12 +7,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-
 from connector.items import Removed
 from storage.entries import cancel_entries
 from storage.models import AuditEvent
+from tests.support.builders import NOW, an_event
 
-from .builders import NOW, an_event
 from .conftest import ALICE, BOB, JANE, JOHN, Capture
 
 

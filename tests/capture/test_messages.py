@@ -7,12 +7,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-
 from connector.items import Removed, Skipped
 from storage.capture_models import CapturedItem
 from storage.models import AuditEvent
+from tests.support.builders import NOW, a_message
 
-from .builders import NOW, a_message
 from .conftest import ALICE, BOB, CAROL, JANE, JOHN, Capture
 
 

@@ -7,8 +7,8 @@ import pytest
 from connector.capture.rules import Facts, choose_template, compile_rules
 from storage.errors import InterlogError
 from storage.models import MatchRule
+from tests.support.builders import a_message, an_event
 
-from .builders import a_message, an_event
 from .conftest import ALICE, JANE, JOHN, Capture
 
 

@@ -8,8 +8,8 @@ from storage.capture_models import DeletedEntryKey
 from storage.entries import EntryFilter, Interaction, cancel_entries, delete_canceled
 from storage.entries import log_interaction as log_manual
 from storage.models import AuditEvent, Contact
+from tests.support.builders import NOW, a_message, an_event
 
-from .builders import NOW, a_message, an_event
 from .conftest import ALICE, BOB, JANE, JOHN, Capture
 
 

@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from emulator import EmulatorServer
-
-from .conftest import ALICE
+from tests.support.builders import ALICE
 
 HTTP = httpx.Client(timeout=30)
 DELTA = f"/users/{ALICE}/mailFolders/inbox/messages/delta"

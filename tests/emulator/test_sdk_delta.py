@@ -18,8 +18,8 @@ from msgraph.generated.users.item.mail_folders.item.messages.delta.delta_request
 )
 
 from emulator import EmulatorServer
-
-from .conftest import ALICE, a_message, an_event, sdk_client
+from tests.support.builders import ALICE, graph_event, graph_message
+from tests.support.emulator import sdk_client
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -81,7 +81,7 @@ def test_sdk_pages_through_folder_delta_then_gets_a_delta_link(emu: EmulatorServ
 
 def test_second_round_returns_only_adds_updates_and_deletes(emu: EmulatorServer) -> None:
     _, _, link, _ = asyncio.run(_sync_folder(emu, "inbox"))
-    emu.state.add_message(ALICE, a_message(500, subject="New one"))
+    emu.state.add_message(ALICE, graph_message(500, subject="New one"))
     emu.state.update_message(ALICE, "msg-0003", {"subject": "Changed"})
     emu.state.delete_message(ALICE, "msg-0004")
     emu.state.update_message(ALICE, "msg-0005", {"parentFolderId": "archive"})
@@ -96,7 +96,7 @@ def test_second_round_returns_only_adds_updates_and_deletes(emu: EmulatorServer)
 
 def test_change_type_filter_limits_the_round(emu: EmulatorServer) -> None:
     _, _, link, _ = asyncio.run(_sync_folder(emu, "inbox", change_type="created"))
-    emu.state.add_message(ALICE, a_message(501))
+    emu.state.add_message(ALICE, graph_message(501))
     emu.state.update_message(ALICE, "msg-0001", {"subject": "x"})
     emu.state.delete_message(ALICE, "msg-0002")
     upserts, removed, _, _ = asyncio.run(_sync_folder(emu, "inbox", link))
@@ -190,7 +190,7 @@ def test_calendar_round_two_reports_moves_out_of_window_as_removed(emu: Emulator
     _, _, link = asyncio.run(_calendar(emu))
     june = {"dateTime": "2024-06-10T09:00:00", "timeZone": "UTC"}
     emu.state.update_event(ALICE, "ev-1", {"start": june, "end": june})
-    emu.state.add_event(ALICE, an_event("ev-new", 20))
+    emu.state.add_event(ALICE, graph_event("ev-new", 20))
     emu.state.delete_event(ALICE, "ev-canceled")
     events, removed, _ = asyncio.run(_calendar(emu, link))
     assert [e.id for e in events] == ["ev-new"]

@@ -18,8 +18,8 @@ from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.models.subscription import Subscription
 
 from emulator import EmulatorServer
-
-from .conftest import ALICE, a_message, sdk_client
+from tests.support.builders import ALICE, graph_message
+from tests.support.emulator import sdk_client
 
 # One pooled client per module: a fresh client per call costs ~50 ms of TLS set-up.
 HTTP = httpx.Client(timeout=30)
@@ -106,7 +106,7 @@ def test_handshake_then_change_notification_with_client_state(
     sub = _subscribe(emu, receiver.url, "users/u-alice/mailFolders('inbox')/messages")
     assert sub.id
     assert sorted(receiver.validations) == ["/lifecycle", "/notify"]
-    emu.state.add_message(ALICE, a_message(321))
+    emu.state.add_message(ALICE, graph_message(321))
     path, body = receiver.next()
     assert path == "/notify"
     [note] = body["value"]
@@ -117,7 +117,7 @@ def test_handshake_then_change_notification_with_client_state(
     assert note["resource"] == "Users/u-alice/Messages/msg-0321"
     assert note["tenantId"]
     assert note["subscriptionExpirationDateTime"]
-    emu.state.add_message(ALICE, a_message(322, folder="sentitems"))  # other folder: no note
+    emu.state.add_message(ALICE, graph_message(322, folder="sentitems"))  # other folder: no note
     emu.state.delete_message(ALICE, "msg-0321")
     _, body = receiver.next()
     assert body["value"][0]["changeType"] == "deleted"

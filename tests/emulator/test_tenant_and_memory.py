@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from emulator import EmulatorServer, EmulatorSettings, Store, load_tenant
-
-from .conftest import ALICE, a_message, small_tenant
+from tests.support.builders import ALICE, graph_message, small_tenant
 
 # One pooled client per module: a fresh client per call costs ~50 ms of TLS set-up.
 HTTP = httpx.Client(timeout=30)
@@ -74,7 +73,7 @@ def test_repeated_updates_keep_the_change_log_compact() -> None:
     store = Store(small_tenant(), EmulatorSettings())
     for i in range(2000):
         store.update_message(ALICE, "msg-0001", {"subject": f"v{i}"})
-    store.add_message(ALICE, a_message(999))
+    store.add_message(ALICE, graph_message(999))
     store.delete_message(ALICE, "msg-0999")
     sizes = store.sizes()
     assert sizes["log"] <= 2 * sizes["entries"] + 64 * 8

@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from emulator import EmulatorServer
-
-from .conftest import ALICE, a_message
+from tests.support.builders import ALICE, graph_message
 
 # One pooled client per module: a fresh client per call costs ~50 ms of TLS set-up.
 HTTP = httpx.Client(timeout=30)
@@ -170,7 +169,7 @@ def test_batch_parallel_items_never_exceed_mailbox_concurrency(emu_factory: Any)
 def test_control_api_changes_data_and_reads_counters(emu: EmulatorServer) -> None:
     control = emu.url + "/_emulator"
     assert HTTP.post(f"{control}/counters/reset").status_code == 204
-    created = HTTP.post(f"{control}/users/{ALICE}/messages", json=a_message(777))
+    created = HTTP.post(f"{control}/users/{ALICE}/messages", json=graph_message(777))
     assert created.status_code == 201
     assert created.json() == {"id": "msg-0777"}
     patched = HTTP.patch(f"{control}/users/{ALICE}/messages/msg-0777", json={"subject": "Hi"})
@@ -188,7 +187,7 @@ def test_control_api_changes_data_and_reads_counters(emu: EmulatorServer) -> Non
 
 def test_sensitivity_extended_property_only_when_expanded(emu: EmulatorServer) -> None:
     prop = [{"id": "Integer 0x36", "value": "2"}]
-    emu.state.add_message(ALICE, a_message(42, singleValueExtendedProperties=prop))
+    emu.state.add_message(ALICE, graph_message(42, singleValueExtendedProperties=prop))
     plain = HTTP.get(emu.base_url + f"{DELTA}?$top=100").json()["value"]
     assert all("singleValueExtendedProperties" not in m for m in plain)
     expand = "singleValueExtendedProperties($filter=id eq 'Integer 0x0036')"
