@@ -107,13 +107,14 @@ def seed(settings: Any, contacts: Path) -> Any:
 
     from storage.contacts_csv import import_contacts_csv
     from storage.db import make_engine, upgrade
-    from storage.seed import seed_defaults, sync_users
+    from storage.seed import seed_defaults
+    from storage.users import seed_users
 
     engine = make_engine(settings.storage.url)
     upgrade(engine)
     with Session(engine) as session, session.begin():
         seed_defaults(session)
-        sync_users(session, settings.users)
+        seed_users(session, settings.users)
         import_contacts_csv(session, contacts)
     return engine
 

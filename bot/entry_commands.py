@@ -10,6 +10,7 @@ from bot.grammar import parse_entry_no
 from bot.i18n import t
 from storage.entries import cancel_entries, restore_entries
 from storage.models import InteractionLogEntry, InteractionTemplate, TemplateSetup
+from storage.users import can_change_entry, owner_limit
 
 
 def _own_entry(ctx: CommandContext, args: str) -> tuple[InteractionLogEntry, str | None]:
@@ -21,10 +22,9 @@ def _own_entry(ctx: CommandContext, args: str) -> tuple[InteractionLogEntry, str
     entry = ctx.session.get(InteractionLogEntry, entry_no, with_for_update=True)
     if entry is None:
         raise CommandError(t(ctx.lang, "entry_not_found", entry_no=entry_no))
-    owner = None if user.admin else user.upn
-    if owner is not None and (entry.user_upn or "") != owner.lower():
+    if not can_change_entry(user, entry):
         raise CommandError(t(ctx.lang, "not_yours", entry_no=entry_no))
-    return entry, owner
+    return entry, owner_limit(user)
 
 
 @command("cancel", "cancelar")

@@ -1,5 +1,8 @@
 """One activity = one transaction: map the Teams user, run the command, commit or roll back.
 
+The Teams user is the users-table row with the activity's AAD object id (`storage/users.py`,
+the same table, and so the same admin rights, as the pages).
+
 Both transports (the Agents SDK route and the outgoing webhook) hand a `Turn` to
 `CommandRunner.run` and get a `Reply` back; neither sees a session or an exception.
 """
@@ -11,14 +14,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.commands import CommandContext, CommandError, Reply, dispatch_action, dispatch_text
 from bot.i18n import language, t
 from storage.errors import InterlogError
-from storage.models import User
+from storage.users import find_user
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +70,7 @@ class CommandRunner:
             return Reply(t(turn.lang, "sorry", ref=ref))
 
     def _dispatch(self, session: Session, turn: Turn) -> Reply:
-        user = None
-        if turn.aad_object_id:
-            user = session.scalar(sa.select(User).where(User.aad_object_id == turn.aad_object_id))
+        user = find_user(session, aad_object_id=turn.aad_object_id)
         ctx = CommandContext(session=session, user=user, lang=turn.lang,
                              actor=turn.actor, aad_object_id=turn.aad_object_id, text=turn.text)
         if turn.action is not None:

@@ -102,6 +102,3 @@ class ConnectorSettings(Protocol):
 
     @property
     def server(self) -> ServerSettings: ...
-
-    @property
-    def users(self) -> tuple[UserSettings, ...]: ...

@@ -1,7 +1,8 @@
 """Who is asking: Entra ID sign-in (Microsoft's `identity` library), or development mode.
 
-Signed-in people are mapped to `[[user]]` by UPN or Entra object id; the mapping decides who
-is an admin. `[web] allow_anonymous` acts as an admin, and only for requests that come
+Signed-in people are mapped to a row of the users table (`storage/users.py`, which `[[user]]`
+seeds) by UPN or Entra object id, on every request; the row decides who is an admin, as it does
+for the bot. `[web] allow_anonymous` acts as an admin, and only for requests that come
 straight from loopback (no proxy headers), as the bot's development mode does.
 """
 
@@ -14,11 +15,11 @@ from urllib.parse import urlparse
 from flask import Blueprint, abort, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
-from connector.settings import UserSettings
 from connector.surfaces import is_development_request
-from web.context import state
+from storage.models import User
+from storage.users import find_user
+from web.context import db, state
 from web.routes import Route, add_routes
-from web.settings import WebConfig
 
 SESSION_USER = "web_user"
 PUBLIC_ENDPOINTS = frozenset({"web.login", "web.auth_callback", "web.logout", "web.static"})
@@ -35,21 +36,10 @@ class WebUser:
     def actor(self) -> str:
         return f"web:{self.upn}"
 
-    def owner_filter(self) -> str | None:
-        """`owner_upn` for cancel/restore: admins change any entry, others their own."""
-        return None if self.admin else self.upn
-
 
 def current_user() -> WebUser:
     user: WebUser = g.web_user
     return user
-
-
-def find_user(settings: WebConfig, upn: str, oid: str = "") -> UserSettings | None:
-    for user in settings.users:
-        if user.upn.lower() == upn.lower() or (oid and user.aad_object_id == oid):
-            return user
-    return None
 
 
 def require_user() -> Response | None:
@@ -64,13 +54,12 @@ def require_user() -> Response | None:
                              anonymous=True)
         return None
     stored: dict[str, str] | None = session.get(SESSION_USER)
-    mapped = find_user(settings, stored["upn"]) if stored else None
+    mapped = find_user(db(), upn=stored["upn"]) if stored else None
     if stored is None or mapped is None:
         if request.method != "GET":
             abort(401)
         return redirect(url_for("web.login", next=request.full_path))
-    g.web_user = WebUser(upn=mapped.upn.lower(), name=stored.get("name", ""),
-                         admin=mapped.admin)
+    g.web_user = WebUser(upn=mapped.upn, name=stored.get("name", ""), admin=mapped.admin)
     return None
 
 
@@ -155,12 +144,12 @@ def auth_callback() -> Response:
     return redirect(safe_next(result.get("next_link")))
 
 
-def _signed_in_user(claims: dict[str, Any]) -> UserSettings:
-    """The `[[user]]` these ID token claims sign in as; 403 when they sign in as nobody."""
+def _signed_in_user(claims: dict[str, Any]) -> User:
+    """The user these ID token claims sign in as; 403 when they sign in as nobody."""
     if (problem := _claims_problem(claims)) is not None:
         abort(403, description=f"sign-in refused: {problem}")
     upn = _claimed_upn(claims)
-    mapped = find_user(state().settings, upn, str(claims.get("oid") or ""))
+    mapped = find_user(db(), upn=upn, aad_object_id=str(claims.get("oid") or ""))
     if not upn or mapped is None:
         abort(403, description=f"{upn or 'this account'} is not a [[user]] of interlog")
     if mapped.aad_object_id and mapped.aad_object_id != claims.get("oid"):

@@ -38,6 +38,7 @@ from storage.models import (
     InteractionTemplate,
     User,
 )
+from storage.users import owner_limit
 from web.auth import current_user, safe_next
 from web.context import db
 from web.filters import FILTER_FIELDS, STATUSES, BadInput, ParsedFilters, parse_filters
@@ -112,7 +113,7 @@ def _change(action: str) -> Response:
     session = db()
     try:
         op = cancel_entries if action == "cancel" else restore_entries
-        op(session, entry_nos, actor=user.actor, owner_upn=user.owner_filter())
+        op(session, entry_nos, actor=user.actor, owner_upn=owner_limit(user))
         session.commit()
     except InterlogError as exc:
         session.rollback()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from connector.settings import GraphSettings, Secret, ServerSettings, UserSettings
+from connector.settings import GraphSettings, Secret, ServerSettings
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,11 @@ class WebSettings:
 
 
 class WebConfig(Protocol):
-    """What the web reads of the configuration (`interlog.config.Settings` is one)."""
+    """What the web reads of the configuration (`interlog.config.Settings` is one).
+
+    Not the users: who may sign in, and who is an admin, comes from the users table
+    (`storage/users.py`), which `[[user]]` seeds.
+    """
 
     @property
     def web(self) -> WebSettings: ...
@@ -28,6 +32,3 @@ class WebConfig(Protocol):
 
     @property
     def server(self) -> ServerSettings: ...
-
-    @property
-    def users(self) -> tuple[UserSettings, ...]: ...

@@ -20,8 +20,8 @@ from storage.models import (
     InteractionTemplate,
     MatchRule,
     TemplateSetup,
-    User,
 )
+from storage.users import salesperson_codes
 
 CAPTURED_KINDS = ("email", "meeting")
 PEOPLE_CACHE = 200_000  # addresses classified per run before the cache starts over
@@ -123,12 +123,12 @@ def _lower(values: tuple[str, ...]) -> frozenset[str]:
 def build_capture_context(session: Session, settings: ConnectorSettings) -> CaptureContext:
     """Load users, contacts, company domains, templates, setup and rules once for a run.
 
+    Users and their salesperson codes come from the users table (`storage/users.py`), which
+    the configuration's `[[user]]` entries seed before a sync starts.
     Raises `NotFound` when the template setup names no template for email or meeting.
     """
     sync = settings.sync
-    salesperson = {u.upn.lower(): u.salesperson_code for u in settings.users}
-    for upn, code in session.execute(sa.select(User.upn, User.salesperson_code)):
-        salesperson[upn.lower()] = code or salesperson.get(upn.lower(), "")
+    salesperson = salesperson_codes(session)
     templates = _templates(session)
     return CaptureContext(
         sync=sync,

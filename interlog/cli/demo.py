@@ -33,8 +33,9 @@ def _prepare(out: Path, data: Any, settings: Settings) -> sa.Engine:
     from emulator.generate import write
     from storage.contacts_csv import import_contacts_csv
     from storage.db import make_engine, upgrade
-    from storage.seed import seed_defaults, sync_users
+    from storage.seed import seed_defaults
     from storage.templates_io import import_templates
+    from storage.users import seed_users
 
     write(data, out)
     db_file = out / "interlog.db"
@@ -44,7 +45,7 @@ def _prepare(out: Path, data: Any, settings: Settings) -> sa.Engine:
     upgrade(engine)
     with Session(engine) as session, session.begin():
         seed_defaults(session)
-        sync_users(session, settings.users)
+        seed_users(session, settings.users)
         import_contacts_csv(session, out / "contacts.csv")
         import_templates(session, (out / "templates.toml").read_text(encoding="utf-8"))
     return engine

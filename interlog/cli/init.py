@@ -1,13 +1,14 @@
-"""`interlog init`: create or upgrade the schema, seed the defaults, sync `[[user]]` rows."""
+"""`interlog init`: create or upgrade the schema, seed the defaults and the `[[user]]` rows."""
 
 from __future__ import annotations
 
 import click
 
 from interlog.cli.common import AppContext, cli_actor, pass_app
+from storage.audit import audit
 from storage.db import upgrade
-from storage.entries import audit
-from storage.seed import seed_defaults, sync_users
+from storage.seed import seed_defaults
+from storage.users import seed_users
 
 
 @click.command("init")
@@ -18,8 +19,8 @@ def init(app: AppContext) -> None:
     click.echo(f"Schema is up to date ({app.engine.url.render_as_string(hide_password=True)}).")
     with app.transaction() as session:
         seeded = seed_defaults(session)
-        users = sync_users(session, app.settings.users)
-        if seeded.changed or users.added or users.updated:
+        users = seed_users(session, app.settings.users)
+        if seeded.changed or users.changed:
             audit(session, cli_actor(), "init", None, groups=seeded.groups,
                   templates=seeded.templates, setup=seeded.setup, users_added=users.added,
                   users_updated=users.updated)
@@ -28,7 +29,7 @@ def init(app: AppContext) -> None:
                          ("Updated users", users.updated)):
         if items:
             click.echo(f"{label}: {', '.join(items)}")
-    if not (seeded.changed or users.added or users.updated):
+    if not (seeded.changed or users.changed):
         click.echo("Nothing to seed: defaults and users are already in place.")
 
 

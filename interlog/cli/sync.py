@@ -100,8 +100,11 @@ def print_summary(summary: RunSummary) -> None:
 
 def run_sync(app: AppContext, mailboxes: tuple[str, ...], full: bool, as_json: bool,
              trigger: str = "cli") -> RunSummary:
+    """Seed the configured `[[user]]` rows (capture reads them), then run one sync."""
     from connector.sync.engine import sync_mailboxes
+    from interlog.users import seed_configured_users
 
+    seed_configured_users(app.engine, app.settings.users, actor="config:sync")
     console = Console(stderr=True)
     with progress_display(console) as progress:
         return sync_mailboxes(app.settings, app.engine, list(mailboxes) or None, full=full,

@@ -23,13 +23,16 @@ def worker(app: AppContext) -> None:
     """Run a worker: sync notified and due mailboxes, renew subscriptions, until SIGTERM.
 
     Any number of workers may share a PostgreSQL database (on any number of machines);
-    SQLite allows one. SIGTERM or Ctrl-C stops it after the mailbox in hand.
+    SQLite allows one. SIGTERM or Ctrl-C stops it after the mailbox in hand. The
+    configured `[[user]]` rows are seeded first (capture reads salesperson codes from them).
     """
     from connector.realtime.worker import Worker
+    from interlog.users import seed_configured_users
 
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not one line per Graph request
+    seed_configured_users(app.engine, app.settings.users, actor="config:worker")
     runner = Worker(app.settings, app.engine)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:

@@ -23,8 +23,9 @@ from storage.contacts_csv import import_contacts_csv
 from storage.db import make_engine, upgrade
 from storage.entries import Interaction, log_interaction
 from storage.models import InteractionLogEntry, InteractionTemplate
-from storage.seed import seed_defaults, sync_users
+from storage.seed import seed_defaults
 from storage.sync_models import SyncRun, SyncRunStream
+from storage.users import seed_users
 from storage.worker_models import MailboxLease
 
 USERS = [
@@ -73,7 +74,7 @@ def seed(engine: Engine, settings: Settings) -> None:
     upgrade(engine)
     with Session(engine) as session, session.begin():
         seed_defaults(session)
-        sync_users(session, settings.users)
+        seed_users(session, settings.users)
         session.add(InteractionTemplate(code="QUOTE", group_code="DOCS", description="Quote",
                                         information_flow="outbound", initiated_by="us",
                                         unit_cost=Decimal("2.50"),

@@ -27,6 +27,7 @@ from storage.models import (
     TemplateSetup,
     User,
 )
+from storage.users import seed_users
 
 ALICE = "alice@contoso.com"
 BOB = "bob@contoso.com"
@@ -119,6 +120,7 @@ def make_capture(db: Session) -> Callable[..., Capture]:
 
     def make(**sync: Any) -> Capture:
         settings = make_settings(**sync)
+        seed_users(db, settings.users)  # as a sync command does before it runs
         return Capture(db, build_capture_context(db, settings), settings)
 
     return make

@@ -27,8 +27,9 @@ from interlog.config import Settings, settings_from_dict
 from storage.contacts_csv import import_contacts_csv
 from storage.db import make_engine, upgrade
 from storage.models import Base, InteractionLogEntry
-from storage.seed import seed_defaults, sync_users
+from storage.seed import seed_defaults
 from storage.templates_io import import_templates
+from storage.users import seed_users
 from tests.conftest import pg_database_url
 from tests.support.clock import FakeClock
 
@@ -74,7 +75,7 @@ def _seed(engine: Engine, data: GeneratedData, settings: Settings, tmp: Path) ->
         writer.writerows(data.contacts)
     with Session(engine) as session, session.begin():
         seed_defaults(session)
-        sync_users(session, settings.users)
+        seed_users(session, settings.users)
         import_contacts_csv(session, path)
         import_templates(session, data.templates_toml)
 
