@@ -1,12 +1,13 @@
-"""Interaction log operations shared by every surface: log, cancel, restore, delete, query.
+"""Interaction log operations on entries a person names: log one, cancel, restore.
 
-Every function takes the caller's `Session` and never commits: the caller owns the
-transaction, so a refusal half-way leaves nothing behind.
+What a user, the bot, the pages or the API asks for is checked here (the template, the
+values, who owns an entry), then written by `storage/entry_writes.py`, the one home of
+entry writes. Every function takes the caller's `Session` and never commits: the caller
+owns the transaction, so a refusal half-way leaves nothing behind.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,12 +16,21 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+# The queries (filters, totals, JSON) and the set-based writes every surface shares live in
+# their own modules; these names stay importable from here.
+from storage.entry_queries import EntryFilter, Totals, entry_to_json, query_entries, totals
+from storage.entry_writes import (
+    NewEntry,
+    cancel_where,
+    delete_canceled,
+    insert_entries,
+    restore_where,
+)
 from storage.errors import InterlogError, NotFound, Refused
 from storage.models import (
     FLOWS,
     INITIATORS,
     SOURCES,
-    AuditEvent,
     Contact,
     InteractionLogEntry,
     InteractionTemplate,
@@ -44,19 +54,6 @@ def setup_template(session: Session, kind: str) -> InteractionTemplate:
     if setup is None:
         raise NotFound(f"the template setup names no template for {kind!r}; run `interlog init`")
     return get_template(session, setup.template_code)
-
-
-def audit(
-    session: Session, actor: str, action: str, entry_no: int | None, **details: object
-) -> None:
-    session.add(
-        AuditEvent(
-            actor=actor,
-            action=action,
-            entry_no=entry_no,
-            details=json.dumps(details, default=str, sort_keys=True) if details else "",
-        )
-    )
 
 
 @dataclass(frozen=True)
@@ -94,11 +91,19 @@ def check_interaction(interaction: Interaction) -> None:
 
 def new_entry(
     session: Session, contact: Contact, interaction: Interaction, template: InteractionTemplate
-) -> InteractionLogEntry:
-    """An unsaved entry: the template's defaults, overridden by what the interaction says."""
+) -> NewEntry:
+    """The entry to insert: the template's defaults, overridden by what the interaction says."""
     check_interaction(interaction)
-    user = _user(session, interaction.user_upn)
-    return InteractionLogEntry(
+    code = salesperson_code(session, interaction.user_upn)
+    return entry_row(contact, interaction, template, code)
+
+
+def entry_row(
+    contact: Contact, interaction: Interaction, template: InteractionTemplate,
+    salesperson_code: str,
+) -> NewEntry:  # fmt: skip
+    """`new_entry` for a checked interaction whose user's salesperson code is known."""
+    return NewEntry(
         contact_id=contact.id,
         contact_no=contact.no,
         contact_company_no=contact.company_no,
@@ -112,12 +117,10 @@ def new_entry(
         duration_min=_first(interaction.duration_min, template.unit_duration_min),
         cost=_first(interaction.cost, template.unit_cost),
         correspondence_type=_first(interaction.correspondence_type, template.correspondence_type),
-        canceled=False,
         attempt_failed=interaction.attempt_failed,
-        evaluation="",
         source=interaction.source,
         user_upn=interaction.user_upn.lower() if interaction.user_upn else None,
-        salesperson_code=user.salesperson_code if user is not None else "",
+        salesperson_code=salesperson_code,
         document_type=interaction.document_type,
         document_no=interaction.document_no,
     )
@@ -127,21 +130,23 @@ def _first[T](value: T | None, default: T) -> T:
     return default if value is None else value
 
 
-def _user(session: Session, upn: str | None) -> User | None:
+def salesperson_code(session: Session, upn: str | None) -> str:
+    """The salesperson code of the user `upn` names ("" for none, or no such user)."""
     if not upn:
-        return None
-    return session.scalar(sa.select(User).where(User.upn == upn.lower()))
+        return ""
+    code = session.scalar(sa.select(User.salesperson_code).where(User.upn == upn.lower()))
+    return code or ""
 
 
 def log_interaction(
     session: Session, contact: Contact, interaction: Interaction, *, actor: str
 ) -> InteractionLogEntry:
-    """Log one interaction for one contact; returns the flushed entry (its `entry_no` set)."""
+    """Log one interaction for one contact; returns the saved entry (its `entry_no` set)."""
     template = get_template(session, interaction.template_code)
-    entry = new_entry(session, contact, interaction, template)
-    session.add(entry)
-    session.flush()
-    audit(session, actor, "log", entry.entry_no, contact_no=contact.no, template=template.code)
+    [entry_no] = insert_entries(session, [new_entry(session, contact, interaction, template)],
+                                actor=actor)
+    entry = session.get(InteractionLogEntry, entry_no)
+    assert entry is not None  # just inserted, in this transaction
     return entry
 
 
@@ -179,12 +184,8 @@ def cancel_entries(
     """Mark entries canceled (all or nothing). `owner_upn` limits the call to own entries."""
     entries = _entries(session, entry_nos)
     _check_owner(entries, owner_upn)
-    for entry in entries:
-        if not entry.canceled:
-            entry.canceled = True
-            entry.canceled_reason = reason
-            audit(session, actor, "cancel", entry.entry_no, reason=reason)
-    session.flush()
+    cancel_where(session, InteractionLogEntry.entry_no.in_([e.entry_no for e in entries]),
+                 actor=actor, reason=reason)
     return entries
 
 
@@ -205,28 +206,14 @@ def restore_entries(
             raise Refused(
                 f"logged segment {canceled.segment_no} is canceled; restore the segment instead"
             )
-    for entry in entries:
-        if entry.canceled:
-            entry.canceled = False
-            entry.canceled_reason = None
-            audit(session, actor, "restore", entry.entry_no)
-    session.flush()
+    restore_where(session, InteractionLogEntry.entry_no.in_([e.entry_no for e in entries]),
+                  actor=actor)
     return entries
 
 
-# The query half (filters, totals, delete canceled, JSON) lives in storage/entry_queries.py;
-# these names stay importable from here.
-from storage.entry_queries import (  # noqa: E402
-    EntryFilter,
-    Totals,
-    delete_canceled,
-    entry_to_json,
-    query_entries,
-    totals,
-)
-
 __all__ = [
-    "EntryFilter", "Interaction", "Totals", "audit", "cancel_entries", "check_interaction",
-    "delete_canceled", "entry_to_json", "get_template", "log_interaction", "new_entry",
-    "query_entries", "restore_entries", "setup_template", "totals",
+    "EntryFilter", "Interaction", "Totals", "cancel_entries", "check_interaction",
+    "delete_canceled", "entry_row", "entry_to_json", "get_template", "log_interaction",
+    "new_entry", "query_entries", "restore_entries", "salesperson_code", "setup_template",
+    "totals",
 ]

@@ -1,25 +1,20 @@
-"""Interaction log queries: the entries window's filters, totals, delete canceled, JSON.
+"""Interaction log queries: the entries window's filters, its totals, an entry as JSON.
 
-Every function takes the caller's `Session` and never commits. Split from
-`storage/entries.py` (which re-exports these names).
+Every function takes the caller's `Session` and only reads. The writes are in
+`storage/entry_writes.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from storage.capture_models import DeletedEntryKey
 from storage.errors import InterlogError
-from storage.models import AuditEvent, InteractionLogEntry, utcnow
-
-CHUNK = 500
-CAPTURED = ("email", "meeting")  # entry sources that capture dedupes (and so tombstones)
+from storage.models import InteractionLogEntry
 
 
 @dataclass(frozen=True)
@@ -90,57 +85,6 @@ def totals(session: Session, filters: EntryFilter) -> Totals:
         .where(*filters.where(), e.canceled.is_(False))
     ).one()
     return Totals(count=row[0], cost=Decimal(row[1]), duration_min=Decimal(row[2]))
-
-
-def delete_canceled(
-    session: Session, filters: EntryFilter, *, actor: str, dry_run: bool = False,
-    only: Collection[int] | None = None,
-) -> list[int]:
-    """Delete the canceled entries the filters select (only canceled ones, ever).
-
-    `only` narrows the call to those entry numbers (what a user confirmed). Returns the
-    entry numbers deleted, or that would be deleted on a dry run.
-    """
-    canceled_only = replace(filters, status="canceled")
-    e = InteractionLogEntry
-    entry_nos = list(session.scalars(
-        sa.select(e.entry_no).where(*canceled_only.where()).order_by(e.entry_no)
-    ))
-    if only is not None:
-        allowed = set(only)
-        entry_nos = [n for n in entry_nos if n in allowed]
-    if dry_run or not entry_nos:
-        return entry_nos
-    for chunk_start in range(0, len(entry_nos), CHUNK):
-        chunk = entry_nos[chunk_start : chunk_start + CHUNK]
-        _tombstones(session, chunk)
-        session.execute(sa.delete(e).where(e.entry_no.in_(chunk), e.canceled.is_(True)))
-        session.add_all(AuditEvent(actor=actor, action="delete", entry_no=n) for n in chunk)
-    session.flush()
-    return entry_nos
-
-
-def _tombstones(session: Session, entry_nos: list[int]) -> None:
-    """Remember the dedupe keys of the captured entries among `entry_nos` (about to be
-    deleted), so that capture never logs them again from any mailbox."""
-    e, t = InteractionLogEntry, DeletedEntryKey
-    rows = session.execute(
-        sa.select(e.entry_no, e.source, e.internet_message_id, e.ical_uid, e.contact_id)
-        .where(e.entry_no.in_(entry_nos), e.canceled.is_(True), e.source.in_(CAPTURED))
-    ).all()
-    keys = {(no, kind, (mid if kind == "email" else uid) or "", cid)
-            for no, kind, mid, uid, cid in rows}
-    keys = {k for k in keys if k[2]}
-    if not keys:
-        return
-    query = sa.select(t.kind, t.key, t.contact_id).where(t.key.in_(sorted({k[2] for k in keys})))
-    known = {(kind, key, cid) for kind, key, cid in session.execute(query)}
-    now = utcnow()
-    fresh = {(kind, key, cid): no for no, kind, key, cid in sorted(keys)
-             if (kind, key, cid) not in known}
-    session.add_all(DeletedEntryKey(kind=kind, key=key, contact_id=cid, entry_no=no,
-                                    deleted_at=now)
-                    for (kind, key, cid), no in fresh.items())
 
 
 def entry_to_json(entry: InteractionLogEntry) -> dict[str, object]:

@@ -8,7 +8,14 @@ from dataclasses import replace
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from storage.entries import Interaction, audit, check_interaction, get_template, new_entry
+from storage.entries import (
+    Interaction,
+    check_interaction,
+    entry_row,
+    get_template,
+    salesperson_code,
+)
+from storage.entry_writes import cancel_where, insert_entries, restore_where
 from storage.errors import InterlogError, NotFound, Refused
 from storage.models import Contact, InteractionLogEntry, LoggedSegment, Segment, SegmentLine
 
@@ -56,16 +63,11 @@ def log_segment(
     )
     session.add(logged)
     session.flush()
-    entries = []
-    for line in segment.lines:
-        entry = new_entry(session, line.contact, interaction, template)
-        entry.segment_no = segment.no
-        entry.logged_segment_id = logged.id
-        entries.append(entry)
-    session.add_all(entries)
-    session.flush()
-    for entry in entries:
-        audit(session, actor, "log", entry.entry_no, segment=segment.no)
+    code = salesperson_code(session, interaction.user_upn)
+    rows = [entry_row(line.contact, interaction, template, code) for line in segment.lines]
+    for row in rows:
+        row["segment_no"], row["logged_segment_id"] = segment.no, logged.id
+    insert_entries(session, rows, actor=actor)
     return logged
 
 
@@ -79,16 +81,12 @@ def set_segment_canceled(
     if logged is None:
         raise NotFound(f"segment {no!r} has not been logged")
     logged.canceled = canceled
-    entries = session.scalars(
-        sa.select(InteractionLogEntry).where(InteractionLogEntry.logged_segment_id == logged.id)
-    )
-    for entry in entries:
-        if entry.canceled != canceled:
-            entry.canceled = canceled
-            entry.canceled_reason = f"segment {logged.segment_no} canceled" if canceled else None
-            audit(session, actor, "cancel" if canceled else "restore", entry.entry_no,
-                  segment=logged.segment_no)
-    session.flush()
+    in_segment = InteractionLogEntry.logged_segment_id == logged.id
+    if canceled:
+        cancel_where(session, in_segment, actor=actor, segment=logged.segment_no,
+                     reason=f"segment {logged.segment_no} canceled")
+    else:
+        restore_where(session, in_segment, actor=actor, segment=logged.segment_no)
     return logged
 
 

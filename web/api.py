@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from storage.api_models import ApiKey, authenticate, find_idempotency, record_idempotency
+from storage.audit import audit
 from storage.contacts import by_email
 from storage.entries import (
-    audit,
     cancel_entries,
     entry_to_json,
     log_interaction,

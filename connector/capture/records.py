@@ -1,9 +1,9 @@
 """Bulk writes of the capture bookkeeping: the captured-items map and unmatched addresses.
 
-Both are upserts written with the dialect's `INSERT … ON CONFLICT` (`connector.capture.bulk`
-for the captured items, a row per item), so that two workers
-writing the same rows at once on PostgreSQL wait for each other instead of failing. Rows
-are sorted by their conflict key so concurrent transactions lock them in the same order.
+Both are upserts (`INSERT … ON CONFLICT`, from `storage.dialect`: a bulk insert of a row per
+captured item, a dialect upsert for the addresses), so that two workers writing the same
+rows at once on PostgreSQL wait for each other instead of failing. Rows are sorted by their
+conflict key so concurrent transactions lock them in the same order.
 """
 
 from __future__ import annotations
@@ -14,25 +14,13 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from connector.capture.bulk import insert_rows
 from connector.capture.participants import Plan
 from connector.capture.state import Copy, PageState, chunks
+from storage import dialect
 from storage.capture_models import CapturedItem, UnmatchedAddress
 from storage.models import utcnow
-
-
-def dialect_insert(session: Session, model: Any) -> Any:
-    """`INSERT` into `model` (a mapped class or a table) on the session's back-end."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(model)
-    if name == "sqlite":
-        return sqlite.insert(model)
-    raise NotImplementedError(f"capture does not support the {name!r} database")
-
 
 COPY_COLUMNS = ("mailbox", "graph_id", "kind", "key", "is_organizer", "first_seen_at",
                 "contact_ids")
@@ -53,8 +41,9 @@ def save_copies(session: Session, mailbox: str, plans: Sequence[Plan], state: Pa
         state.copies[plan.graph_id] = Copy(plan.graph_id, plan.kind, plan.key,
                                            plan.is_organizer, given)
     rows.sort(key=lambda r: r[1])  # by graph id: concurrent writers lock in one order
-    insert_rows(session, cast(sa.Table, CapturedItem.__table__), COPY_COLUMNS, rows,
-                conflict=("mailbox", "graph_id"), update=("key", "contact_ids", "is_organizer"))
+    dialect.bulk_insert(session, cast(sa.Table, CapturedItem.__table__), COPY_COLUMNS, rows,
+                        conflict=("mailbox", "graph_id"),
+                        update=("key", "contact_ids", "is_organizer"))
 
 
 @dataclass
@@ -99,10 +88,9 @@ def record_unmatched(session: Session, mailbox: str, sightings: Sequence[Sightin
 
 def _unmatched_upsert(session: Session) -> Any:
     u = UnmatchedAddress
-    stmt = dialect_insert(session, u)
+    stmt = dialect.upsert(session, u)
     x = stmt.excluded
-    pg = session.get_bind().dialect.name == "postgresql"
-    least, greatest = (sa.func.least, sa.func.greatest) if pg else (sa.func.min, sa.func.max)
+    least, greatest = dialect.least(session), dialect.greatest(session)
     return stmt.on_conflict_do_update(
         index_elements=["address"],
         set_={

@@ -35,7 +35,6 @@ class MeetingEntry:
     occurred_at: datetime
     duration_min: Decimal
     subject: str
-    canceled: bool
 
 
 @dataclass
@@ -107,10 +106,10 @@ def _load_entries(
         ):
             state.mail_entries.setdefault(key or "", set()).add(cid)
     for batch in chunks(meeting_keys):
-        for no, key, cid, at, minutes, subject, canceled in session.execute(
+        for no, key, cid, at, minutes, subject in session.execute(
             sa.select(e.entry_no, e.ical_uid, e.contact_id, e.occurred_at, e.duration_min,
-                      e.subject, e.canceled).where(e.ical_uid.in_(batch))
+                      e.subject).where(e.ical_uid.in_(batch))
         ):
             state.meeting_entries.setdefault(key or "", []).append(
-                MeetingEntry(no, cid, at, Decimal(minutes), subject, canceled)
+                MeetingEntry(no, cid, at, Decimal(minutes), subject)
             )

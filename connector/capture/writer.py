@@ -1,24 +1,20 @@
 """`capture_page`: one delta page of one mailbox → interaction log entries, in bulk.
 
-Per page: a few SELECTs for what is already known (copies, keys, entries), one bulk
-`INSERT … ON CONFLICT DO NOTHING` of new entries, set-based updates for moved or canceled
-meetings, the captured-items and unmatched-address upserts, and one audit row. The caller
-owns the transaction (and saves its stream cursor in it); nothing here commits.
+Per page: a few SELECTs for what is already known (copies, keys, entries), then the
+entry writes of `storage.entry_writes` (one bulk insert of the new entries, set-based
+updates for moved or canceled meetings, each audited one row per entry in one INSERT), and
+the captured-items and unmatched-address upserts. The caller owns the transaction (and
+saves its stream cursor in it); nothing here commits.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from decimal import Decimal
-from typing import cast
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from connector.capture import changes, skip
-from connector.capture.bulk import insert_rows
 from connector.capture.context import CaptureContext
 from connector.capture.outcome import PageOutcome
 from connector.capture.participants import Plan, plan_event, plan_message
@@ -26,7 +22,8 @@ from connector.capture.records import Sighting, record_unmatched, save_copies
 from connector.capture.rules import Choice, choose_template
 from connector.capture.state import PageState, load_state
 from connector.items import DeltaItem, GraphEvent, GraphMessage, Removed, Skipped
-from storage.models import AuditEvent, InteractionLogEntry, utcnow
+from storage.entry_writes import NewEntry, insert_entries, move_meetings
+from storage.vocabulary import CorrespondenceType, EntrySource, ItemKind
 
 
 def _sort(
@@ -71,22 +68,17 @@ def capture_page(
         removed_ids=removed,
     )
     out.entries_canceled = changes.cancel_meetings(
-        session, state, _cancellations(ctx, mailbox, canceled, removed, state, out), actor=actor
+        session, _cancellations(ctx, mailbox, canceled, removed, state, out), actor=actor
     )
-    meetings = [p for p in plans.values() if p.kind == "meeting" and p.contacts]
-    moved = changes.move_meetings(session, state, meetings)
+    meetings = [p for p in plans.values() if p.kind == ItemKind.MEETING and p.contacts]
+    moved = move_meetings(session, changes.meeting_moves(state, meetings), actor=actor)
     out.entries_updated = len(moved)
-    created = _insert_entries(session, ctx, plans.values(), state)
+    created = insert_entries(session, _new_entries(ctx, plans.values(), state), actor=actor)
     out.entries_created = len(created)
     out.skipped[skip.NO_CONTACT] += sum(1 for p in plans.values() if not p.contacts)
     out.unmatched_addresses = record_unmatched(session, mailbox, _sightings(plans.values(), state))
     save_copies(session, mailbox, list(plans.values()), state)
     out.skipped = +out.skipped  # drop zero counts
-    if created or moved:
-        session.execute(sa.insert(AuditEvent), [{
-            "at": utcnow(), "actor": actor, "action": "capture", "entry_no": None,
-            "details": json.dumps({"created": created, "updated": moved}),
-        }])
     return out
 
 
@@ -115,37 +107,22 @@ def _cancellations(
     return result
 
 
-# The entry columns capture writes, in the order of `_entry_rows`' tuples.
-ENTRY_COLUMNS = (
-    "occurred_at", "template_code", "group_code", "information_flow", "initiated_by",
-    "subject", "duration_min", "cost", "correspondence_type", "canceled", "canceled_reason",
-    "attempt_failed", "evaluation", "source", "user_upn", "salesperson_code", "segment_no",
-    "logged_segment_id", "document_type", "document_no", "internet_message_id", "ical_uid",
-    "web_link", "created_at", "contact_id", "contact_no", "contact_company_no", "contact_name",
-)  # fmt: skip
-
-
-def _insert_entries(
-    session: Session, ctx: CaptureContext, plans: Iterable[Plan], state: PageState
-) -> list[int]:
-    """Bulk-insert the entries not yet logged; returns the new entry numbers."""
-    unique: dict[tuple[str, int], tuple[object, ...]] = {}
-    now = utcnow()
+def _new_entries(
+    ctx: CaptureContext, plans: Iterable[Plan], state: PageState
+) -> list[NewEntry]:
+    """The entries not yet logged, one per (key, contact), sorted by key so that concurrent
+    writers take the unique-index locks in one order."""
+    unique: dict[tuple[str, int], NewEntry] = {}
     for plan in plans:
-        for contact_id, row in _entry_rows(ctx, plan, state, now):
-            unique.setdefault((plan.key, contact_id), row)
-    # Sorted by key, so that concurrent writers take the unique-index locks in one order.
-    rows = [unique[k] for k in sorted(unique)]
-    table = cast(sa.Table, InteractionLogEntry.__table__)
-    return sorted(insert_rows(session, table, ENTRY_COLUMNS, rows, returning="entry_no"))
+        for row in _entry_rows(ctx, plan, state):
+            unique.setdefault((plan.key, row["contact_id"]), row)
+    return [unique[k] for k in sorted(unique)]
 
 
-def _entry_rows(
-    ctx: CaptureContext, plan: Plan, state: PageState, now: datetime
-) -> list[tuple[int, tuple[object, ...]]]:
+def _entry_rows(ctx: CaptureContext, plan: Plan, state: PageState) -> list[NewEntry]:
     copy = state.copies.get(plan.graph_id)
     given = copy.contact_ids if copy is not None else frozenset()
-    if plan.kind == "email":
+    if plan.kind == ItemKind.EMAIL:
         logged = state.mail_entries.get(plan.key, set())
     else:
         logged = {entry.contact_id for entry in state.meeting_entries.get(plan.key, [])}
@@ -157,17 +134,21 @@ def _entry_rows(
     default = ctx.setup[plan.kind].code
     choice = choose_template(ctx.rules, plan.facts, default) if plan.facts else Choice(default)
     template = ctx.templates[choice.template_code]
-    email = plan.kind == "email"
+    email = plan.kind == ItemKind.EMAIL
     duration = template.unit_duration_min if plan.duration_min is None else plan.duration_min
-    common = (
-        plan.occurred_at, template.code, template.group_code, plan.direction,
-        plan.initiated_by, plan.subject, Decimal(duration), template.unit_cost,
-        "email" if email else template.correspondence_type, False, None, False, "",
-        plan.kind, plan.user_upn, ctx.salesperson.get(plan.user_upn, ""), None, None,
-        choice.document_type, choice.document_no, plan.key if email else None,
-        None if email else plan.key, plan.web_link, now,
-    )  # fmt: skip
-    return [(c.id, (*common, c.id, c.no, c.company_no, c.name[:100])) for c in todo]
+    return [NewEntry(
+        contact_id=c.id, contact_no=c.no, contact_company_no=c.company_no,
+        contact_name=c.name[:100], occurred_at=plan.occurred_at, template_code=template.code,
+        group_code=template.group_code, information_flow=plan.direction,
+        initiated_by=plan.initiated_by, subject=plan.subject, duration_min=Decimal(duration),
+        cost=template.unit_cost,
+        correspondence_type=CorrespondenceType.EMAIL if email else template.correspondence_type,
+        attempt_failed=False, source=EntrySource.EMAIL if email else EntrySource.MEETING,
+        user_upn=plan.user_upn, salesperson_code=ctx.salesperson.get(plan.user_upn, ""),
+        document_type=choice.document_type, document_no=choice.document_no,
+        internet_message_id=plan.key if email else None,
+        ical_uid=None if email else plan.key, web_link=plan.web_link,
+    ) for c in todo]  # fmt: skip
 
 
 def _sightings(plans: Iterable[Plan], state: PageState) -> list[Sighting]:

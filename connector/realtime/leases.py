@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from storage import dialect
 from storage.worker_models import MailboxLease, SyncInterval, WorkerRecord
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC).replace(tzinfo=None)
@@ -34,28 +35,18 @@ class Claim:
     started_at: datetime
 
 
-def _insert(session: Session) -> Any:
-    """The dialect's INSERT with ON CONFLICT support (SQLite and PostgreSQL both have it)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(MailboxLease)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(MailboxLease)
-
-
 def ensure_mailboxes(session: Session, mailboxes: list[str] | tuple[str, ...]) -> None:
     """Give every mailbox a queue row (existing rows are left as they are)."""
     for mailbox in mailboxes:
-        stmt = _insert(session).values(mailbox=mailbox.lower(), requested_count=0, sync_count=0)
+        stmt = dialect.upsert(session, MailboxLease).values(
+            mailbox=mailbox.lower(), requested_count=0, sync_count=0)
         session.execute(stmt.on_conflict_do_nothing(index_elements=["mailbox"]))
 
 
 def request_sync(session: Session, mailbox: str, now: datetime) -> None:
     """Ask for one more sync of `mailbox`; a request already pending just counts this one."""
     table = MailboxLease.__table__
-    stmt = _insert(session).values(
+    stmt = dialect.upsert(session, MailboxLease).values(
         mailbox=mailbox.lower(), sync_requested_at=now, requested_count=1, sync_count=0
     )
     stmt = stmt.on_conflict_do_update(
@@ -94,7 +85,7 @@ def take_next(
 ) -> Claim | None:
     """Lease the most urgent due mailbox to `worker_id`, or return None when nothing is due."""
     query, _ = _due_query(now, poll_interval, min_gap_ms)
-    row = session.execute(query.limit(1).with_for_update(skip_locked=True)).first()
+    row = session.execute(dialect.skip_locked(query.limit(1))).first()
     if row is None:
         return None
     lease, rank = row[0], row[1]
@@ -189,8 +180,7 @@ WAKE_CHANNEL = "interlog_sync"
 
 def wake_workers(session: Session) -> None:
     """On PostgreSQL, wake idle workers when this transaction commits (LISTEN/NOTIFY)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text(f"NOTIFY {WAKE_CHANNEL}"))
+    dialect.notify(session, WAKE_CHANNEL)
 
 
 def _age(now: datetime, when: datetime | None) -> float | None:

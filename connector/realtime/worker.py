@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from connector.realtime import leases
 from connector.settings import ConnectorSettings
+from storage import dialect
 from storage.errors import Refused
 from storage.models import utcnow
 from storage.worker_models import GraphSubscription, WorkerRecord
@@ -72,13 +73,7 @@ class Waker:
     """Idle waits that end early when a notification is queued (PostgreSQL LISTEN)."""
 
     def __init__(self, engine: Engine) -> None:
-        self._conn = None
-        if engine.dialect.name == "postgresql":
-            import psycopg
-
-            url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            self._conn = psycopg.connect(url, autocommit=True)
-            self._conn.execute(f"LISTEN {leases.WAKE_CHANNEL}")
+        self._conn = dialect.listen(engine, leases.WAKE_CHANNEL)  # None: poll (SQLite)
 
     def wait(self, seconds: float, stop: threading.Event) -> None:
         deadline = time.monotonic() + seconds
@@ -146,7 +141,7 @@ class Worker:
         row = {"id": self.id, "host": socket.gethostname(), "pid": os.getpid(),
                "started_at": now, "heartbeat_at": now, "syncs_done": 0}
         with self._session() as session:
-            if self.engine.dialect.name != "sqlite":
+            if not dialect.single_writer(self.engine):
                 session.execute(sa.insert(WorkerRecord).values(**row))
                 return
             # One statement: SQLite runs it atomically, so two starting workers cannot both win.
@@ -281,20 +276,7 @@ class Worker:
             return False
 
 
-@contextmanager
-def maintenance_lock(engine: Engine, *, wait: bool = False) -> Iterator[bool]:
+def maintenance_lock(engine: Engine, *, wait: bool = False) -> AbstractContextManager[bool]:
     """Whether this process may maintain subscriptions now (a PostgreSQL advisory lock;
     SQLite has a single worker, so always yes)."""
-    if engine.dialect.name != "postgresql":
-        yield True
-        return
-    with engine.connect() as conn:
-        fn = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
-        got = conn.execute(sa.text(f"SELECT {fn}({MAINTENANCE_LOCK})")).scalar()
-        got = True if wait else bool(got)
-        try:
-            yield got
-        finally:
-            if got:
-                conn.execute(sa.text(f"SELECT pg_advisory_unlock({MAINTENANCE_LOCK})"))
-            conn.commit()
+    return dialect.advisory_lock(engine, MAINTENANCE_LOCK, wait=wait)

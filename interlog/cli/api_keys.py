@@ -6,7 +6,7 @@ import click
 
 from interlog.cli.common import AppContext, pass_app, print_table
 from storage.api_models import create_api_key, list_api_keys, revoke_api_key
-from storage.entries import audit
+from storage.audit import audit
 
 
 @click.group("api-keys")

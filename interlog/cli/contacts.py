@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from interlog.cli.common import AppContext, cli_actor, pass_app, print_json, print_table
+from storage.audit import audit
 from storage.contacts_csv import import_contacts_csv
-from storage.entries import audit
 from storage.models import Contact
 
 

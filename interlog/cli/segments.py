@@ -8,8 +8,9 @@ import click
 
 from interlog.cli.common import AppContext, cli_actor, pass_app, print_json, print_table
 from interlog.cli.log import MOMENT
+from storage.audit import audit
 from storage.contacts import resolve_contact
-from storage.entries import Interaction, audit
+from storage.entries import Interaction
 from storage.errors import InterlogError
 from storage.segments import create_segment, list_segments, log_segment, set_segment_canceled
 

@@ -8,7 +8,7 @@ import click
 import sqlalchemy as sa
 
 from interlog.cli.common import AppContext, cli_actor, pass_app, print_json, print_table
-from storage.entries import audit
+from storage.audit import audit
 from storage.errors import InterlogError
 from storage.models import InteractionTemplate, MatchRule, TemplateSetup
 from storage.templates_io import export_templates, import_templates

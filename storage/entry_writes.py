@@ -1,0 +1,215 @@
+"""Every write of an interaction log entry, set-based, each audited one row per entry.
+
+Capture, the bot, the pages, the API, the CLI and segments all write entries through these
+functions: `insert_entries` (log), `move_meetings` (a captured meeting moved), `cancel_where`
+and `restore_where` (the canceled flag), `delete_canceled` (only canceled entries, ever). A
+set of entries costs one statement and one audit INSERT, not a round-trip per entry.
+
+Every function takes the caller's `Session` and never commits: the caller owns the
+transaction. They write with Core statements, so the entries they insert are not in the
+session until read; cancel and restore keep loaded entries in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import NotRequired, TypedDict, cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from storage import dialect
+from storage.audit import NO_DETAILS, EntryAction, audit_changes
+from storage.capture_models import DeletedEntryKey
+from storage.entry_queries import EntryFilter
+from storage.models import InteractionLogEntry, utcnow
+from storage.vocabulary import EntrySource, ItemKind
+
+CHUNK = 500  # entry numbers per statement when deleting
+CAPTURED = (EntrySource.EMAIL, EntrySource.MEETING)  # sources capture dedupes (and tombstones)
+
+
+class NewEntry(TypedDict):
+    """An entry to insert: everything but its number, canceled flag, evaluation and creation
+    time. An `internet_message_id` or `ical_uid` makes it a captured entry, one per contact."""
+
+    contact_id: int
+    contact_no: str
+    contact_company_no: str | None
+    contact_name: str
+    occurred_at: datetime  # naive UTC
+    template_code: str
+    group_code: str
+    information_flow: str | None
+    initiated_by: str | None
+    subject: str
+    duration_min: Decimal
+    cost: Decimal
+    correspondence_type: str
+    attempt_failed: bool
+    source: str
+    user_upn: str | None
+    salesperson_code: str
+    segment_no: NotRequired[str | None]
+    logged_segment_id: NotRequired[int | None]
+    document_type: NotRequired[str | None]
+    document_no: NotRequired[str | None]
+    internet_message_id: NotRequired[str | None]
+    ical_uid: NotRequired[str | None]
+    web_link: NotRequired[str | None]
+
+
+FIELDS = tuple(NewEntry.__annotations__)  # in declaration order; absent ones are None
+COLUMNS = (*FIELDS, "canceled", "canceled_reason", "evaluation", "created_at")
+RETURNED = ("entry_no", "contact_no", "template_code", "segment_no")
+
+
+def _table() -> sa.Table:
+    return cast(sa.Table, InteractionLogEntry.__table__)
+
+
+def insert_entries(session: Session, rows: Sequence[NewEntry], *, actor: str) -> list[int]:
+    """Insert `rows` in their order; audited `log` per entry. Returns the new entry numbers.
+
+    A captured row whose message or meeting already has an entry for its contact is skipped
+    (the unique keys; a concurrent writer's row waits for its commit), so the numbers
+    returned may be fewer than the rows. Callers that may race sort rows by key first.
+    """
+    if not rows:
+        return []
+    session.flush()  # pending contacts, logged segments: the rows refer to them
+    now = utcnow()
+    constants = (False, None, "", now)  # canceled, canceled_reason, evaluation, created_at
+    values = [(*map(row.get, FIELDS), *constants) for row in rows]
+    created = sorted(dialect.bulk_insert(session, _table(), COLUMNS, values, returning=RETURNED))
+    audit_changes(session, actor, EntryAction.LOG, {
+        no: {"contact_no": contact_no, "template": template, "segment": segment}
+        if segment else {"contact_no": contact_no, "template": template}
+        for no, contact_no, template, segment in created
+    }, at=now)
+    return [row[0] for row in created]
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingMove:
+    """An entry of a captured meeting that moved, and the meeting's start, length, subject."""
+
+    entry_no: int
+    occurred_at: datetime
+    duration_min: Decimal
+    subject: str
+
+
+def move_meetings(session: Session, moves: Sequence[MeetingMove], *, actor: str) -> list[int]:
+    """Give each entry its meeting's new start, length and subject (same number, template
+    and contact); audited `move` per entry. Returns the entry numbers moved."""
+    if not moves:
+        return []
+    ordered = sorted(moves, key=lambda m: m.entry_no)  # one lock order for concurrent writers
+    table = _table()
+    stmt = (
+        sa.update(table)
+        .where(table.c.entry_no == sa.bindparam("_no"))
+        .values(occurred_at=sa.bindparam("_at"), duration_min=sa.bindparam("_minutes"),
+                subject=sa.bindparam("_subject"))
+    )
+    session.connection().execute(stmt, [
+        {"_no": m.entry_no, "_at": m.occurred_at, "_minutes": m.duration_min,
+         "_subject": m.subject} for m in ordered
+    ])
+    audit_changes(session, actor, EntryAction.MOVE, {
+        m.entry_no: {"occurred_at": m.occurred_at.isoformat(), "duration_min": m.duration_min,
+                     "subject": m.subject} for m in ordered
+    })
+    return [m.entry_no for m in ordered]
+
+
+def cancel_where(
+    session: Session, *where: sa.ColumnElement[bool], actor: str, reason: str | None,
+    segment: str | None = None,
+) -> list[int]:  # fmt: skip
+    """Cancel the active entries `where` selects, keeping `reason` on each; audited `cancel`
+    per entry. Returns their numbers (entries already canceled are left alone)."""
+    details: dict[str, object] = {"reason": reason}
+    if segment is not None:
+        details["segment"] = segment
+    return _set_canceled(session, where, True, reason, actor, details)
+
+
+def restore_where(
+    session: Session, *where: sa.ColumnElement[bool], actor: str, segment: str | None = None,
+) -> list[int]:  # fmt: skip
+    """Clear the canceled flag of the canceled entries `where` selects; audited `restore`
+    per entry. Returns their numbers."""
+    details: dict[str, object] = {} if segment is None else {"segment": segment}
+    return _set_canceled(session, where, False, None, actor, details)
+
+
+def _set_canceled(
+    session: Session, where: Sequence[sa.ColumnElement[bool]], canceled: bool,
+    reason: str | None, actor: str, details: dict[str, object],
+) -> list[int]:  # fmt: skip
+    e = InteractionLogEntry
+    stmt = (
+        sa.update(e).where(*where, e.canceled.is_(not canceled))
+        .values(canceled=canceled, canceled_reason=reason)
+        .returning(e.entry_no)
+    )
+    entry_nos = sorted(session.scalars(stmt))
+    action = EntryAction.CANCEL if canceled else EntryAction.RESTORE
+    audit_changes(session, actor, action, dict.fromkeys(entry_nos, details))
+    return entry_nos
+
+
+def delete_canceled(
+    session: Session, filters: EntryFilter, *, actor: str, dry_run: bool = False,
+    only: Collection[int] | None = None,
+) -> list[int]:  # fmt: skip
+    """Delete the canceled entries the filters select (only canceled ones, ever).
+
+    `only` narrows the call to those entry numbers (what a user confirmed). Returns the
+    entry numbers deleted, or that would be deleted on a dry run; audited `delete` per entry.
+    """
+    canceled_only = replace(filters, status="canceled")
+    e = InteractionLogEntry
+    entry_nos = list(session.scalars(
+        sa.select(e.entry_no).where(*canceled_only.where()).order_by(e.entry_no)
+    ))
+    if only is not None:
+        allowed = set(only)
+        entry_nos = [n for n in entry_nos if n in allowed]
+    if dry_run or not entry_nos:
+        return entry_nos
+    now = utcnow()
+    for chunk_start in range(0, len(entry_nos), CHUNK):
+        chunk = entry_nos[chunk_start : chunk_start + CHUNK]
+        _tombstones(session, chunk, now)
+        session.execute(sa.delete(e).where(e.entry_no.in_(chunk), e.canceled.is_(True)))
+        audit_changes(session, actor, EntryAction.DELETE, dict.fromkeys(chunk, NO_DETAILS), at=now)
+    session.flush()  # the tombstones
+    return entry_nos
+
+
+def _tombstones(session: Session, entry_nos: list[int], now: datetime) -> None:
+    """Remember the dedupe keys of the captured entries among `entry_nos` (about to be
+    deleted), so that capture never logs them again from any mailbox."""
+    e, t = InteractionLogEntry, DeletedEntryKey
+    rows = session.execute(
+        sa.select(e.entry_no, e.source, e.internet_message_id, e.ical_uid, e.contact_id)
+        .where(e.entry_no.in_(entry_nos), e.canceled.is_(True), e.source.in_(CAPTURED))
+    ).all()
+    keys = {(no, kind, (mid if kind == ItemKind.EMAIL else uid) or "", cid)
+            for no, kind, mid, uid, cid in rows}
+    keys = {k for k in keys if k[2]}
+    if not keys:
+        return
+    query = sa.select(t.kind, t.key, t.contact_id).where(t.key.in_(sorted({k[2] for k in keys})))
+    known = {(kind, key, cid) for kind, key, cid in session.execute(query)}
+    fresh = {(kind, key, cid): no for no, kind, key, cid in sorted(keys)
+             if (kind, key, cid) not in known}
+    session.add_all(DeletedEntryKey(kind=kind, key=key, contact_id=cid, entry_no=no,
+                                    deleted_at=now)
+                    for (kind, key, cid), no in fresh.items())
