@@ -34,19 +34,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT)]  # the project first, then the end-to-end harness of tests/
-sys.path.append(str(ROOT / "tests"))
-
-from conftest import pg_database_url  # noqa: E402
-from realtime.conftest import inbound, tenant  # noqa: E402
-from realtime.deployment import Deployment, upn, wait_for  # noqa: E402
+sys.path[:0] = [str(ROOT)]  # the project, and the end-to-end harness in tests/support
 
 from storage.models import InteractionLogEntry  # noqa: E402
 from storage.worker_models import SyncInterval  # noqa: E402
+from tests.support.builders import inbound, tenant_of, upn  # noqa: E402
+from tests.support.databases import pg_database_url  # noqa: E402
+from tests.support.deployment import Deployment, wait_for  # noqa: E402
 
 
 def with_mail(mailboxes: int, per_mailbox: int) -> dict[str, Any]:
-    data = tenant(mailboxes)
+    data = tenant_of(mailboxes)
     for i in range(mailboxes):
         data["messages"][upn(i)] = [inbound(upn(i), n) for n in range(per_mailbox)]
     return data

@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import utcnow
 from storage.worker_models import GraphSubscription, MailboxLease
-
-from .conftest import notification_app
+from tests.support.realtime import notification_app
 
 URL = "/api/graph/notifications"
 MAILBOX = "alice@contoso.com"
@@ -23,12 +22,12 @@ STATE = "s3cret-client-state"
 
 
 @pytest.fixture
-def client(any_engine: Engine) -> FlaskClient:
-    with Session(any_engine) as session, session.begin():
+def client(clean_engine: Engine) -> FlaskClient:
+    with Session(clean_engine) as session, session.begin():
         session.add(GraphSubscription(id="sub-1", mailbox=MAILBOX,
                                       resource=f"users/{MAILBOX}/mailFolders/inbox/messages",
                                       client_state=STATE, expires_at=utcnow() + timedelta(days=2)))
-    return notification_app(any_engine).test_client()
+    return notification_app(clean_engine).test_client()
 
 
 def queue(engine: Engine) -> dict[str, tuple[Any, int]]:
@@ -54,52 +53,52 @@ def post(client: FlaskClient, body: Any) -> Any:
 
 
 def test_handshake_echoes_the_decoded_token_as_plain_text(client: FlaskClient,
-                                                           any_engine: Engine) -> None:
+                                                           clean_engine: Engine) -> None:
     token = "Validation: Testing client application reachability <&> 100%"
     answer = client.post(URL, query_string={"validationToken": token},
                          content_type="text/plain", data=b"")
     assert answer.status_code == 200
     assert answer.mimetype == "text/plain"
     assert answer.get_data(as_text=True) == token
-    assert queue(any_engine) == {}
+    assert queue(clean_engine) == {}
 
 
 def test_a_verified_notification_queues_one_sync_request(client: FlaskClient,
-                                                          any_engine: Engine) -> None:
+                                                          clean_engine: Engine) -> None:
     answer = post(client, {"value": [change()]})
     assert answer.status_code == 202
     assert answer.get_json() == {"queued": 1, "ignored": 0}
-    requested_at, count = queue(any_engine)[MAILBOX]
+    requested_at, count = queue(clean_engine)[MAILBOX]
     assert requested_at is not None
     assert count == 1
 
 
 def test_a_pending_request_only_counts_more_notifications(client: FlaskClient,
-                                                          any_engine: Engine) -> None:
+                                                          clean_engine: Engine) -> None:
     post(client, {"value": [change()]})
-    first = queue(any_engine)[MAILBOX][0]
+    first = queue(clean_engine)[MAILBOX][0]
     for _ in range(5):
         assert post(client, {"value": [change(), change()]}).status_code == 202
-    assert queue(any_engine)[MAILBOX] == (first, 11)
+    assert queue(clean_engine)[MAILBOX] == (first, 11)
 
 
 @pytest.mark.parametrize("state", ["wrong", "", STATE.upper()])
-def test_a_client_state_mismatch_is_ignored(client: FlaskClient, any_engine: Engine,
+def test_a_client_state_mismatch_is_ignored(client: FlaskClient, clean_engine: Engine,
                                             state: str, caplog: pytest.LogCaptureFixture) -> None:
     answer = post(client, {"value": [change(state)]})
     assert answer.status_code == 202
     assert answer.get_json() == {"queued": 0, "ignored": 1}
-    assert queue(any_engine) == {}
+    assert queue(clean_engine) == {}
     assert "clientState mismatch" in caplog.text
     assert STATE not in caplog.text
     assert (not state or state not in caplog.text)
 
 
 def test_an_unknown_subscription_is_ignored_but_its_batch_mates_are_not(
-        client: FlaskClient, any_engine: Engine) -> None:
+        client: FlaskClient, clean_engine: Engine) -> None:
     answer = post(client, {"value": [change(sub="forged"), change()]})
     assert answer.get_json() == {"queued": 1, "ignored": 1}
-    assert queue(any_engine)[MAILBOX][1] == 1
+    assert queue(clean_engine)[MAILBOX][1] == 1
 
 
 @pytest.mark.parametrize("body", [
@@ -111,13 +110,13 @@ def test_an_unknown_subscription_is_ignored_but_its_batch_mates_are_not(
     # one good item followed by a bad one: nothing of the batch is queued
     b'{"value": [{"subscriptionId": "sub-1", "clientState": "s3cret-client-state"}, 7]}',
 ])
-def test_a_malformed_body_is_400_and_queues_nothing(client: FlaskClient, any_engine: Engine,
+def test_a_malformed_body_is_400_and_queues_nothing(client: FlaskClient, clean_engine: Engine,
                                                     body: bytes) -> None:
     answer = post(client, body)
     assert answer.status_code == 400
     assert answer.get_json()["error"]
-    assert queue(any_engine) == {}
-    assert pending(any_engine) is None
+    assert queue(clean_engine) == {}
+    assert pending(clean_engine) is None
 
 
 def lifecycle(event: str, state: str = STATE) -> dict[str, Any]:
@@ -127,27 +126,27 @@ def lifecycle(event: str, state: str = STATE) -> dict[str, Any]:
 
 
 def test_reauthorization_required_marks_the_subscription_for_renewal(
-        client: FlaskClient, any_engine: Engine) -> None:
+        client: FlaskClient, clean_engine: Engine) -> None:
     assert post(client, lifecycle("reauthorizationRequired")).status_code == 202
-    assert pending(any_engine) == "renew"
-    assert queue(any_engine) == {}
+    assert pending(clean_engine) == "renew"
+    assert queue(clean_engine) == {}
 
 
 def test_subscription_removed_marks_it_for_recreation_and_syncs(
-        client: FlaskClient, any_engine: Engine) -> None:
+        client: FlaskClient, clean_engine: Engine) -> None:
     assert post(client, lifecycle("subscriptionRemoved")).status_code == 202
-    assert pending(any_engine) == "recreate"
-    assert queue(any_engine)[MAILBOX][1] == 1
+    assert pending(clean_engine) == "recreate"
+    assert queue(clean_engine)[MAILBOX][1] == 1
 
 
-def test_missed_syncs_the_mailbox(client: FlaskClient, any_engine: Engine) -> None:
+def test_missed_syncs_the_mailbox(client: FlaskClient, clean_engine: Engine) -> None:
     assert post(client, lifecycle("missed")).status_code == 202
-    assert pending(any_engine) is None
-    assert queue(any_engine)[MAILBOX][1] == 1
+    assert pending(clean_engine) is None
+    assert queue(clean_engine)[MAILBOX][1] == 1
 
 
 def test_a_forged_lifecycle_event_is_not_acted_on(client: FlaskClient,
-                                                  any_engine: Engine) -> None:
+                                                  clean_engine: Engine) -> None:
     assert post(client, lifecycle("subscriptionRemoved", "forged")).status_code == 202
-    assert pending(any_engine) is None
-    assert queue(any_engine) == {}
+    assert pending(clean_engine) is None
+    assert queue(clean_engine) == {}

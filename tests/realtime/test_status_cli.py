@@ -14,18 +14,17 @@ from connector.realtime import leases
 from connector.realtime.worker import Worker
 from interlog.cli import cli
 from storage.models import utcnow
-
-from .conftest import make_settings
+from tests.support.realtime import make_settings
 
 A, B = "a@contoso.com", "b@contoso.com"
 
 
-def test_status_shows_workers_leases_queue_and_lag(any_engine: Engine, tmp_path: Path) -> None:
-    url = any_engine.url.render_as_string(False)
-    worker = Worker(make_settings(db_url=url), any_engine, lambda m: None)
+def test_status_shows_workers_leases_queue_and_lag(clean_engine: Engine, tmp_path: Path) -> None:
+    url = clean_engine.url.render_as_string(False)
+    worker = Worker(make_settings(db_url=url), clean_engine, lambda m: None)
     worker.register()
     now = utcnow()
-    with Session(any_engine) as session, session.begin():
+    with Session(clean_engine) as session, session.begin():
         leases.ensure_mailboxes(session, [A, B])
         leases.request_sync(session, A, now - timedelta(seconds=30))
         claim = leases.take_next(session, worker.id, now, poll_interval=300, lease_seconds=60)

@@ -22,8 +22,8 @@ from interlog.cli import cli
 from interlog.config import Settings
 from storage.models import utcnow
 from storage.worker_models import GraphSubscription, MailboxLease
-
-from .conftest import inbound, make_settings, tenant, upn
+from tests.support.builders import inbound, tenant_of, upn
+from tests.support.realtime import make_settings
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 A, B = upn(0), upn(1)
@@ -56,12 +56,12 @@ def wait_for(check: Callable[[], Any], seconds: float = 10.0) -> Any:
 
 
 @pytest.fixture
-def world(any_engine: Engine, emulator: Any, live_app: Any) -> Any:
-    emu = emulator(tenant(2))
-    live = live_app(any_engine)
-    settings = make_settings(db_url=str(any_engine.url), graph_url=emu.base_url,
+def world(clean_engine: Engine, emulator: Any, live_app: Any) -> Any:
+    emu = emulator(tenant_of(2))
+    live = live_app(clean_engine)
+    settings = make_settings(db_url=str(clean_engine.url), graph_url=emu.base_url,
                              public_url=live.url, mailboxes=[A, B])
-    return emu, settings, any_engine
+    return emu, settings, clean_engine
 
 
 def test_ensure_creates_one_subscription_per_folder_and_calendar(world: Any) -> None:
@@ -179,11 +179,11 @@ def test_the_cli_ensures_lists_without_secrets_and_deletes(world: Any, tmp_path:
     assert rows(engine) == []
 
 
-def test_ensure_without_a_public_url_names_the_key(any_engine: Engine, tmp_path: Path) -> None:
+def test_ensure_without_a_public_url_names_the_key(clean_engine: Engine, tmp_path: Path) -> None:
     config = tmp_path / "interlog.toml"
     config.write_text(f'[sync]\nmailboxes = ["{A}"]\n')
     result = CliRunner().invoke(cli, ["--config", str(config), "--db",
-                                      any_engine.url.render_as_string(False),
+                                      clean_engine.url.render_as_string(False),
                                       "subscriptions", "ensure"])
     assert result.exit_code != 0
     assert "public_url" in str(result.exception)

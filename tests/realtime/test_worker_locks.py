@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -18,20 +17,15 @@ from sqlalchemy.orm import Session
 
 from connector.realtime.worker import Worker
 from interlog.config import settings_from_dict
-from storage.db import make_engine, upgrade
 from storage.worker_models import MailboxLease, WorkerRecord
-from tests.conftest import pg_database_url
 
 MAILBOX = "alice@contoso.com"
 
 
 @pytest.fixture
-def pg() -> Iterator[Engine]:
-    for url in pg_database_url():
-        engine = make_engine(url)
-        upgrade(engine)
-        yield engine
-        engine.dispose()
+def pg(clean_pg_engine: Engine) -> Engine:
+    """PostgreSQL, emptied before and after: the two transactions commit for real."""
+    return clean_pg_engine
 
 
 def _waiting_on_a_lock(engine: Engine, deadline_s: float = 10.0) -> bool:

@@ -5,33 +5,33 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from emulator import EmulatorSettings
 from storage.worker_models import GraphSubscription, MailboxLease, SyncInterval
-
-from .conftest import inbound, tenant
-from .deployment import TOKEN, Deployment, overlaps, upn, wait_for, wait_while_progressing
+from tests.support.builders import inbound, tenant_of, upn
+from tests.support.databases import url_of
+from tests.support.deployment import Deployment, overlaps, wait_for, wait_while_progressing
+from tests.support.realtime import TOKEN
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 MIN_RESYNC_MS = 1000
 
 
 @pytest.fixture
-def db_url() -> Iterator[str]:
-    from tests.conftest import pg_database_url
-
-    yield from pg_database_url()
+def db_url(clean_pg_engine: Engine) -> str:
+    """PostgreSQL, emptied before and after: the workers are processes of their own."""
+    return url_of(clean_pg_engine)
 
 
 def with_mail(mailboxes: int, per_mailbox: int) -> dict[str, Any]:
-    data = tenant(mailboxes)
+    data = tenant_of(mailboxes)
     for i in range(mailboxes):
         data["messages"][upn(i)] = [inbound(upn(i), n) for n in range(per_mailbox)]
     return data

@@ -26,15 +26,11 @@ from interlog.config import Settings, load_settings
 from storage.db import make_engine
 from storage.models import InteractionLogEntry
 from storage.worker_models import SyncInterval
+from tests.support.builders import DOMAIN
+from tests.support.realtime import TOKEN
 
-TOKEN = "emulator-token"
-DOMAIN = "contoso.com"
 CONTACT = "jane.doe@fabrikam.com"
 INTERLOG = str(Path(sys.executable).parent / "interlog")
-
-
-def upn(i: int) -> str:
-    return f"user{i:02d}@{DOMAIN}"
 
 
 def wait_for(check: Callable[[], Any], seconds: float, what: str = "condition") -> Any:
