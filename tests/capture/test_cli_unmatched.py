@@ -11,15 +11,15 @@ from connector.capture import build_capture_context, capture_page
 from interlog.cli import cli
 from storage.db import make_engine, upgrade
 from tests.support.builders import NOW, a_message
-
-from .conftest import ALICE, make_settings, seed
+from tests.support.capture import ALICE, CAPTURE, make_settings
+from tests.support.seed import seed
 
 
 def _captured_db(url: str) -> None:
     engine = make_engine(url)
     upgrade(engine)
     with Session(engine) as session, session.begin():
-        seed(session)
+        seed(session, CAPTURE)
         ctx = build_capture_context(session, make_settings())
         capture_page(session, ctx, ALICE, [
             a_message().from_("Zed <zed@startup.example>").to(ALICE).subject("Intro")

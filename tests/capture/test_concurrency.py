@@ -1,13 +1,13 @@
 """Two workers capturing the same message at once on PostgreSQL: no error, no duplicate.
 
-This test commits, so it runs in a PostgreSQL database of its own, not the shared one.
+This test commits, so it takes the plugin's `clean_pg_engine` (emptied before and after), not
+the rolled-back `db`.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -16,24 +16,16 @@ from sqlalchemy.orm import Session
 
 from connector.capture import PageOutcome, build_capture_context, capture_page
 from storage.capture_models import UnmatchedAddress
-from storage.db import make_engine, upgrade
 from storage.models import InteractionLogEntry
-from tests.conftest import pg_database_url
 from tests.support.builders import a_message
+from tests.support.capture import ALICE, BOB, CAPTURE, JANE, JOHN, make_settings
+from tests.support.seed import seed
 
-from .conftest import ALICE, BOB, JANE, JOHN, make_settings, seed
 
-
-@pytest.fixture(scope="module")
-def own_pg() -> Iterator[Engine]:
-    urls = pg_database_url()
-    engine = make_engine(next(urls))
-    upgrade(engine)
-    with Session(engine) as session, session.begin():
-        seed(session)
-    yield engine
-    engine.dispose()
-    urls.close()  # drops the database
+@pytest.fixture
+def seeded_pg(clean_pg_engine: Engine) -> Engine:
+    seed(clean_pg_engine, CAPTURE)
+    return clean_pg_engine
 
 
 def _lock_waiters(engine: Engine) -> int:
@@ -52,25 +44,25 @@ def _wait_for_lock_waiter(engine: Engine, deadline_s: float = 20.0) -> None:
 
 
 def test_given_two_workers_write_the_same_message_concurrently_one_entry_per_contact(
-    own_pg: Engine,
+    seeded_pg: Engine,
 ) -> None:
     msg = a_message().from_(ALICE).to(BOB, JANE, JOHN, "zed@startup.example").build()
-    with Session(own_pg) as session:
+    with Session(seeded_pg) as session:
         ctx = build_capture_context(session, make_settings())
     results: dict[str, PageOutcome | BaseException] = {}
 
     def second_worker() -> None:
         try:
-            with Session(own_pg) as session, session.begin():
+            with Session(seeded_pg) as session, session.begin():
                 results["bob"] = capture_page(session, ctx, BOB, [msg])
         except BaseException as exc:  # noqa: BLE001 - reported to the main thread
             results["bob"] = exc
 
-    with Session(own_pg) as first, first.begin():
+    with Session(seeded_pg) as first, first.begin():
         results["alice"] = capture_page(first, ctx, ALICE, [msg])
         worker = threading.Thread(target=second_worker)
         worker.start()
-        _wait_for_lock_waiter(own_pg)  # Bob's INSERT is blocked on Alice's uncommitted keys
+        _wait_for_lock_waiter(seeded_pg)  # Bob's INSERT is blocked on Alice's uncommitted keys
     worker.join(timeout=30)
 
     assert not worker.is_alive()
@@ -78,7 +70,7 @@ def test_given_two_workers_write_the_same_message_concurrently_one_entry_per_con
     assert isinstance(alice, PageOutcome), alice
     assert isinstance(bob, PageOutcome), bob
     assert (alice.entries_created, bob.entries_created) == (2, 0)
-    with Session(own_pg) as session:
+    with Session(seeded_pg) as session:
         rows = session.execute(
             sa.select(InteractionLogEntry.contact_no, InteractionLogEntry.user_upn)
             .where(InteractionLogEntry.internet_message_id == msg.internet_message_id)

@@ -12,8 +12,7 @@ from connector.items import Removed
 from storage.entries import cancel_entries
 from storage.models import AuditEvent
 from tests.support.builders import NOW, an_event
-
-from .conftest import ALICE, BOB, JANE, JOHN, Capture
+from tests.support.capture import ALICE, BOB, JANE, JOHN, Capture
 
 
 def test_given_internal_organizer_every_external_attendee_contact_gets_an_outbound_entry(

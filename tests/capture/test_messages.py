@@ -12,8 +12,7 @@ from connector.items import Removed, Skipped
 from storage.capture_models import CapturedItem
 from storage.models import AuditEvent
 from tests.support.builders import NOW, a_message
-
-from .conftest import ALICE, BOB, CAROL, JANE, JOHN, Capture
+from tests.support.capture import ALICE, BOB, CAROL, JANE, JOHN, Capture
 
 
 def test_given_internal_sender_each_external_recipient_contact_gets_an_outbound_entry(

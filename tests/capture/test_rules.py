@@ -8,8 +8,7 @@ from connector.capture.rules import Facts, choose_template, compile_rules
 from storage.errors import InterlogError
 from storage.models import MatchRule
 from tests.support.builders import a_message, an_event
-
-from .conftest import ALICE, JANE, JOHN, Capture
+from tests.support.capture import ALICE, JANE, JOHN, Capture
 
 
 def test_given_rules_the_lowest_priority_then_position_wins_with_document_no(

@@ -9,8 +9,7 @@ from storage.entries import EntryFilter, Interaction, cancel_entries, delete_can
 from storage.entries import log_interaction as log_manual
 from storage.models import AuditEvent, Contact
 from tests.support.builders import NOW, a_message, an_event
-
-from .conftest import ALICE, BOB, JANE, JOHN, Capture
+from tests.support.capture import ALICE, BOB, JANE, JOHN, Capture
 
 
 def _tombstones(cap: Capture) -> set[tuple[str, str, str]]:
