@@ -106,10 +106,21 @@ def _redirect_uri() -> str:
 
 
 def safe_next(value: str | None) -> str:
-    """`value` when it is a path on this site, else the log (no open redirects)."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return url_for("web.log")
+    """`value` when it is a path on this site, else the log (no open redirects).
+
+    What a browser does to a `Location` decides: it drops tabs and newlines (so
+    `/\\t/evil.example/` becomes `//evil.example/`, another site) and reads `\\` as `/`. So any
+    control, format or space character (CR/LF too: no header injection), any backslash, and
+    anything that parses with a scheme or a host is refused, not repaired.
+    """
+    import unicodedata
+
+    if (not value or len(value) > 2048 or not value.startswith("/") or value.startswith("//")
+            or "\\" in value
+            or any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in value)):
+        return url_for("web.log")
+    parts = urlparse(value)
+    return url_for("web.log") if parts.scheme or parts.netloc else value
 
 
 def login() -> Response:
