@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from web.settings import WebConfig
 
 MAX_PAGE_UPLOAD = 256 * 1024
+SESSION_LIFETIME = timedelta(hours=8)  # after the cookie was last issued (sign-in, a flash)
 logger = logging.getLogger(__name__)
 
 
@@ -33,10 +34,15 @@ def register(app: Flask, services: Services, settings: WebConfig) -> None:
         if settings.web.client_id and not settings.web.secret_key:
             logger.warning("[web] secret_key is not set: sign-ins end when the process restarts"
                            " and do not carry across processes")
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE",
-                          settings.server.public_url.startswith("https://"))
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
+    # Assigned, not `setdefault`: Flask's defaults are already there (no SameSite, not Secure,
+    # 31 days). The lifetime also bounds a non-permanent session: Flask refuses a cookie whose
+    # signature is older than it.
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.server.public_url.strip().lower().startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+    )
     app.register_blueprint(pages_blueprint())
     app.register_blueprint(api.blueprint())
     app.after_request(security.add_headers)  # every answer, the bot's and unrouted ones too
