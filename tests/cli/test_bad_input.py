@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import Run
+    from tests.support.cli import Run
 
 HEADER = "no,type,name,company_no,email,email2,domains\n"
 

@@ -14,7 +14,7 @@ from storage.db import make_engine
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from conftest import Run
+    from tests.support.cli import Run
 
 
 def _ok(run: Run, *args: str) -> str:

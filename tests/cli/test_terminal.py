@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import Run
+    from tests.support.cli import Run
 
 INTERLOG = str(Path(sys.executable).parent / "interlog")
 DEADLINE_S = 20.0

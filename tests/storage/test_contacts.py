@@ -11,7 +11,7 @@ from storage.contacts import by_domain, by_email, fold, resolve_contact
 from storage.errors import AmbiguousContact, UnknownContact
 
 if TYPE_CHECKING:
-    from conftest import World
+    from tests.support.world import World
 
 
 def test_fold_removes_case_accents_and_extra_spaces() -> None:

@@ -24,7 +24,7 @@ from storage.errors import InterlogError, NotFound, Refused
 from storage.models import AuditEvent, InteractionLogEntry, InteractionTemplate, User
 
 if TYPE_CHECKING:
-    from conftest import World
+    from tests.support.world import World
 
 
 def naive(*parts: int) -> datetime:

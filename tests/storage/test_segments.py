@@ -14,7 +14,7 @@ from storage.models import LoggedSegment
 from storage.segments import create_segment, list_segments, log_segment, set_segment_canceled
 
 if TYPE_CHECKING:
-    from conftest import World
+    from tests.support.world import World
 
 
 def _logged(db: Session, world: World) -> LoggedSegment:
