@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import current_app, request
 from sqlalchemy.engine import Engine
@@ -16,8 +17,16 @@ from sqlalchemy.engine import Engine
 from connector.settings import ConfigError, ServerSettings
 
 EXTENSION = "interlog"
-# Headers a reverse proxy or tunnel adds: a request carrying one did not come from loopback.
-PROXY_HEADERS = ("X-Forwarded-For", "X-Forwarded-Host", "Forwarded", "X-Real-IP")
+# Headers a reverse proxy, CDN or tunnel adds: a request carrying one did not come straight
+# from loopback. Under waitress most never arrive: with no `trusted_proxy` (interlog sets none)
+# and `clear_untrusted_proxy_headers` on (its default), waitress deletes X-Forwarded-For,
+# -Host, -Proto, -Port, -By and Forwarded from the WSGI environ before the app runs
+# (waitress/proxy_headers.py, PROXY_HEADERS and clear_untrusted_headers). They stay listed for
+# other servers; the others here waitress passes on. That is why `Host` and `Origin` are
+# checked too (`is_development_request`).
+PROXY_HEADERS = ("X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Forwarded",
+                 "X-Real-IP", "X-Client-IP", "True-Client-IP", "CF-Connecting-IP", "CDN-Loop",
+                 "Via", "X-Forwarded-Server")
 
 
 @dataclass(frozen=True)
@@ -55,8 +64,44 @@ def check_development_host(section: str, allow_anonymous: bool, server: ServerSe
             f"on {server.host!r} (listen on 127.0.0.1 or turn it off)")
 
 
+def is_loopback_authority(value: str) -> bool:
+    """A `Host` header (or an origin's host[:port]) naming loopback: `127.0.0.1[:port]`,
+    `localhost[:port]`, `[::1][:port]`; no user info, path, space or bad port."""
+    if not value or not value.isprintable() or any(ch in value for ch in " @/\\?#"):
+        return False
+    try:
+        parts = urlsplit("//" + value)
+        parts.port  # noqa: B018  (a bad port raises ValueError)
+    except ValueError:
+        return False
+    return is_loopback(parts.hostname)
+
+
+def is_loopback_origin(origin: str) -> bool:
+    """An `Origin` header of a page served from loopback (`null` and `file://` are not)."""
+    scheme, sep, authority = origin.partition("://")
+    return bool(sep) and scheme.lower() in ("http", "https") and is_loopback_authority(authority)
+
+
 def is_development_request() -> bool:
-    """Whether this request may use development mode: straight from loopback, no proxy."""
-    if any(header in request.headers for header in PROXY_HEADERS):
+    """Whether this request may use development mode (anonymous admin, bot and pages).
+
+    All of: the peer is loopback; no proxy header (`PROXY_HEADERS`); `Host` names loopback,
+    which a browser sets and a page cannot change, so DNS rebinding (evil.example resolving
+    to 127.0.0.1) and tunnels or proxies that forward the public name (ngrok, dev tunnels) are
+    refused; an `Origin`, which browsers send on cross-site fetch and POST, is a loopback
+    page; and not HTTP/1.0, what nginx speaks upstream by default. A local proxy that
+    rewrites all of these still passes: development mode is for a machine with nothing in
+    front of it (docs/security.md).
+    """
+    headers = request.headers
+    if any(header in headers for header in PROXY_HEADERS):
+        return False
+    if request.environ.get("SERVER_PROTOCOL") == "HTTP/1.0":
+        return False
+    if not is_loopback_authority(headers.get("Host", "")):
+        return False
+    origin = headers.get("Origin")
+    if origin is not None and not is_loopback_origin(origin):
         return False
     return is_loopback(request.remote_addr)
