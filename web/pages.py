@@ -133,6 +133,21 @@ def _filters_from(source: Any) -> ParsedFilters:
     return parse_filters(db(), {k: source.get(k, "") for k in FILTER_FIELDS if k in source})
 
 
+# What a spreadsheet reads as a formula at the start of a cell (OWASP, "CSV Injection"):
+# subjects and names of captured mail are written by outsiders.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """One cell of a CSV export: "" for None; text that a spreadsheet would run as a formula
+    gets a leading `'` (OWASP's advice), so it shows as text; numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv_rows(parsed: ParsedFilters) -> Iterator[str]:
     """The CSV of every entry the filters select, in chunks (`entries list --json` fields)."""
     buffer = io.StringIO()
@@ -146,7 +161,7 @@ def _csv_rows(parsed: ParsedFilters) -> Iterator[str]:
         chunk = list(db().scalars(stmt))
         for entry in chunk:
             row = entry_to_json(entry)
-            writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
+            writer.writerow([csv_cell(row[c]) for c in CSV_COLUMNS])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
