@@ -12,12 +12,14 @@ each migrated once (`sqlite_engine`, `pg_engine`). Tests reach them three ways:
 Each is parametrised over both back-ends with the ids `[sqlite]` and `[postgresql]`;
 `clean_sqlite_engine` and `clean_pg_engine` are the one-back-end forms. A module-scoped
 fixture gets its engine from `engine_for(request, backend)` and empties it with
-`databases.emptied`.
+`databases.emptied`. A test that needs a second database beside the shared one (or one it
+may break) takes `own_sqlite_engine`, a migrated SQLite file of its own.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +27,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from storage.db import make_engine
 from tests.support.databases import BACKENDS, emptied, migrated, new_database, pg_database_url
 
 ENGINE_FIXTURES = {"sqlite": "sqlite_engine", "postgresql": "pg_engine"}
@@ -98,6 +101,26 @@ def clean_pg_engine(pg_engine: Engine) -> Iterator[Engine]:
     """`clean_engine` on PostgreSQL only (row locks, SKIP LOCKED, many connections)."""
     with emptied(pg_engine):
         yield pg_engine
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once, that `own_sqlite_engine` copies (migrating takes a while)."""
+    path = tmp_path_factory.mktemp("template") / "interlog.db"
+    with migrated(f"sqlite:///{path}"):
+        pass
+    return path
+
+
+@pytest.fixture
+def own_sqlite_engine(tmp_path: Path, _migrated_sqlite_file: Path) -> Iterator[Engine]:
+    """A migrated SQLite file of this test's own: a second database beside the shared one, or
+    one the test may break."""
+    path = tmp_path / "own.db"
+    shutil.copy(_migrated_sqlite_file, path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

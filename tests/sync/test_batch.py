@@ -27,8 +27,7 @@ from emulator import EmulatorServer
 from emulator.generate import GeneratedData
 from interlog.config import settings_from_dict
 from storage.models import InteractionLogEntry as Entry
-from tests.sync.conftest import REFERENCE, TOKEN, Syncer
-from tests.sync.test_sync_e2e import a_contact_address
+from tests.support.sync import REFERENCE, TOKEN, Syncer, a_contact_address
 
 ALICE = "alice@contoso.com"
 FAR = REFERENCE + timedelta(days=400)  # outside the calendar window: delta says @removed

@@ -23,8 +23,18 @@ from storage.db import make_engine
 from storage.models import InteractionLogEntry as Entry
 from storage.sync_models import SyncCursor
 from tests.support.clock import FakeClock
-from tests.sync.conftest import FAST, REFERENCE, TOKEN, Syncer, entries, make_settings
-from tests.sync.test_sync_e2e import a_contact_address, new_mail, users
+from tests.support.sync import (
+    FAST,
+    REFERENCE,
+    TOKEN,
+    Syncer,
+    a_contact_address,
+    entries,
+    make_settings,
+    new_mail,
+    sync_config,
+    users,
+)
 
 
 def _graph_time(when: Any) -> dict[str, str]:
@@ -139,20 +149,10 @@ def test_tokens_go_only_to_graph_hosts(data: GeneratedData, emulator: EmulatorSe
     assert not any("s3cret-value" in e for e in summary.errors)
 
 
-def _config(tmp_path: Path, data: GeneratedData, emulator: EmulatorServer) -> Path:
-    mailboxes = ", ".join(f'"{u}"' for u in users(data))
-    path = tmp_path / "interlog.toml"
-    path.write_text(
-        f'[graph]\nbase_url = "{emulator.base_url}"\nstatic_token = "{TOKEN}"\n'
-        f'[sync]\nmailboxes = [{mailboxes}]\ninternal_domains = ["contoso.com"]\n'
-        "backfill_days = 3650\ncalendar_past_days = 3650\n", encoding="utf-8")
-    return path
-
-
 def test_cli_sync_json_runs_and_exit_code(
     tmp_path: Path, data: GeneratedData, emulator: EmulatorServer, sqlite_db: Engine
 ) -> None:
-    base = ["--config", str(_config(tmp_path, data, emulator)),
+    base = ["--config", str(sync_config(tmp_path, data, emulator)),
             "--db", sqlite_db.url.render_as_string(hide_password=False)]
     runner = CliRunner()
     result = runner.invoke(cli, [*base, "sync", "--json"])
@@ -197,7 +197,7 @@ def test_sigkill_mid_sync_then_rerun_gives_the_same_entries(
                       "sync_cursors", "sync_run_streams", "sync_runs", "audit_events"):
             session.execute(sa.text(f"DELETE FROM {table}"))
     with EmulatorServer.start(data.tenant, settings=slow) as emu:
-        config = _config(tmp_path, data, emu)
+        config = sync_config(tmp_path, data, emu)
         config.write_text(config.read_text() + "page_size = 10\n", encoding="utf-8")
         proc = subprocess.Popen(
             [sys.executable, "-c", "from interlog.cli import main; main()", "--config",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,30 +15,11 @@ from emulator import EmulatorServer
 from emulator.generate import GeneratedData
 from storage.models import InteractionLogEntry
 from storage.sync_models import SyncCursor, SyncRunStream
-from tests.sync.conftest import REFERENCE, Syncer, count, entries
+from tests.support.sync import Syncer, a_contact_address, count, entries, new_mail, users
 
 
 class Crash(BaseException):
     """Stands for the process dying: not an Exception, so nothing on the way catches it."""
-
-
-def users(data: GeneratedData) -> list[str]:
-    return [u["userPrincipalName"] for u in data.tenant["users"]]
-
-
-def a_contact_address(data: GeneratedData) -> str:
-    return next(c["email"] for c in data.contacts if c["type"] == "person" and c["email"])
-
-
-def new_mail(i: int, sender: str, to: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": f"new-msg-{i}", "internetMessageId": f"<new-{i}@example.test>",
-        "subject": f"Renewal {i}", "from": {"emailAddress": {"address": sender, "name": "X"}},
-        "toRecipients": [{"emailAddress": {"address": to, "name": "Y"}}],
-        "receivedDateTime": (REFERENCE - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "sentDateTime": (REFERENCE - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "isDraft": False, "parentFolderId": "inbox", **extra,
-    }  # fmt: skip
 
 
 def test_first_sync_then_rerun_costs_one_request_per_stream(

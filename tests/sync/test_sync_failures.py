@@ -20,9 +20,7 @@ from emulator.generate import GeneratedData
 from interlog.cli import cli
 from storage.models import InteractionLogEntry, utcnow
 from storage.sync_models import SyncCursor, SyncRun, SyncRunStream
-from tests.sync.conftest import Syncer, count, entries
-from tests.sync.test_sync_calendar_and_cli import _config
-from tests.sync.test_sync_e2e import users
+from tests.support.sync import Syncer, count, entries, sync_config, users
 
 
 def test_forbidden_mailbox_fails_alone_naming_the_permission(
@@ -52,7 +50,7 @@ def test_cli_sync_exits_1_when_a_mailbox_is_forbidden(
 ) -> None:
     bob = users(data)[1]
     emulator.state.inject_fault(403, count=1000, mailbox=bob)
-    base = ["--config", str(_config(tmp_path, data, emulator)),
+    base = ["--config", str(sync_config(tmp_path, data, emulator)),
             "--db", sqlite_db.url.render_as_string(hide_password=False)]
     result = CliRunner().invoke(cli, [*base, "sync", "--json"])
     assert result.exit_code == 1
