@@ -31,13 +31,14 @@ from sqlalchemy.orm import Session
 from connector.realtime.leases import request_sync, wake_workers
 from connector.surfaces import services
 from storage.models import utcnow
+from storage.vocabulary import SubscriptionAction
 from storage.worker_models import GraphSubscription
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000
-LIFECYCLE_ACTIONS = {"reauthorizationRequired": "renew", "subscriptionRemoved": "recreate",
-                     "missed": None}
+LIFECYCLE_ACTIONS = {"reauthorizationRequired": SubscriptionAction.RENEW,
+                     "subscriptionRemoved": SubscriptionAction.RECREATE, "missed": None}
 
 bp = Blueprint("graph_notifications", __name__)
 
@@ -106,7 +107,7 @@ def accept(session: Session, items: list[Notification], now: datetime) -> Outcom
             action = LIFECYCLE_ACTIONS[item.lifecycle_event]
             if action is not None:
                 sub.pending_action = action
-            if action == "renew":
+            if action == SubscriptionAction.RENEW:
                 continue
         request_sync(session, sub.mailbox, now)
         outcome.queued += 1

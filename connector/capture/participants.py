@@ -17,16 +17,17 @@ from connector.capture import skip
 from connector.capture.context import CaptureContext, ContactInfo
 from connector.capture.rules import Facts
 from connector.items import Address, GraphEvent, GraphMessage
+from storage.vocabulary import InformationFlow, InitiatedBy, ItemKind
 
 
 @dataclass(frozen=True)
 class Plan:
     """What one item should log; `contacts` empty means nobody matched (`no_contact`)."""
 
-    kind: str  # email | meeting
+    kind: ItemKind  # email | meeting
     key: str  # internetMessageId or iCalUId
     graph_id: str
-    direction: str  # inbound | outbound
+    direction: InformationFlow
     user_upn: str
     occurred_at: datetime
     duration_min: Decimal | None  # meetings: the real length; email: from the template
@@ -38,8 +39,13 @@ class Plan:
     facts: Facts | None  # None when no rule could use it (no rules, or nobody to log)
 
     @property
-    def initiated_by(self) -> str:
-        return "us" if self.direction == "outbound" else "them"
+    def initiated_by(self) -> InitiatedBy:
+        return InitiatedBy.US if self.direction == InformationFlow.OUTBOUND else InitiatedBy.THEM
+
+
+def _direction(outbound: bool) -> InformationFlow:
+    """Sent by an internal address: outbound (and initiated by us); else inbound."""
+    return InformationFlow.OUTBOUND if outbound else InformationFlow.INBOUND
 
 
 def _subject(ctx: CaptureContext, subject: str, sensitivity: str) -> tuple[str, bool]:
@@ -108,15 +114,15 @@ def plan_message(ctx: CaptureContext, mailbox: str, msg: GraphMessage) -> Plan |
         return skip.malformed("no_date")
     subject, redacted = _subject(ctx, msg.subject, msg.sensitivity)
     contacts, unmatched = _match(ctx, targets)
+    direction = _direction(outbound)
     return Plan(
-        kind="email", key=msg.internet_message_id, graph_id=msg.id,
-        direction="outbound" if outbound else "inbound",
+        kind=ItemKind.EMAIL, key=msg.internet_message_id, graph_id=msg.id, direction=direction,
         user_upn=msg.sender.address if outbound else mailbox,
         occurred_at=when.replace(microsecond=0), duration_min=None, subject=subject,
         web_link=msg.web_link,
         is_organizer=False, contacts=contacts, unmatched=unmatched,
         facts=Facts(
-            kind="email", direction="outbound" if outbound else "inbound",
+            kind=ItemKind.EMAIL, direction=direction,
             subject="" if redacted else subject, from_domain=msg.sender.domain,
             participant_domains=frozenset(p.domain for p in everyone),
             categories=frozenset(c.lower() for c in msg.categories),
@@ -145,15 +151,15 @@ def plan_event(ctx: CaptureContext, mailbox: str, event: GraphEvent) -> Plan | s
     subject, redacted = _subject(ctx, event.subject, event.sensitivity)
     minutes = max((event.end - event.start).total_seconds(), 0) / 60
     contacts, unmatched = _match(ctx, targets)
-    direction = "outbound" if outbound else "inbound"
+    direction = _direction(outbound)
     return Plan(
-        kind="meeting", key=event.ical_uid, graph_id=event.id, direction=direction,
+        kind=ItemKind.MEETING, key=event.ical_uid, graph_id=event.id, direction=direction,
         user_upn=organizer.address if outbound else mailbox,
         occurred_at=event.start.replace(microsecond=0),
         duration_min=Decimal(str(round(minutes, 2))), subject=subject, web_link=event.web_link,
         is_organizer=organizer.address == mailbox, contacts=contacts, unmatched=unmatched,
         facts=Facts(
-            kind="meeting", direction=direction, subject="" if redacted else subject,
+            kind=ItemKind.MEETING, direction=direction, subject="" if redacted else subject,
             from_domain=organizer.domain, participant_domains=frozenset(p.domain for p in people),
             categories=frozenset(c.lower() for c in event.categories),
             online_meeting=event.is_online_meeting,

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 
 from storage.errors import InterlogError
 from storage.models import MatchRule
+from storage.vocabulary import InformationFlow, ItemKind
 
 
 @dataclass(frozen=True)
 class Facts:
     """What a rule may test about a captured item."""
 
-    kind: str  # email | meeting
-    direction: str  # inbound | outbound
+    kind: ItemKind
+    direction: InformationFlow
     subject: str  # "" when the item is private and redacted: subject rules cannot see it
     from_domain: str
     participant_domains: frozenset[str]

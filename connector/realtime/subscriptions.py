@@ -34,6 +34,7 @@ from connector.retry import SystemClock, with_retry
 from connector.settings import ConnectorSettings
 from storage.errors import InterlogError
 from storage.models import utcnow
+from storage.vocabulary import SubscriptionAction
 from storage.worker_models import GraphSubscription
 
 log = logging.getLogger(__name__)
@@ -216,10 +217,10 @@ class SubscriptionManager:
             report.created.append((await self.create(mailbox, resource)).id)
             return
         soon = self.clock() + timedelta(minutes=self.settings.worker.renew_before_minutes)
-        if row.pending_action == "recreate":
+        if row.pending_action == SubscriptionAction.RECREATE:
             await self.remove(row)
             report.recreated.append((await self.create(mailbox, resource)).id)
-        elif row.pending_action == "renew" or row.expires_at <= soon:
+        elif row.pending_action == SubscriptionAction.RENEW or row.expires_at <= soon:
             if await self.renew(row):
                 report.renewed.append(row.id)
             else:

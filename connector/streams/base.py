@@ -20,6 +20,7 @@ from kiota_abstractions.request_information import RequestInformation
 from connector.errors import Action, GraphError
 from connector.graph.client import GraphClient
 from connector.items import Address, DeltaItem, Removed, Skipped
+from storage.vocabulary import StreamKind
 
 
 class Malformed(ValueError):
@@ -45,7 +46,7 @@ class Page:
 class Stream(ABC):
     """One Graph delta collection of one mailbox."""
 
-    kind: str  # "mail" | "calendar"
+    kind: StreamKind
     path: str  # documentation of the collection, e.g. /users/{user}/calendarView/delta
 
     def __init__(self, mailbox: str, folder: str = "") -> None:

@@ -28,6 +28,7 @@ from connector.streams.base import (
     text,
     utc,
 )
+from storage.vocabulary import StreamKind
 
 UTC_NAMES = frozenset({"utc", "etc/utc", "z", "gmt", "coordinated universal time", ""})
 
@@ -69,7 +70,7 @@ def attendees(value: Any) -> tuple[Attendee, ...]:
 class CalendarViewStream(Stream):
     """`GET /users/{user}/calendarView/delta?startDateTime&endDateTime`."""
 
-    kind = "calendar"
+    kind = StreamKind.CALENDAR
     path = "/users/{user}/calendarView/delta"
 
     @staticmethod

@@ -24,6 +24,7 @@ from connector.streams.base import (
     text,
     utc,
 )
+from storage.vocabulary import StreamKind
 
 # Only what matching, rules and entries need (no body: Mail.ReadBasic.All is enough).
 SELECT = (
@@ -57,7 +58,7 @@ def sensitivity(raw: dict[str, Any]) -> str:
 class MailFolderStream(Stream):
     """`GET /users/{user}/mailFolders/{folder}/messages/delta`."""
 
-    kind = "mail"
+    kind = StreamKind.MAIL
     path = "/users/{user}/mailFolders/{folder}/messages/delta"
 
     @staticmethod

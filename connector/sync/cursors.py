@@ -22,6 +22,7 @@ from connector.settings import SyncSettings
 from connector.streams import Window
 from storage.models import utcnow
 from storage.sync_models import SyncCursor
+from storage.vocabulary import StreamKind
 
 STALE_AFTER = timedelta(days=1)
 
@@ -106,13 +107,13 @@ def window_stale(stored: Window | None, wanted: Window) -> bool:
             or abs(stored.end - wanted.end) >= STALE_AFTER)
 
 
-def initial_round(kind: str, now: datetime, sync: SyncSettings) -> Round:
-    window = wanted_window(now, sync) if kind == "calendar" else None
+def initial_round(kind: StreamKind, now: datetime, sync: SyncSettings) -> Round:
+    window = wanted_window(now, sync) if kind == StreamKind.CALENDAR else None
     return Round(None, True, window, now)
 
 
 def plan_rounds(
-    kind: str, state: CursorState, now: datetime, sync: SyncSettings, *, full: bool
+    kind: StreamKind, state: CursorState, now: datetime, sync: SyncSettings, *, full: bool
 ) -> list[Round]:
     """The rounds this sync runs for one stream, in order."""
     if full:
@@ -123,7 +124,7 @@ def plan_rounds(
     if not state.delta_link:
         return [initial_round(kind, now, sync)]
     resume = Round(state.delta_link, False, state.window, now)
-    if kind == "calendar" and window_stale(state.window, wanted_window(now, sync)):
+    if kind == StreamKind.CALENDAR and window_stale(state.window, wanted_window(now, sync)):
         return [resume, initial_round(kind, now, sync)]
     return [resume]
 
@@ -137,12 +138,12 @@ def round_state(rnd: Round, *, next_link: str | None, delta_link: str | None) ->
     return state
 
 
-def backfill_cutoff(rnd: Round, kind: str, sync: SyncSettings) -> datetime | None:
+def backfill_cutoff(rnd: Round, kind: StreamKind, sync: SyncSettings) -> datetime | None:
     """Mail received before this is left out of an initial round (naive UTC); else None.
 
     Counted from when the round started, so a resumed round keeps the same cut-off.
     """
-    if kind != "mail" or not rnd.initial:
+    if kind != StreamKind.MAIL or not rnd.initial:
         return None
     start = rnd.started_at.astimezone(UTC)
     return (start - timedelta(days=sync.backfill_days)).replace(tzinfo=None)

@@ -46,6 +46,7 @@ from connector.sync.runs import (
     start_run,
 )
 from storage.errors import InterlogError
+from storage.vocabulary import StreamStatus
 
 __all__ = ["PageHook", "Progress", "StopSync", "SyncEnv", "SyncFailed", "run_stream",
            "sync_mailboxes", "sync_mailboxes_async"]
@@ -174,12 +175,12 @@ async def run_stream(env: SyncEnv, stream: Stream, *, full: bool = False) -> Str
     except StopSync as stop:
         log.info("%s %s: stopped on request (%s) after %d pages", stream.mailbox, stream.name,
                  stop, stats.pages)
-        stats.status = "stopped"
+        stats.status = StreamStatus.STOPPED
     except GraphError as error:
-        stats.status, stats.error = "failed", error.message
+        stats.status, stats.error = StreamStatus.FAILED, error.message
     except Exception as exc:
         log.exception("%s %s failed", stream.mailbox, stream.name)
-        stats.status, stats.error = "failed", f"{type(exc).__name__}: {exc}"
+        stats.status, stats.error = StreamStatus.FAILED, f"{type(exc).__name__}: {exc}"
     stats.seconds = time.monotonic() - started
     await _record(env, stats)
     if env.progress is not None:

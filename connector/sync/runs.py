@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from connector.capture import PageOutcome
 from storage.models import utcnow
 from storage.sync_models import SyncRun, SyncRunStream
+from storage.vocabulary import RunStatus, StreamStatus
 
 
 @dataclass
@@ -27,7 +28,7 @@ class StreamStats:
 
     mailbox: str
     stream: str
-    status: str = "ok"  # ok | failed | stopped (on request, after a committed page)
+    status: StreamStatus = StreamStatus.OK
     pages: int = 0
     outcome: PageOutcome = field(default_factory=PageOutcome)
     graph_requests: int = 0
@@ -68,21 +69,24 @@ class RunSummary:
     def errors(self) -> list[str]:
         return [f"{s.mailbox} {s.stream}: {s.error}" for s in self.streams if s.error]
 
+    def _mailboxes_where(self, status: StreamStatus) -> list[str]:
+        return list(dict.fromkeys(s.mailbox for s in self.streams if s.status == status))
+
     @property
     def failed_mailboxes(self) -> list[str]:
-        return list(dict.fromkeys(s.mailbox for s in self.streams if s.status == "failed"))
+        return self._mailboxes_where(StreamStatus.FAILED)
 
     @property
     def stopped_mailboxes(self) -> list[str]:
-        return list(dict.fromkeys(s.mailbox for s in self.streams if s.status == "stopped"))
+        return self._mailboxes_where(StreamStatus.STOPPED)
 
     @property
     def ok(self) -> bool:
         """Every stream of every mailbox went to its end."""
-        return all(s.status == "ok" for s in self.streams)
+        return all(s.status == StreamStatus.OK for s in self.streams)
 
     @property
-    def status(self) -> str:
+    def status(self) -> StreamStatus:
         """`failed` if any stream failed, else `stopped` if any was stopped, else `ok`."""
         return _worst(s.status for s in self.streams)
 
@@ -119,15 +123,18 @@ class RunSummary:
         }
 
 
-def _worst(statuses: Iterable[str]) -> str:
+def _worst(statuses: Iterable[StreamStatus]) -> StreamStatus:
     found = set(statuses)
-    return "failed" if "failed" in found else "stopped" if "stopped" in found else "ok"
+    for status in (StreamStatus.FAILED, StreamStatus.STOPPED):
+        if status in found:
+            return status
+    return StreamStatus.OK
 
 
 def start_run(session: Session, *, full: bool, trigger: str, mailboxes: int) -> SyncRun:
     """A new run row (status `running`); flushed so that it has an id."""
     now = utcnow()
-    run = SyncRun(full=full, trigger=trigger, mailboxes=mailboxes, status="running",
+    run = SyncRun(full=full, trigger=trigger, mailboxes=mailboxes, status=RunStatus.RUNNING,
                   started_at=now, heartbeat_at=now, skipped={})
     session.add(run)
     session.flush()
@@ -159,7 +166,7 @@ def finish_run(session: Session, summary: RunSummary) -> None:
         return
     total = summary.total
     run.finished_at = run.heartbeat_at = utcnow()
-    run.status = summary.status
+    run.status = summary.status  # a run ends as its worst stream
     run.mailboxes = len(summary.mailboxes)
     run.items_seen = total.items_seen
     run.entries_created = total.entries_created
