@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from storage.contacts import fold
 from storage.errors import InterlogError
 from storage.models import CompanyDomain, Contact, ContactEmail
+from storage.vocabulary import ContactType
 
 COLUMNS = ("no", "type", "name", "company_no", "email", "email2", "domains")
 EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -121,7 +122,7 @@ def _row(line: int, fields: list[str], index: dict[str, int], errors: list[str])
     value = {name: fields[i].strip() for name, i in index.items()}
     before = len(errors)
     kind = value["type"].lower()
-    if kind not in ("person", "company"):
+    if kind not in tuple(ContactType):
         errors.append(f"line {line}: bad type {value['type']!r}; expected person or company")
     for name, limit in LIMITS.items():
         if not value[name]:
@@ -134,7 +135,7 @@ def _row(line: int, fields: list[str], index: dict[str, int], errors: list[str])
             errors.append(f"line {line}: malformed email {email!r}")
     domains = tuple(d.strip().lower().removeprefix("@") for d in value["domains"].split(";"))
     domains = tuple(d for d in domains if d)
-    if domains and kind == "person":
+    if domains and kind == ContactType.PERSON:
         errors.append(f"line {line}: domains are for companies; {value['no']} is a person")
     for domain in domains:
         if len(domain) > 253 or not DOMAIN_RE.match(domain):
@@ -190,15 +191,15 @@ def _check_against_db(
     errors: list[str] = []
     in_file = {r.no: r for r in rows}
     for row in rows:
-        if row.company_no is None or (row.company_no == row.no and row.type == "company"):
+        if row.company_no is None or (row.company_no == row.no and row.type == ContactType.COMPANY):
             continue
         target_type = _type_of(session, row.company_no, in_file)
         if target_type is None:
             errors.append(f"line {row.line}: company_no {row.company_no!r} names no contact")
-        elif target_type != "company":
+        elif target_type != ContactType.COMPANY:
             errors.append(f"line {row.line}: company_no {row.company_no!r} is a person,"
                           " not a company")
-        elif row.type == "company":
+        elif row.type == ContactType.COMPANY:
             errors.append(f"line {row.line}: {row.no} is a company; it cannot belong to"
                           f" company {row.company_no}")
     errors += _owner_conflicts(session, rows, in_file)
@@ -242,7 +243,7 @@ def _demoted_companies(
     in_file = {r.no: r for r in rows}
     for row in rows:
         contact = existing.get(row.no)
-        if contact is None or contact.type != "company" or row.type != "person":
+        if contact is None or contact.type != ContactType.COMPANY or row.type != ContactType.PERSON:
             continue
         members = session.scalars(sa.select(Contact.no).where(Contact.company_id == contact.id))
         for member in members:
@@ -260,7 +261,7 @@ def _write(session: Session, rows: list[CsvRow], existing: dict[str, Contact]) -
         old.domains.clear()
     session.flush()
     contacts = dict(existing)
-    for row in sorted(rows, key=lambda r: r.type != "company"):
+    for row in sorted(rows, key=lambda r: r.type != ContactType.COMPANY):
         contact = contacts.get(row.no)
         if contact is None:
             contact = Contact(no=row.no, type=row.type, name=row.name, search_name="")

@@ -9,7 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-RULE_KINDS = ("email", "meeting")
+from storage.vocabulary import ItemKind
+
+RULE_KINDS: tuple[str, ...] = (ItemKind.EMAIL, ItemKind.MEETING)  # capture applies rules to these
 TABLES = ("group", "template", "setup", "rule")
 GROUP_KEYS = {"code", "description"}
 TEMPLATE_KEYS = {"code", "group", "description", "information_flow", "initiated_by",
