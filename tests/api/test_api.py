@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 
 from storage.api_models import create_api_key, revoke_api_key
 from storage.models import AuditEvent
-
-from .conftest import Api
+from tests.support.web import Api
 
 
 def _invoice(document_no: str, **extra: object) -> dict[str, object]:

@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from sqlalchemy.orm import Session
 
 from storage.api_models import create_api_key
-from tests.api.support import seeded_server
+from tests.support.databases import emptied
+from tests.support.plugin import engine_for
+from tests.support.web import seeded_server
 
 MAX_EXAMPLES = 25
 # A schema-valid request may still name a contact, template or user that does not exist;
@@ -22,9 +24,8 @@ EXCLUDED = [schemathesis.checks.positive_data_acceptance]
 
 
 @pytest.fixture(scope="module")
-def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
-    with seeded_server(url) as (base, engine):
+def fuzz_target(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    with emptied(engine_for(request, "sqlite")) as engine, seeded_server(engine) as base:
         with Session(engine) as session, session.begin():
             key = create_api_key(session, "fuzzer").key
         yield base, key

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from interlog.cli import cli
 from storage.api_models import ApiKey, authenticate
-from storage.db import make_engine, upgrade
+from storage.db import make_engine
 from storage.errors import Refused
+from tests.support.databases import url_of
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'keys.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url
+def db_url(clean_sqlite_engine: Engine) -> str:
+    """The session's SQLite file, empty: the CLI commits to it."""
+    return url_of(clean_sqlite_engine)
 
 
 def test_a_key_is_shown_once_stored_hashed_and_refused_once_revoked(db_url: str) -> None:

@@ -40,7 +40,7 @@ from storage.vocabulary import (
 from storage.worker_models import GraphSubscription, SyncInterval
 
 if TYPE_CHECKING:
-    from tests.storage.conftest import World
+    from tests.support.world import World
 
 # (table, column) → the vocabulary its CHECK constraint `ck_<table>_<column>` allows.
 VOCABULARIES: dict[tuple[str, str], type[StrEnum]] = {

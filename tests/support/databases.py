@@ -80,12 +80,29 @@ def wipe(engine: Engine) -> None:
             conn.execute(sa.text("DELETE FROM sqlite_sequence"))
 
 
+_held: set[Engine] = set()  # engines some fixture is committing to right now
+
+
 @contextmanager
 def emptied(engine: Engine) -> Iterator[Engine]:
     """The engine of a shared database for a while of committing: empty on entry and on exit,
-    so the tests that roll back find it empty too."""
+    so the tests that roll back find it empty too. One holder at a time: a module-scoped
+    fixture that fills it owns it until the module ends."""
+    if engine in _held:
+        raise RuntimeError(f"{engine.url} is already filled by another fixture of this test or"
+                           " module: take own_sqlite_engine, or move the test to a module of"
+                           " its own")
+    _held.add(engine)
     wipe(engine)
     try:
         yield engine
     finally:
         wipe(engine)
+        _held.discard(engine)
+
+
+def check_not_held(engine: Engine) -> None:
+    """Fail when a fixture is filling `engine` (the rolled-back `db` expects it empty)."""
+    if engine in _held:
+        raise RuntimeError(f"{engine.url} is filled by a fixture of this test or module;"
+                           " `db` expects it empty")

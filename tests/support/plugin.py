@@ -28,7 +28,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from storage.db import make_engine
-from tests.support.databases import BACKENDS, emptied, migrated, new_database, pg_database_url
+from tests.support.databases import (
+    BACKENDS,
+    check_not_held,
+    emptied,
+    migrated,
+    new_database,
+    pg_database_url,
+)
 
 ENGINE_FIXTURES = {"sqlite": "sqlite_engine", "postgresql": "pg_engine"}
 
@@ -71,6 +78,7 @@ def engine(request: pytest.FixtureRequest) -> Engine:
 @pytest.fixture
 def db(engine: Engine) -> Iterator[Session]:
     """A session in a transaction that is rolled back after the test, on both back-ends."""
+    check_not_held(engine)
     with engine.connect() as connection:
         outer = connection.begin()
         session = Session(bind=connection, join_transaction_mode="create_savepoint",

@@ -10,11 +10,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
 from storage.models import AuditEvent, Contact, InteractionTemplate
-from tests.api import browser as fixtures
-from tests.api.support import Site, screenshot
-
-# tests/web has no conftest.py (see api/browser.py): the fixtures come from there.
-browser, site, page, page_es = fixtures.browser, fixtures.site, fixtures.page, fixtures.page_es
+from tests.support.web import Site, screenshot
 
 
 def _rows(page: Page) -> list[str]:

@@ -5,35 +5,27 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.engine import Engine
 
 from interlog.config import ConfigError, ServerSettings
-from storage.db import make_engine
-from tests.api.support import Site, make_app, seed, settings_for
-from tests.conftest import pg_database_url
+from tests.support.databases import BACKENDS, emptied, url_of
+from tests.support.plugin import engine_for
+from tests.support.seed import seed
+from tests.support.web import WEB, Site, make_app, settings_for
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('access') / 'access.db'}"
-    else:
-        yield from pg_database_url()
-
-
-@pytest.fixture(scope="module")
-def signed_in_site(db_url: str) -> Iterator[tuple[Flask, Site]]:
-    """Sign-in configured (no development mode): users come from the session cookie."""
-    settings = settings_for(db_url, anonymous=False, client_id="web-app-id")
-    engine = make_engine(db_url)
-    seed(engine, settings)
-    yield make_app(settings, engine), Site(base="", engine=engine)
-    engine.dispose()
+@pytest.fixture(scope="module", params=BACKENDS)
+def signed_in_site(request: pytest.FixtureRequest) -> Iterator[tuple[Flask, Site]]:
+    """Sign-in configured (no development mode): users come from the session cookie. The
+    module's tests share the seeded database: they own the session's until the module ends."""
+    with emptied(engine_for(request, request.param)) as engine:
+        seed(engine, WEB)
+        settings = settings_for(url_of(engine), anonymous=False, client_id="web-app-id")
+        yield make_app(settings, engine), Site(base="", engine=engine)
 
 
 def _sign_in(client: FlaskClient, upn: str) -> str:
@@ -160,22 +152,20 @@ def test_redirects_after_a_post_stay_on_this_site(signed_in_site: tuple[Flask, S
     assert response.headers["Location"] == "/log"
 
 
-def test_sign_in_without_an_entra_app_says_what_to_configure(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'x.db'}"
-    settings = settings_for(url, anonymous=False)
-    engine = make_engine(url)
-    seed(engine, settings)
+def test_sign_in_without_an_entra_app_says_what_to_configure(own_sqlite_engine: Engine) -> None:
+    engine = own_sqlite_engine  # not the shared file: signed_in_site holds it for the module
+    settings = settings_for(url_of(engine), anonymous=False)
+    seed(engine, WEB)
     response = make_app(settings, engine).test_client().get("/auth/login")
     assert response.status_code == 503
     assert "[web] client_id" in response.get_data(as_text=True)
     engine.dispose()
 
 
-def test_development_mode_answers_loopback_only(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'x.db'}"
-    settings = settings_for(url)
-    engine = make_engine(url)
-    seed(engine, settings)
+def test_development_mode_answers_loopback_only(own_sqlite_engine: Engine) -> None:
+    engine = own_sqlite_engine  # not the shared file: signed_in_site holds it for the module
+    settings = settings_for(url_of(engine))
+    seed(engine, WEB)
     client = make_app(settings, engine).test_client()
     assert client.get("/log").status_code == 200
     remote = client.get("/log", environ_base={"REMOTE_ADDR": "10.1.2.3"})

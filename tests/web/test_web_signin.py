@@ -13,9 +13,11 @@ import httpx
 import pytest
 
 from interlog.config import settings_from_dict
-from storage.db import make_engine
-from tests.api.oidc_fake import TENANT, FakeIdp, fake_idp
-from tests.api.support import USERS, live_server, make_app, seed, settings_for
+from tests.support.databases import migrated
+from tests.support.oidc import TENANT, FakeIdp, fake_idp
+from tests.support.seed import seed
+from tests.support.servers import live_server
+from tests.support.web import USERS, WEB, make_app
 
 
 @pytest.fixture
@@ -34,13 +36,10 @@ def _site(tmp_path: Path, idp: FakeIdp, users: list[dict[str, Any]] = USERS) -> 
         "web": {"client_id": "web-app", "client_secret": "s3cret", "authority": idp.authority},
         "user": users,
     }, env={})
-    engine = make_engine(url)
-    seed(engine, settings_for(url))
-    try:
+    with migrated(url) as engine:
+        seed(engine, WEB)
         with live_server(make_app(settings, engine)) as base:
             yield base
-    finally:
-        engine.dispose()
 
 
 def _browse(base: str, idp: FakeIdp, path: str = "/log?template=CALL") -> httpx.Response:

@@ -1,19 +1,15 @@
-"""Fixtures of the browser tests (imported by tests/web modules, which have no conftest.py).
-
-A real Chromium (Debian's, through Playwright) against a live app on a seeded SQLite file.
-tests/web has no conftest.py: a second top-level `conftest` module would replace
-tests/conftest.py in `sys.modules` for every test that imports from it.
-"""
+"""Browser fixtures: a real Chromium (Debian's, through Playwright) against a live app on
+the seeded SQLite file."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy.engine import Engine
 
-from tests.api.support import Site, seeded_server
+from tests.support.web import Site, seeded_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -30,10 +26,10 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    """A fresh seeded database behind a live server in development mode (acting as admin)."""
-    with seeded_server(f"sqlite:///{tmp_path / 'web.db'}") as (base, engine):
-        yield Site(base=base, engine=engine)
+def site(clean_sqlite_engine: Engine) -> Iterator[Site]:
+    """The seeded database behind a live server in development mode (acting as admin)."""
+    with seeded_server(clean_sqlite_engine) as base:
+        yield Site(base=base, engine=clean_sqlite_engine)
 
 
 def _page(browser: Browser, locale: str) -> Iterator[Page]:

@@ -22,6 +22,8 @@ from urllib.parse import urlencode
 from flask import Flask, jsonify, redirect, request
 from werkzeug.wrappers import Response
 
+from tests.support.servers import live_server
+
 TENANT = "tenant-x"
 
 
@@ -102,8 +104,7 @@ def _app(idp: FakeIdp) -> Flask:
 
 @contextmanager
 def fake_idp(directory: Path) -> Iterator[FakeIdp]:
-    from api.support import live_server
-
+    """The provider on a free port, its certificate and key written into `directory`."""
     cert_file, key_file = _self_signed(directory)
     idp = FakeIdp(base="", ca_file=cert_file)
     with live_server(_app(idp), ssl_context=(str(cert_file), str(key_file))) as base:
