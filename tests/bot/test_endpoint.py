@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from interlog.app import create_app
 from interlog.config import ConfigError
-from storage.db import make_engine, upgrade
+from storage.db import make_engine
 from tests.support.bot import (
     APP_ID,
     BOB,
@@ -191,10 +191,9 @@ def test_anonymous_refused_unless_listening_on_loopback(sqlite_bot_engine: Engin
 
 
 def test_database_error_apologises_with_a_ref_and_writes_nothing(
-        tmp_path: object, openid_url: str, signing_key: SigningKey,
+        own_sqlite_engine: Engine, openid_url: str, signing_key: SigningKey,
         caplog: pytest.LogCaptureFixture) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path}/broken.db")
-    upgrade(engine)
+    engine = own_sqlite_engine  # broken below: not the shared file
     seed(engine, BOT)
     with engine.begin() as connection:  # the entry insert works, its audit row cannot
         connection.execute(sa.text("DROP TABLE audit_events"))

@@ -16,7 +16,6 @@ from sqlalchemy.engine import Engine
 
 from interlog.app import create_app
 from interlog.wsgi import running
-from storage.db import make_engine, upgrade
 from tests.support.bot import (
     BOT,
     SigningKey,
@@ -27,6 +26,7 @@ from tests.support.bot import (
     make_settings,
     reply_text,
 )
+from tests.support.databases import url_of
 from tests.support.seed import seed
 
 pytestmark = pytest.mark.timeout(60)
@@ -102,11 +102,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_interlog_serve_anonymous_on_loopback_answers_expect_replies(tmp_path: Path) -> None:
+def test_interlog_serve_anonymous_on_loopback_answers_expect_replies(
+        tmp_path: Path, clean_sqlite_engine: Engine) -> None:
     """The issue's "done when": `interlog serve`, allow_anonymous, expectReplies, an entry."""
-    db_url = f"sqlite:///{tmp_path / 'serve.db'}"
-    engine = make_engine(db_url)
-    upgrade(engine)
+    engine = clean_sqlite_engine
+    db_url = url_of(engine)
     seed(engine, BOT)
     config = tmp_path / "interlog.toml"
     config.write_text(f'[storage]\nurl = "{db_url}"\n[bot]\nallow_anonymous = true\n')

@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from connector.capture import build_capture_context, capture_page
 from interlog.cli import cli
-from storage.db import make_engine, upgrade
 from tests.support.builders import NOW, a_message
 from tests.support.capture import ALICE, CAPTURE, make_settings
+from tests.support.databases import url_of
 from tests.support.seed import seed
 
 
-def _captured_db(url: str) -> None:
-    engine = make_engine(url)
-    upgrade(engine)
+def _captured_db(engine: Engine) -> str:
+    """Capture three messages into the engine's database; its URL, for the CLI."""
     with Session(engine) as session, session.begin():
         seed(session, CAPTURE)
         ctx = build_capture_context(session, make_settings())
@@ -27,11 +27,11 @@ def _captured_db(url: str) -> None:
             a_message().from_("zed@startup.example").to(ALICE).build(),
             a_message().from_("amy@other.example").to(ALICE).build(),
         ])
-    engine.dispose()
+    return url_of(engine)
 
 
-def test_unmatched_list_json_is_most_frequent_first(sqlite_url: str) -> None:
-    _captured_db(sqlite_url)
+def test_unmatched_list_json_is_most_frequent_first(clean_sqlite_engine: Engine) -> None:
+    sqlite_url = _captured_db(clean_sqlite_engine)
 
     result = CliRunner().invoke(cli, ["--db", sqlite_url, "unmatched", "list", "--json"])
 
@@ -44,8 +44,8 @@ def test_unmatched_list_json_is_most_frequent_first(sqlite_url: str) -> None:
     assert rows[0]["first_seen"] == NOW.isoformat(timespec="seconds")
 
 
-def test_unmatched_list_table_filters_by_domain(sqlite_url: str) -> None:
-    _captured_db(sqlite_url)
+def test_unmatched_list_table_filters_by_domain(clean_sqlite_engine: Engine) -> None:
+    sqlite_url = _captured_db(clean_sqlite_engine)
 
     result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["--db", sqlite_url, "unmatched", "list",
                                       "--domain", "@Other.example"])

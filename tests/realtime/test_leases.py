@@ -14,6 +14,7 @@ from connector.realtime.worker import Worker
 from storage.errors import Refused
 from storage.models import utcnow
 from storage.worker_models import MailboxLease, SyncInterval
+from tests.support.databases import url_of
 from tests.support.realtime import make_settings
 
 POLL = 300
@@ -172,13 +173,9 @@ def test_skip_locked_gives_concurrent_workers_different_mailboxes(clean_pg_engin
     assert three is None
 
 
-def test_sqlite_refuses_a_second_live_worker(tmp_path: object) -> None:
-    from storage.db import make_engine, upgrade
-
-    url = f"sqlite:///{tmp_path}/one.db"
-    engine = make_engine(url)
-    upgrade(engine)
-    settings = make_settings(db_url=url)
+def test_sqlite_refuses_a_second_live_worker(clean_sqlite_engine: Engine) -> None:
+    engine = clean_sqlite_engine
+    settings = make_settings(db_url=url_of(engine))
     Worker(settings, engine, lambda m: None).register()
     with pytest.raises(Refused, match="one worker"):
         Worker(settings, engine, lambda m: None).register()
