@@ -20,6 +20,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from storage import dialect
+from storage.vocabulary import SyncOutcome, SyncTrigger
 from storage.worker_models import MailboxLease, SyncInterval, WorkerRecord
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC).replace(tzinfo=None)
@@ -31,7 +32,7 @@ class Claim:
 
     mailbox: str
     interval_id: int
-    trigger: str  # notified | poll | takeover | retry
+    trigger: SyncTrigger
     started_at: datetime
 
 
@@ -89,11 +90,11 @@ def take_next(
     if row is None:
         return None
     lease, rank = row[0], row[1]
-    trigger = ("takeover", "notified", "poll")[rank]
+    trigger = (SyncTrigger.TAKEOVER, SyncTrigger.NOTIFIED, SyncTrigger.POLL)[rank]
     if rank == 0:
         _close_abandoned(session, lease)
     elif lease.last_error is not None and rank == 2:
-        trigger = "retry"
+        trigger = SyncTrigger.RETRY
     inherited = lease.claimed_request_at if rank == 0 else None
     lease.claimed_request_at = lease.sync_requested_at or inherited
     lease.sync_requested_at = None
@@ -112,13 +113,13 @@ def _close_abandoned(session: Session, lease: MailboxLease) -> None:
         sa.update(SyncInterval)
         .where(SyncInterval.mailbox == lease.mailbox, SyncInterval.worker_id == lease.leased_by,
                SyncInterval.finished_at.is_(None))
-        .values(finished_at=lease.lease_expires_at, outcome="abandoned")
+        .values(finished_at=lease.lease_expires_at, outcome=SyncOutcome.ABANDONED)
     )
 
 
 def finish(
     session: Session, claim: Claim, worker_id: str, now: datetime, *,
-    error: str | None = None, backoff_seconds: int = 60, outcome: str | None = None,
+    error: str | None = None, backoff_seconds: int = 60, outcome: SyncOutcome | None = None,
 ) -> bool:
     """Release the lease and close the interval. False when the lease had been lost."""
     m = MailboxLease
@@ -136,10 +137,11 @@ def finish(
         sa.update(m).where(m.mailbox == claim.mailbox, m.leased_by == worker_id).values(**values)
     ))
     if not held:  # too slow to keep the lease: another worker may have taken over
-        outcome = "lost"
+        outcome = SyncOutcome.LOST
     session.execute(
         sa.update(SyncInterval).where(SyncInterval.id == claim.interval_id).values(
-            finished_at=now, outcome=outcome or ("ok" if error is None else "error"),
+            finished_at=now,
+            outcome=outcome or (SyncOutcome.OK if error is None else SyncOutcome.ERROR),
             error=None if error is None else error[:2000],
         )
     )
@@ -171,7 +173,7 @@ def release_all(session: Session, worker_id: str, now: datetime) -> None:
     session.execute(
         sa.update(SyncInterval)
         .where(SyncInterval.worker_id == worker_id, SyncInterval.finished_at.is_(None))
-        .values(finished_at=now, outcome="stopped")
+        .values(finished_at=now, outcome=SyncOutcome.STOPPED)
     )
 
 

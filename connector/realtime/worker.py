@@ -31,6 +31,7 @@ from connector.settings import ConnectorSettings
 from storage import dialect
 from storage.errors import Refused
 from storage.models import utcnow
+from storage.vocabulary import SyncOutcome
 from storage.worker_models import GraphSubscription, WorkerRecord
 
 log = logging.getLogger(__name__)
@@ -192,11 +193,13 @@ class Worker:
                 self._set_current(session, claim.mailbox)
         if claim is None:
             return False
-        error, outcome, backoff = None, None, cfg.worker.error_backoff_seconds
+        error, backoff = None, cfg.worker.error_backoff_seconds
+        outcome: SyncOutcome | None = None
         try:
             self.sync_one(claim.mailbox)
         except StopRequested:
-            error, outcome, backoff = "stopped before the end (worker shutdown)", "stopped", 0
+            error, backoff = "stopped before the end (worker shutdown)", 0
+            outcome = SyncOutcome.STOPPED
         except Exception as exc:  # one mailbox failing never stops the worker
             log.exception("sync of %s failed", claim.mailbox)
             error = f"{type(exc).__name__}: {exc}"
@@ -206,7 +209,7 @@ class Worker:
         return True
 
     def _finish(self, claim: leases.Claim, *, error: str | None, backoff: int,
-                outcome: str | None) -> bool:
+                outcome: SyncOutcome | None) -> bool:
         """Give the lease back; retried, since a lease left held would be kept alive by
         this worker's own heartbeat and never synced again."""
         for attempt in range(1, FINISH_ATTEMPTS + 1):
