@@ -13,6 +13,9 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from storage.models import InteractionGroup, InteractionTemplate, TemplateSetup
+from storage.vocabulary import CorrespondenceType, InformationFlow, InitiatedBy, SetupKind
+
+_OUT, _US = InformationFlow.OUTBOUND, InitiatedBy.US
 
 DEFAULT_GROUPS: tuple[tuple[str, str], ...] = (
     ("EMAIL", "Email"),
@@ -23,15 +26,15 @@ DEFAULT_GROUPS: tuple[tuple[str, str], ...] = (
 
 # code, group, description, flow, initiated_by, unit_cost, unit_duration_min, correspondence
 DEFAULT_TEMPLATES: tuple[tuple[str, str, str, str, str, str, str, str], ...] = (
-    ("EMAIL", "EMAIL", "Email", "outbound", "us", "0", "0", "email"),
-    ("MEETING", "MEETINGS", "Meeting", "outbound", "us", "0", "30", ""),
-    ("CALL", "CALLS", "Phone call", "outbound", "us", "0", "5", ""),
+    ("EMAIL", "EMAIL", "Email", _OUT, _US, "0", "0", CorrespondenceType.EMAIL),
+    ("MEETING", "MEETINGS", "Meeting", _OUT, _US, "0", "30", CorrespondenceType.NONE),
+    ("CALL", "CALLS", "Phone call", _OUT, _US, "0", "5", CorrespondenceType.NONE),
 )
 
 DEFAULT_SETUP: tuple[tuple[str, str], ...] = (
-    ("email", "EMAIL"),
-    ("meeting", "MEETING"),
-    ("phone_call", "CALL"),
+    (SetupKind.EMAIL, "EMAIL"),
+    (SetupKind.MEETING, "MEETING"),
+    (SetupKind.PHONE_CALL, "CALL"),
 )
 
 

@@ -18,6 +18,7 @@ from storage.entries import (
 from storage.entry_writes import cancel_where, insert_entries, restore_where
 from storage.errors import InterlogError, NotFound, Refused
 from storage.models import Contact, InteractionLogEntry, LoggedSegment, Segment, SegmentLine
+from storage.vocabulary import EntrySource
 
 
 def create_segment(
@@ -44,15 +45,13 @@ def log_segment(
     session: Session, no: str, interaction: Interaction, *, actor: str
 ) -> LoggedSegment:
     """One entry per contact of the segment, tied to a new logged segment; refused if logged."""
-    segment = session.get(Segment, no.strip().upper())
-    if segment is None:
-        raise NotFound(f"no segment {no!r}")
-    if session.scalar(sa.select(LoggedSegment).where(LoggedSegment.segment_no == segment.no)):
+    segment = get_segment(session, no)
+    if logged_segment(session, segment.no) is not None:
         raise Refused(f"segment {segment.no} is logged already")
     if not segment.lines:
         raise Refused(f"segment {segment.no} is empty")
     template = get_template(session, interaction.template_code)
-    interaction = replace(interaction, source="segment")
+    interaction = replace(interaction, source=EntrySource.SEGMENT)
     check_interaction(interaction)
     logged = LoggedSegment(
         segment_no=segment.no,
@@ -75,9 +74,7 @@ def set_segment_canceled(
     session: Session, no: str, canceled: bool, *, actor: str
 ) -> LoggedSegment:
     """Cancel or restore a logged segment and, with it, every one of its entries."""
-    logged = session.scalar(
-        sa.select(LoggedSegment).where(LoggedSegment.segment_no == no.strip().upper())
-    )
+    logged = logged_segment(session, no)
     if logged is None:
         raise NotFound(f"segment {no!r} has not been logged")
     logged.canceled = canceled
@@ -91,6 +88,7 @@ def set_segment_canceled(
 
 
 def get_segment(session: Session, no: str) -> Segment:
+    """The segment numbered `no` (any case); NotFound when there is none."""
     segment = session.get(Segment, no.strip().upper())
     if segment is None:
         raise NotFound(f"no segment {no!r}")
@@ -98,6 +96,7 @@ def get_segment(session: Session, no: str) -> Segment:
 
 
 def logged_segment(session: Session, no: str) -> LoggedSegment | None:
+    """The logged segment of segment `no`, or None while it has not been logged."""
     return session.scalar(
         sa.select(LoggedSegment).where(LoggedSegment.segment_no == no.strip().upper())
     )
