@@ -42,8 +42,10 @@ def _seed(engine: Engine, users: Sequence[UserLike], actor: str) -> UserSeedResu
     with Session(engine) as session, session.begin():
         result = seed_users(session, users)
         if result.changed:
-            audit(session, actor, "users", None, added=result.added, updated=result.updated)
+            audit(session, actor, "users", None, added=result.added, updated=result.updated,
+                  removed=result.removed)
     if result.changed:
-        log.info("users from the configuration: added %s; updated %s",
-                 ", ".join(result.added) or "none", ", ".join(result.updated) or "none")
+        log.info("users from the configuration: added %s; updated %s; removed %s",
+                 ", ".join(result.added) or "none", ", ".join(result.updated) or "none",
+                 ", ".join(result.removed) or "none")
     return result

@@ -81,22 +81,26 @@ def owner_limit(user: Asker) -> str | None:
 
 @dataclass
 class UserSeedResult:
-    """The UPNs a seed added and changed (both empty: the table already matched)."""
+    """The UPNs a seed added, changed and removed (all empty: the table already matched)."""
 
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated)
+        return bool(self.added or self.updated or self.removed)
 
 
 def seed_users(session: Session, users: Iterable[UserLike]) -> UserSeedResult:
-    """Upsert one `User` per configured `[[user]]` (by UPN, case-insensitive).
+    """Make the table hold exactly the configured `[[user]]`s (by UPN, case-insensitive).
 
-    Users that are not in the configuration are left alone. An Entra object id configured
-    for one user is taken away from any other user that held it.
+    A user no longer in a configuration that lists users is removed, so taking a person
+    out of `interlog.toml` takes away their access and rights (their entries keep their
+    UPN); an empty list leaves the table alone. An Entra object id configured for one user
+    is taken away from any other user that held it.
     """
+    users = list(users)
     result = UserSeedResult()
     for item in users:
         upn = normal_upn(item.upn)
@@ -116,7 +120,18 @@ def seed_users(session: Session, users: Iterable[UserLike]) -> UserSeedResult:
             user.admin = item.admin
             result.updated.append(upn)
         session.flush()
+    if users:
+        result.removed = _remove_others(session, {normal_upn(item.upn) for item in users})
     return result
+
+
+def _remove_others(session: Session, configured: set[str]) -> list[str]:
+    gone = list(session.scalars(sa.select(User).where(User.upn.not_in(configured))
+                                .order_by(User.upn)))
+    for user in gone:
+        session.delete(user)
+    session.flush()
+    return [user.upn for user in gone]
 
 
 def _release_aad_object_id(session: Session, aad: str, upn: str) -> None:

@@ -23,10 +23,10 @@ def init(app: AppContext) -> None:
         if seeded.changed or users.changed:
             audit(session, cli_actor(), "init", None, groups=seeded.groups,
                   templates=seeded.templates, setup=seeded.setup, users_added=users.added,
-                  users_updated=users.updated)
+                  users_updated=users.updated, users_removed=users.removed)
     for label, items in (("Added groups", seeded.groups), ("Added templates", seeded.templates),
                          ("Added setup", seeded.setup), ("Added users", users.added),
-                         ("Updated users", users.updated)):
+                         ("Updated users", users.updated), ("Removed users", users.removed)):
         if items:
             click.echo(f"{label}: {', '.join(items)}")
     if not (seeded.changed or users.changed):

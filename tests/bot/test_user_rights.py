@@ -70,7 +70,9 @@ def test_an_admin_change_in_the_config_reaches_the_bot_when_the_app_starts(
         seeded = session.execute(sa.select(AuditEvent.actor, AuditEvent.details)
                                  .where(AuditEvent.action == "users")).all()
     assert [(actor, json.loads(details)) for actor, details in seeded] == [
-        ("config:app", {"added": [], "updated": ["alice@contoso.com", "carol@contoso.com"]})]
+        ("config:app", {"added": [], "updated": ["alice@contoso.com", "carol@contoso.com"],
+                        "removed": ["bob@contoso.com"]})]  # bob is not in the new config
+    assert say(after, "log call with C0001", BOB).startswith("Your Teams account is not mapped")
 
 
 def test_a_person_added_to_the_config_is_known_to_the_bot_when_the_app_starts(

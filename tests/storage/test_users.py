@@ -26,18 +26,28 @@ def test_seed_upserts_by_upn_and_moves_an_object_id(db: Session) -> None:
     result = seed_users(db, users)
     assert result.added == ["alice@contoso.com", "bob@contoso.com"]
     assert not seed_users(db, users).changed
-    moved = [UserSettings(upn="bob@contoso.com", salesperson_code="BO", aad_object_id="a1")]
+    moved = [UserSettings(upn="bob@contoso.com", salesperson_code="BO", aad_object_id="a1"),
+             UserSettings(upn="alice@contoso.com", salesperson_code="AL")]
     assert seed_users(db, moved).updated == ["bob@contoso.com"]
     rows = _users(db)
     assert rows["alice@contoso.com"].aad_object_id is None  # the id moved to bob
     assert (rows["bob@contoso.com"].aad_object_id, rows["bob@contoso.com"].admin) == ("a1", False)
 
 
-def test_seed_leaves_users_outside_the_config_alone(db: Session) -> None:
+def test_a_user_taken_out_of_the_config_loses_access_and_rights(db: Session) -> None:
     db.add(User(upn="dave@contoso.com", salesperson_code="DA", aad_object_id="d1", admin=True))
     db.flush()
     result = seed_users(db, [UserSettings(upn=" ALICE@contoso.com ", admin=True)])
-    assert (result.added, result.updated) == (["alice@contoso.com"], [])
+    assert (result.added, result.updated, result.removed) == (
+        ["alice@contoso.com"], [], ["dave@contoso.com"])
+    assert set(_users(db)) == {"alice@contoso.com"}
+    assert find_user(db, aad_object_id="d1") is None
+
+
+def test_a_config_without_users_leaves_the_table_alone(db: Session) -> None:
+    db.add(User(upn="dave@contoso.com", salesperson_code="DA", aad_object_id="d1", admin=True))
+    db.flush()
+    assert not seed_users(db, []).changed
     dave = _users(db)["dave@contoso.com"]
     assert (dave.salesperson_code, dave.aad_object_id, dave.admin) == ("DA", "d1", True)
 
