@@ -78,9 +78,13 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
 
 
 def run_main(cli: click.Group) -> None:
-    """Run the CLI: user errors → one line on stderr and exit 1, never a traceback."""
+    """Run the CLI: user errors → one line on stderr and exit 1, never a traceback.
+
+    Without standalone mode click does not raise `ctx.exit(n)`: `main` returns `n` (and a
+    command's own return value, always None here), so the code is taken from there.
+    """
     try:
-        cli.main(standalone_mode=False)
+        code = cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
@@ -95,4 +99,4 @@ def run_main(cli: click.Group) -> None:
         sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
