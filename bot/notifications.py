@@ -2,10 +2,11 @@
 
 - `?validationToken=…` (the subscription handshake) → 200 `text/plain` with the token,
   before anything else.
-- Otherwise the body must be `{"value": [ {subscriptionId, clientState, …}, … ]}`; anything
-  else → 400 and nothing is queued. Each item's `clientState` is compared (in constant time)
-  with the one stored for its subscription: an unknown subscription or a mismatch is logged
-  and ignored, never acted on.
+- Otherwise the body must be `{"value": [ {subscriptionId, clientState, …}, … ]}` of at most
+  `MAX_ITEMS` items (more → 413); anything else → 400, and nothing is queued. Each item's
+  `clientState` is compared (in constant time) with the one stored for its subscription
+  (all looked up in one query): an unknown subscription or a mismatch is ignored, never
+  acted on, and the ignored items of a body make one log line.
 - A verified item records a sync request for the subscription's mailbox (a pending request
   just counts one more) and the answer is 202 at once: no Graph call happens here; workers
   do the delta sync, which is the source of truth.
@@ -37,6 +38,13 @@ from storage.worker_models import GraphSubscription
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000
+# Items in one body. Microsoft documents no maximum, only that "when many changes occur,
+# Microsoft Graph may send multiple notifications that correspond to different subscriptions
+# in the same POST request" (learn.microsoft.com/graph/change-notifications-delivery-webhooks).
+# Anyone can post here, so one body must stay one bounded piece of work: far more than a
+# tenant's subscriptions batch, far less than the 38,000 ids 1 MB can carry.
+MAX_ITEMS = 1_000
+LOGGED_EXAMPLES = 3  # ids of ignored items named in the one log line of a body
 LIFECYCLE_ACTIONS = {"reauthorizationRequired": SubscriptionAction.RENEW,
                      "subscriptionRemoved": SubscriptionAction.RECREATE, "missed": None}
 
@@ -45,6 +53,10 @@ bp = Blueprint("graph_notifications", __name__)
 
 class BadNotification(ValueError):
     """The body is not a Graph notification collection; the message says why."""
+
+
+class TooManyNotifications(BadNotification):
+    """More than `MAX_ITEMS` items: refused whole (413), before any is looked at."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,8 @@ def parse_notifications(body: bytes) -> list[Notification]:
         raise BadNotification('the body must be an object with a "value" array')
     if not data["value"]:
         raise BadNotification('"value" is empty')
+    if len(data["value"]) > MAX_ITEMS:
+        raise TooManyNotifications(f'"value" may hold at most {MAX_ITEMS} notifications')
     return [_item(i, raw) for i, raw in enumerate(data["value"])]
 
 
@@ -89,17 +103,18 @@ def _item(index: int, raw: Any) -> Notification:
 
 
 def accept(session: Session, items: list[Notification], now: datetime) -> Outcome:
-    """Verify each item against its subscription and queue what it asks for."""
+    """Verify each item against its subscription (one query for all of them) and queue what
+    it asks for; the items ignored are logged once for the whole body."""
     ids = {item.subscription_id for item in items}
     subs = {s.id: s for s in session.scalars(
         sa.select(GraphSubscription).where(GraphSubscription.id.in_(ids)))}
     outcome = Outcome()
+    ignored: list[str] = []
     for item in items:
         sub = subs.get(item.subscription_id)
         if sub is None or not hmac.compare_digest(sub.client_state.encode(),
                                                   item.client_state.encode()):
-            log.warning("graph notification ignored: subscription %s unknown or clientState "
-                        "mismatch", item.subscription_id[:64])
+            ignored.append(item.subscription_id)
             outcome.ignored += 1
             continue
         if item.lifecycle_event is not None:
@@ -113,7 +128,18 @@ def accept(session: Session, items: list[Notification], now: datetime) -> Outcom
         outcome.queued += 1
     if outcome.queued or outcome.lifecycle:
         wake_workers(session)
+    _log_ignored(ignored)
     return outcome
+
+
+def _log_ignored(ids: list[str]) -> None:
+    """One warning for every ignored item of a body: how many, and a few of their ids
+    (repr: an id is the sender's text, so no control characters reach the log)."""
+    if not ids:
+        return
+    examples = list(dict.fromkeys(i[:64] for i in ids))[:LOGGED_EXAMPLES]
+    log.warning("graph notifications ignored: %d item(s) of an unknown subscription or with "
+                "a clientState mismatch (e.g. %s)", len(ids), ", ".join(map(repr, examples)))
 
 
 @bp.post("/api/graph/notifications")
@@ -126,7 +152,7 @@ def notifications() -> Response | tuple[Response, int]:
     try:
         items = parse_notifications(request.get_data(cache=False))
     except BadNotification as exc:
-        return jsonify(error=str(exc)), 400
+        return jsonify(error=str(exc)), 413 if isinstance(exc, TooManyNotifications) else 400
     engine: Engine = services().engine
     with Session(engine) as session, session.begin():
         outcome = accept(session, items, utcnow())
