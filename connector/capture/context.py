@@ -22,8 +22,9 @@ from storage.models import (
     TemplateSetup,
 )
 from storage.users import salesperson_codes
+from storage.vocabulary import SetupKind
 
-CAPTURED_KINDS = ("email", "meeting")
+CAPTURED_KINDS = (SetupKind.EMAIL, SetupKind.MEETING)  # the setup defaults capture needs
 PEOPLE_CACHE = 200_000  # addresses classified per run before the cache starts over
 
 

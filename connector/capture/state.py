@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from storage.capture_models import CapturedItem, DeletedEntryKey
 from storage.models import InteractionLogEntry
+from storage.vocabulary import ItemKind
 
 CHUNK = 2000  # values per IN list: far below every back-end's bound-parameter limit
 
@@ -82,7 +83,7 @@ def load_state(
         if box == mailbox:
             state.copies[graph_id] = Copy(graph_id, kind, key, is_organizer, _ids(contact_ids))
     removed_meetings = {c.key for c in state.copies.values()
-                        if c.graph_id in removed_ids and c.kind == "meeting"}
+                        if c.graph_id in removed_ids and c.kind == ItemKind.MEETING}
     _load_entries(session, state, mail_keys, meeting_keys | removed_meetings)
     _load_deleted(session, state, mail_keys | meeting_keys)
     return state
