@@ -46,15 +46,16 @@ CAPTURE = Dataset(
         ContactRow("P-JOHN", "John Roe", (JOHN,)),
     ),
 )
-"""Templates, Fabrikam with Jane, John, and Bob as a user (Alice and Carol come from
-`make_settings`' `[[user]]`s, as a sync seeds them)."""
+"""Templates, Fabrikam with Jane, John, and Bob as a user (the `[[user]]`s of
+`make_settings` seed Alice and Carol and keep Bob, as a sync does)."""
 
 
 def make_settings(**sync: Any) -> Settings:
     base: dict[str, Any] = {"mailboxes": [ALICE, BOB], "internal_domains": ["contoso.com"]}
     return settings_from_dict({
         "sync": {**base, **sync},
-        "user": [{"upn": ALICE, "salesperson_code": "AL"}, {"upn": CAROL}],
+        "user": [{"upn": ALICE, "salesperson_code": "AL"}, {"upn": CAROL},
+                 {"upn": BOB, "salesperson_code": "BO"}],
     }, env={})
 
 
