@@ -10,7 +10,6 @@ entry (`init`, `contacts_import`, `api_list`, …) are rows of the same shape wi
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -43,13 +42,21 @@ def audit_changes(
     session: Session, actor: str, action: str, changes: Mapping[int | None, Details], *,
     at: datetime | None = None,
 ) -> None:  # fmt: skip
-    """One audit row per `entry_no → details` of `changes`, in its order, in one INSERT."""
+    """One audit row per `entry_no → details` of `changes`, in its order, in one INSERT.
+
+    Details are encoded once per mapping object: pass the same mapping for entries whose
+    details are equal (a reason, a contact and template) and it costs one encoding.
+    """
     if not changes:
         return
     at = at or utcnow()
-    encode = functools.lru_cache(maxsize=1024)(_encode)
-    rows = [(at, actor, action, entry_no, _details(encode, details))
-            for entry_no, details in changes.items()]
+    encoded: dict[int, str] = {}
+    rows = []
+    for entry_no, details in changes.items():
+        text = encoded.get(id(details))
+        if text is None:
+            text = encoded[id(details)] = _encode(details)
+        rows.append((at, actor, action, entry_no, text))
     dialect.bulk_insert(session, cast(sa.Table, AuditEvent.__table__), COLUMNS, rows)
 
 
@@ -60,12 +67,5 @@ def audit(
     audit_changes(session, actor, action, {entry_no: details})
 
 
-def _details(encode: functools._lru_cache_wrapper[str], details: Details) -> str:
-    try:  # details repeat within a set (the same contact and template, the same reason)
-        return encode(tuple(sorted(details.items())))
-    except TypeError:  # an unhashable value (a list): no memo
-        return _encode(tuple(sorted(details.items())))
-
-
-def _encode(items: tuple[tuple[str, object], ...]) -> str:
-    return json.dumps(dict(items), default=str, sort_keys=True) if items else ""
+def _encode(details: Details) -> str:
+    return json.dumps(details, default=str, sort_keys=True) if details else ""

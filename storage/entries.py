@@ -121,8 +121,13 @@ def entry_row(
         source=interaction.source,
         user_upn=interaction.user_upn.lower() if interaction.user_upn else None,
         salesperson_code=salesperson_code,
+        segment_no=None,
+        logged_segment_id=None,
         document_type=interaction.document_type,
         document_no=interaction.document_no,
+        internet_message_id=None,
+        ical_uid=None,
+        web_link=None,
     )
 
 

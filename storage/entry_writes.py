@@ -16,7 +16,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import NotRequired, TypedDict, cast
+from operator import itemgetter
+from typing import TypedDict, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -34,7 +35,8 @@ CAPTURED = (EntrySource.EMAIL, EntrySource.MEETING)  # sources capture dedupes (
 
 class NewEntry(TypedDict):
     """An entry to insert: everything but its number, canceled flag, evaluation and creation
-    time. An `internet_message_id` or `ical_uid` makes it a captured entry, one per contact."""
+    time. An `internet_message_id` or `ical_uid` makes it a captured entry, one per contact.
+    Every key is required (None where it does not apply): a row is read by one itemgetter."""
 
     contact_id: int
     contact_no: str
@@ -53,18 +55,18 @@ class NewEntry(TypedDict):
     source: str
     user_upn: str | None
     salesperson_code: str
-    segment_no: NotRequired[str | None]
-    logged_segment_id: NotRequired[int | None]
-    document_type: NotRequired[str | None]
-    document_no: NotRequired[str | None]
-    internet_message_id: NotRequired[str | None]
-    ical_uid: NotRequired[str | None]
-    web_link: NotRequired[str | None]
+    segment_no: str | None
+    logged_segment_id: int | None
+    document_type: str | None
+    document_no: str | None
+    internet_message_id: str | None
+    ical_uid: str | None
+    web_link: str | None
 
 
-FIELDS = tuple(NewEntry.__annotations__)  # in declaration order; absent ones are None
+FIELDS = tuple(NewEntry.__annotations__)  # in declaration order
 COLUMNS = (*FIELDS, "canceled", "canceled_reason", "evaluation", "created_at")
-RETURNED = ("entry_no", "contact_no", "template_code", "segment_no")
+_values = itemgetter(*FIELDS)
 
 
 def _table() -> sa.Table:
@@ -76,21 +78,19 @@ def insert_entries(session: Session, rows: Sequence[NewEntry], *, actor: str) ->
 
     A captured row whose message or meeting already has an entry for its contact is skipped
     (the unique keys; a concurrent writer's row waits for its commit), so the numbers
-    returned may be fewer than the rows. Callers that may race sort rows by key first.
+    returned may be fewer than the rows. Callers that may race sort rows by key first. The
+    `log` rows carry no details: the entry holds them (a `delete` row records them).
     """
     if not rows:
         return []
     session.flush()  # pending contacts, logged segments: the rows refer to them
     now = utcnow()
     constants = (False, None, "", now)  # canceled, canceled_reason, evaluation, created_at
-    values = [(*map(row.get, FIELDS), *constants) for row in rows]
-    created = sorted(dialect.bulk_insert(session, _table(), COLUMNS, values, returning=RETURNED))
-    audit_changes(session, actor, EntryAction.LOG, {
-        no: {"contact_no": contact_no, "template": template, "segment": segment}
-        if segment else {"contact_no": contact_no, "template": template}
-        for no, contact_no, template, segment in created
-    }, at=now)
-    return [row[0] for row in created]
+    values = [_values(row) + constants for row in rows]
+    created = dialect.bulk_insert(session, _table(), COLUMNS, values, returning=("entry_no",))
+    entry_nos = sorted(row[0] for row in created)
+    audit_changes(session, actor, EntryAction.LOG, dict.fromkeys(entry_nos, NO_DETAILS), at=now)
+    return entry_nos
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,23 +186,30 @@ def delete_canceled(
     now = utcnow()
     for chunk_start in range(0, len(entry_nos), CHUNK):
         chunk = entry_nos[chunk_start : chunk_start + CHUNK]
-        _tombstones(session, chunk, now)
+        doomed = session.execute(
+            sa.select(e.entry_no, e.contact_no, e.template_code, e.source,
+                      e.internet_message_id, e.ical_uid, e.contact_id)
+            .where(e.entry_no.in_(chunk), e.canceled.is_(True)).order_by(e.entry_no)
+        ).all()
+        _tombstones(session, [(no, kind, mid, uid, cid)
+                              for no, _, _, kind, mid, uid, cid in doomed if kind in CAPTURED], now)
         session.execute(sa.delete(e).where(e.entry_no.in_(chunk), e.canceled.is_(True)))
-        audit_changes(session, actor, EntryAction.DELETE, dict.fromkeys(chunk, NO_DETAILS), at=now)
+        audit_changes(session, actor, EntryAction.DELETE, {
+            no: {"contact_no": contact_no, "template": template}
+            for no, contact_no, template, *_ in doomed
+        }, at=now)
     session.flush()  # the tombstones
     return entry_nos
 
 
-def _tombstones(session: Session, entry_nos: list[int], now: datetime) -> None:
-    """Remember the dedupe keys of the captured entries among `entry_nos` (about to be
-    deleted), so that capture never logs them again from any mailbox."""
-    e, t = InteractionLogEntry, DeletedEntryKey
-    rows = session.execute(
-        sa.select(e.entry_no, e.source, e.internet_message_id, e.ical_uid, e.contact_id)
-        .where(e.entry_no.in_(entry_nos), e.canceled.is_(True), e.source.in_(CAPTURED))
-    ).all()
+def _tombstones(
+    session: Session, captured: list[tuple[int, str, str | None, str | None, int]], now: datetime
+) -> None:
+    """Remember the dedupe keys of captured entries about to be deleted (entry number,
+    source, message id, iCalUId, contact), so that capture never logs them again."""
+    t = DeletedEntryKey
     keys = {(no, kind, (mid if kind == ItemKind.EMAIL else uid) or "", cid)
-            for no, kind, mid, uid, cid in rows}
+            for no, kind, mid, uid, cid in captured}
     keys = {k for k in keys if k[2]}
     if not keys:
         return

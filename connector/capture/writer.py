@@ -136,19 +136,23 @@ def _entry_rows(ctx: CaptureContext, plan: Plan, state: PageState) -> list[NewEn
     template = ctx.templates[choice.template_code]
     email = plan.kind == ItemKind.EMAIL
     duration = template.unit_duration_min if plan.duration_min is None else plan.duration_min
-    return [NewEntry(
-        contact_id=c.id, contact_no=c.no, contact_company_no=c.company_no,
-        contact_name=c.name[:100], occurred_at=plan.occurred_at, template_code=template.code,
-        group_code=template.group_code, information_flow=plan.direction,
-        initiated_by=plan.initiated_by, subject=plan.subject, duration_min=Decimal(duration),
-        cost=template.unit_cost,
-        correspondence_type=CorrespondenceType.EMAIL if email else template.correspondence_type,
-        attempt_failed=False, source=EntrySource.EMAIL if email else EntrySource.MEETING,
-        user_upn=plan.user_upn, salesperson_code=ctx.salesperson.get(plan.user_upn, ""),
-        document_type=choice.document_type, document_no=choice.document_no,
-        internet_message_id=plan.key if email else None,
-        ical_uid=None if email else plan.key, web_link=plan.web_link,
-    ) for c in todo]  # fmt: skip
+    # Plain str values: sqlite3 adapts a str subclass (an enum member) through a slow path.
+    correspondence = CorrespondenceType.EMAIL.value if email else template.correspondence_type
+    source = (EntrySource.EMAIL if email else EntrySource.MEETING).value
+    salesperson = ctx.salesperson.get(plan.user_upn, "")
+    message_id, ical_uid = (plan.key, None) if email else (None, plan.key)
+    return [{
+        "contact_id": c.id, "contact_no": c.no, "contact_company_no": c.company_no,
+        "contact_name": c.name[:100], "occurred_at": plan.occurred_at,
+        "template_code": template.code, "group_code": template.group_code,
+        "information_flow": plan.direction, "initiated_by": plan.initiated_by,
+        "subject": plan.subject, "duration_min": Decimal(duration), "cost": template.unit_cost,
+        "correspondence_type": correspondence, "attempt_failed": False, "source": source,
+        "user_upn": plan.user_upn, "salesperson_code": salesperson, "segment_no": None,
+        "logged_segment_id": None, "document_type": choice.document_type,
+        "document_no": choice.document_no, "internet_message_id": message_id,
+        "ical_uid": ical_uid, "web_link": plan.web_link,
+    } for c in todo]  # fmt: skip
 
 
 def _sightings(plans: Iterable[Plan], state: PageState) -> list[Sighting]:
