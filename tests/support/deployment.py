@@ -135,7 +135,7 @@ class Deployment:
         for proc in self.workers:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        codes = []
+        codes: list[int | None] = []
         for proc in self.workers:
             try:
                 codes.append(proc.wait(timeout))

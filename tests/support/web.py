@@ -25,7 +25,7 @@ from tests.support.databases import url_of
 from tests.support.seed import Dataset, EntryRow, TemplateRow, seed
 from tests.support.servers import live_server
 
-USERS = [
+USERS: list[dict[str, Any]] = [
     {"upn": "alice@contoso.com", "salesperson_code": "AL", "admin": False},
     {"upn": "bob@contoso.com", "salesperson_code": "BO", "admin": False},
     {"upn": "carol@contoso.com", "salesperson_code": "CA", "admin": True},
