@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import waitress
@@ -21,7 +21,10 @@ def running(app: Any, *, host: str = "127.0.0.1", port: int = 0,
     try:
         yield f"http://{host}:{server.effective_port}"
     finally:
-        # Close every socket from inside the server's own loop, which then ends.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        # Close every socket from inside the server's own loop, which then ends. The loop may
+        # run the thunk (closing the trigger's pipe) before `pull_trigger` writes to that pipe,
+        # when a response has just woken it: the write's EBADF then means it is done already.
+        with suppress(OSError):
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         thread.join(timeout=10)
         server.task_dispatcher.shutdown()
