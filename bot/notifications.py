@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from connector.realtime.leases import request_sync, wake_workers
 from connector.surfaces import services
 from storage.models import utcnow
+from storage.values import text_problem
 from storage.vocabulary import SubscriptionAction
 from storage.worker_models import GraphSubscription
 
@@ -97,6 +98,10 @@ def _item(index: int, raw: Any) -> Notification:
         raise BadNotification(f"value[{index}].subscriptionId is missing")
     if state is not None and not isinstance(state, str):
         raise BadNotification(f"value[{index}].clientState is not a string")
+    for key, text in (("subscriptionId", sub_id), ("clientState", state or "")):
+        problem = text_problem(text)
+        if problem is not None:
+            raise BadNotification(f"value[{index}].{key} {problem}")
     if event is not None and event not in LIFECYCLE_ACTIONS:
         raise BadNotification(f"value[{index}].lifecycleEvent {str(event)[:40]!r} is unknown")
     return Notification(sub_id, state or "", event)

@@ -55,7 +55,7 @@ class EntryFilter:
             clauses.append(e.canceled.is_(True))
         if self.since is not None:
             clauses.append(e.occurred_at >= datetime.combine(self.since, time()))
-        if self.until is not None:
+        if self.until is not None and self.until < date.max:  # date.max: no end (+1 day overflows)
             clauses.append(e.occurred_at < datetime.combine(self.until + timedelta(days=1), time()))
         return clauses
 

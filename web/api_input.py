@@ -10,11 +10,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from storage.entries import Interaction
-from web.filters import BadInput
+from storage.values import BadValue, finite_decimal
+from web.filters import BadInput, checked_text
 
 STRINGS = {"template": 10, "subject": 250, "document_type": 40, "document_no": 40}
 FIELDS = ("contact", "template", "subject", "date", "duration_min", "document_type",
@@ -35,7 +36,7 @@ def _string(name: str, value: Any, limit: int) -> str | None:
         return None
     if not isinstance(value, str):
         raise BadInput(name, f"{name} must be a string")
-    value = value.strip()
+    value = checked_text(name, value).strip()
     if len(value) > limit:
         raise BadInput(name, f"{name} is longer than {limit} characters")
     return value or None
@@ -62,15 +63,17 @@ def parse_when(value: Any) -> datetime | None:
         raise BadInput("date", "date must be a string (YYYY-MM-DD or ISO 8601 date-time)")
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), datetime.min.time())
-        moment = datetime.fromisoformat(value)
+            moment = datetime.combine(date.fromisoformat(value), datetime.min.time())
+        else:
+            moment = datetime.fromisoformat(value)
     except ValueError:
-        raise BadInput("date", f"{value!r} is not a date (YYYY-MM-DD) or ISO 8601 "
-                               "date-time") from None
+        raise BadInput("date", f"date {checked_text('date', value)!r} is not a date "
+                               "(YYYY-MM-DD) or ISO 8601 date-time") from None
+    # Checked before converting: an offset near year 1 or 9999 would overflow the conversion.
+    if not 1900 <= moment.year <= 9998:
+        raise BadInput("date", f"date {value!r} is out of range (years 1900 to 9998)")
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
-    if not 1900 <= moment.year <= 9998:
-        raise BadInput("date", f"{value!r} is out of range")
     return moment.replace(microsecond=0)
 
 
@@ -80,12 +83,9 @@ def _duration(value: Any) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BadInput("duration_min", "duration_min must be a number of minutes")
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    except InvalidOperation:
-        raise BadInput("duration_min", "duration_min must be a finite number") from None
-    if not Decimal(0) <= amount <= MAX_DURATION:
-        raise BadInput("duration_min", f"duration_min must be between 0 and {MAX_DURATION}")
-    return amount
+        return finite_decimal(value, "duration_min", low=Decimal(0), high=MAX_DURATION)
+    except BadValue as exc:
+        raise BadInput(exc.field, exc.message) from None
 
 
 def body_hash(body: Any) -> str:

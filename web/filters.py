@@ -24,6 +24,7 @@ from storage.models import (
     InteractionTemplate,
     User,
 )
+from storage.values import MAX_FILTER_CHARS, BadValue, clean_text
 
 FILTER_FIELDS = ("contact", "company", "template", "group", "salesperson", "user", "source",
                  "status", "since", "until", "document_no")
@@ -37,6 +38,17 @@ class BadInput(ValueError):
         super().__init__(f"{field_name}: {message}")
         self.field = field_name
         self.message = message
+
+
+def checked_text(field_name: str, value: str, limit: int | None = None) -> str:
+    """`value`, or `BadInput` when it holds a NUL or a lone surrogate or exceeds `limit`."""
+    try:
+        clean_text(value, field_name)
+    except BadValue as exc:
+        raise BadInput(exc.field, exc.message) from None
+    if limit is not None and len(value) > limit:
+        raise BadInput(field_name, f"{field_name} is longer than {limit} characters")
+    return value
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,8 @@ def parse_filters(
     if unknown:
         raise BadInput(unknown[0], f"unknown filter {unknown[0]!r}; known: "
                        + ", ".join(FILTER_FIELDS))
+    for name in args:
+        checked_text(name, str(args.get(name, "")), MAX_FILTER_CHARS)
     raw = {k: str(args.get(k, "")).strip() for k in FILTER_FIELDS}
     values = {k: v for k, v in raw.items() if v}
     kwargs: dict[str, object] = {}
