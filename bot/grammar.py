@@ -30,8 +30,8 @@ MAX_DURATION = Decimal(10000)
 _LEADING_MENTIONS = re.compile(r"^\s*(?:<at>.*?</at>\s*)+", re.IGNORECASE | re.DOTALL)
 _MENTION = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
-_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
-_NUMBER_MIN = re.compile(r"^(\d+(?:[.,]\d+)?)(?:m|min|mins)$")
+_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$", re.ASCII)  # ASCII: "²" or "٣" is no number
+_NUMBER_MIN = re.compile(r"^(\d+(?:[.,]\d+)?)(?:m|min|mins)$", re.ASCII)
 
 
 class GrammarError(ValueError):
@@ -138,6 +138,6 @@ def parse_log(args: str) -> LogRequest:
 def parse_entry_no(args: str) -> int | None:
     """`1234` or `#1234` → 1234; anything else → None."""
     text = args.strip().lstrip("#").strip()
-    if not text.isdigit() or len(text) > 12:
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:  # "²".isdigit() is True
         return None
     return int(text)

@@ -21,6 +21,7 @@ from bot.commands import CommandContext, CommandError, Reply, dispatch_action, d
 from bot.i18n import language, t
 from storage.errors import InterlogError
 from storage.users import find_user
+from storage.values import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class CommandRunner:
             return Reply(t(turn.lang, "sorry", ref=ref))
 
     def _dispatch(self, session: Session, turn: Turn) -> Reply:
+        clean_text(turn.text, "message")  # a NUL or a lone surrogate: refused, nothing looked up
         user = find_user(session, aad_object_id=turn.aad_object_id)
         ctx = CommandContext(session=session, user=user, lang=turn.lang,
                              actor=turn.actor, aad_object_id=turn.aad_object_id, text=turn.text)

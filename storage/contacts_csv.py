@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from storage.contacts import fold
 from storage.errors import InterlogError
 from storage.models import CompanyDomain, Contact, ContactEmail
+from storage.values import text_problem
 from storage.vocabulary import ContactType
 
 COLUMNS = ("no", "type", "name", "company_no", "email", "email2", "domains")
@@ -121,6 +122,7 @@ def _row(line: int, fields: list[str], index: dict[str, int], errors: list[str])
         return None
     value = {name: fields[i].strip() for name, i in index.items()}
     before = len(errors)
+    _unstorable(line, value, errors)
     kind = value["type"].lower()
     if kind not in tuple(ContactType):
         errors.append(f"line {line}: bad type {value['type']!r}; expected person or company")
@@ -145,6 +147,14 @@ def _row(line: int, fields: list[str], index: dict[str, int], errors: list[str])
     company = value["company_no"].upper() or None
     return CsvRow(line, value["no"].upper(), kind, value["name"], company,
                   tuple(dict.fromkeys(emails)), tuple(dict.fromkeys(domains)))
+
+
+def _unstorable(line: int, value: dict[str, str], errors: list[str]) -> None:
+    """A NUL character or a lone surrogate in any field: no database stores it as it is."""
+    for name, text in value.items():
+        problem = text_problem(text)
+        if problem is not None:
+            errors.append(f"line {line}: {name} {problem}")
 
 
 def _cross_check(rows: list[CsvRow], errors: list[str]) -> None:

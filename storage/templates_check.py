@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from storage.templates_spec import MAX_AMOUNT, TemplateError
+from storage.values import BadValue, bounded_int, number_problem, text_problem
 
 
 class TableLines:
@@ -81,6 +82,10 @@ class TableChecker:
         if len(value) > limit:
             self.error(key, f"{key} is longer than {limit} characters")
             return None
+        problem = text_problem(value)
+        if problem is not None:
+            self.error(key, f"{key} {problem}")
+            return None
         return value
 
     def code(self, key: str, *, required: bool = True) -> str | None:
@@ -101,11 +106,19 @@ class TableChecker:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.error(key, f"{key} must be a number, not {value!r}")
             return Decimal("0")
-        amount = Decimal(str(value))
-        if not Decimal("0") <= amount <= MAX_AMOUNT:
-            self.error(key, f"{key} must be between 0 and {MAX_AMOUNT}, not {value!r}")
+        problem = number_problem(value, Decimal("0"), MAX_AMOUNT)
+        if problem is not None:
+            self.error(key, f"{key} {problem}, not {value!r}")
             return Decimal("0")
-        return amount.quantize(Decimal("0.01"))
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+
+    def integer(self, key: str, default: int, low: int, high: int) -> int:
+        value = self.raw.get(key, default)
+        try:
+            return bounded_int(value, key, low=low, high=high)
+        except BadValue as exc:
+            self.error(key, exc.message)
+            return default
 
     def flag(self, key: str) -> bool | None:
         value = self.raw.get(key)

@@ -29,6 +29,7 @@ from storage.templates_spec import (
     TemplatesFile,
     TemplateSpec,
 )
+from storage.values import MAX_PRIORITY, MIN_PRIORITY
 
 
 def parse_templates_toml(
@@ -121,10 +122,7 @@ def _template(c: TableChecker) -> TemplateSpec | None:
 def _rule(c: TableChecker) -> RuleSpec | None:
     c.unknown_keys(RULE_KEYS)
     template = c.code("template")
-    priority = c.raw.get("priority", 100)
-    if isinstance(priority, bool) or not isinstance(priority, int):
-        c.error("priority", f"priority must be an integer, not {priority!r}")
-        priority = 100
+    priority = c.integer("priority", 100, MIN_PRIORITY, MAX_PRIORITY)
     subject = c.text("subject", 500)
     if subject is not None:
         try:
