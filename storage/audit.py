@@ -49,7 +49,7 @@ def audit_changes(
     """
     if not changes:
         return
-    at = at or utcnow()
+    at, action = at or utcnow(), str(action)  # a plain str: drivers adapt enum members slowly
     encoded: dict[int, str] = {}
     rows = []
     for entry_no, details in changes.items():

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from operator import itemgetter
-from typing import TypedDict, cast
+from typing import Any, TypedDict, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -187,24 +187,21 @@ def delete_canceled(
     for chunk_start in range(0, len(entry_nos), CHUNK):
         chunk = entry_nos[chunk_start : chunk_start + CHUNK]
         doomed = session.execute(
-            sa.select(e.entry_no, e.contact_no, e.template_code, e.source,
-                      e.internet_message_id, e.ical_uid, e.contact_id)
+            sa.select(e.entry_no, e.source, e.internet_message_id, e.ical_uid, e.contact_id,
+                      e.contact_no, e.template_code)
             .where(e.entry_no.in_(chunk), e.canceled.is_(True)).order_by(e.entry_no)
         ).all()
-        _tombstones(session, [(no, kind, mid, uid, cid)
-                              for no, _, _, kind, mid, uid, cid in doomed if kind in CAPTURED], now)
+        _tombstones(session, [row[:5] for row in doomed if row[1] in CAPTURED], now)
         session.execute(sa.delete(e).where(e.entry_no.in_(chunk), e.canceled.is_(True)))
         audit_changes(session, actor, EntryAction.DELETE, {
             no: {"contact_no": contact_no, "template": template}
-            for no, contact_no, template, *_ in doomed
+            for no, *_, contact_no, template in doomed
         }, at=now)
     session.flush()  # the tombstones
     return entry_nos
 
 
-def _tombstones(
-    session: Session, captured: list[tuple[int, str, str | None, str | None, int]], now: datetime
-) -> None:
+def _tombstones(session: Session, captured: Sequence[Sequence[Any]], now: datetime) -> None:
     """Remember the dedupe keys of captured entries about to be deleted (entry number,
     source, message id, iCalUId, contact), so that capture never logs them again."""
     t = DeletedEntryKey

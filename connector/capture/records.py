@@ -36,7 +36,7 @@ def save_copies(session: Session, mailbox: str, plans: Sequence[Plan], state: Pa
         given = ids if copy is None else copy.contact_ids | ids
         if copy is not None and copy.key == plan.key and given == copy.contact_ids:
             continue
-        rows.append((mailbox, plan.graph_id, plan.kind, plan.key, plan.is_organizer, now,
+        rows.append((mailbox, plan.graph_id, plan.kind.value, plan.key, plan.is_organizer, now,
                      ",".join(str(i) for i in sorted(given))))
         state.copies[plan.graph_id] = Copy(plan.graph_id, plan.kind, plan.key,
                                            plan.is_organizer, given)

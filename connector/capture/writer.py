@@ -135,8 +135,10 @@ def _entry_rows(ctx: CaptureContext, plan: Plan, state: PageState) -> list[NewEn
     choice = choose_template(ctx.rules, plan.facts, default) if plan.facts else Choice(default)
     template = ctx.templates[choice.template_code]
     email = plan.kind == ItemKind.EMAIL
-    duration = template.unit_duration_min if plan.duration_min is None else plan.duration_min
-    # Plain str values: sqlite3 adapts a str subclass (an enum member) through a slow path.
+    minutes = Decimal(template.unit_duration_min if plan.duration_min is None
+                      else plan.duration_min)
+    # Plain str values (.value): sqlite3 adapts a str subclass, an enum member, slowly.
+    direction, initiated_by = plan.direction.value, plan.initiated_by.value
     correspondence = CorrespondenceType.EMAIL.value if email else template.correspondence_type
     source = (EntrySource.EMAIL if email else EntrySource.MEETING).value
     salesperson = ctx.salesperson.get(plan.user_upn, "")
@@ -145,8 +147,8 @@ def _entry_rows(ctx: CaptureContext, plan: Plan, state: PageState) -> list[NewEn
         "contact_id": c.id, "contact_no": c.no, "contact_company_no": c.company_no,
         "contact_name": c.name[:100], "occurred_at": plan.occurred_at,
         "template_code": template.code, "group_code": template.group_code,
-        "information_flow": plan.direction, "initiated_by": plan.initiated_by,
-        "subject": plan.subject, "duration_min": Decimal(duration), "cost": template.unit_cost,
+        "information_flow": direction, "initiated_by": initiated_by,
+        "subject": plan.subject, "duration_min": minutes, "cost": template.unit_cost,
         "correspondence_type": correspondence, "attempt_failed": False, "source": source,
         "user_upn": plan.user_upn, "salesperson_code": salesperson, "segment_no": None,
         "logged_segment_id": None, "document_type": choice.document_type,
