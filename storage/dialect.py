@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
@@ -70,6 +71,18 @@ def least(session: Session) -> Any:
 
 def greatest(session: Session) -> Any:
     return sa.func.greatest if is_postgresql(session) else sa.func.max
+
+
+def one_of(session: Session, column: Any, values: Sequence[str] | Sequence[int]) -> Any:
+    """`column IN values` with the list bound as one parameter: a JSON array read by
+    `json_each` (SQLite), an array compared with `= ANY` (PostgreSQL). For lists of a
+    page's size, where one bound parameter per value costs more than the query."""
+    if is_postgresql(session):
+        return column == sa.any_(sa.bindparam(None, list(values),
+                                              type_=postgresql.ARRAY(column.type)))
+    listed: sa.Select[Any] = sa.select(sa.column("value")).select_from(
+        sa.func.json_each(sa.bindparam(None, json.dumps(list(values)), type_=sa.String)))
+    return column.in_(listed.scalar_subquery())
 
 
 def skip_locked[S: sa.Select[Any]](query: S) -> S:

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from storage import dialect
 from storage.capture_models import CapturedItem, DeletedEntryKey
 from storage.models import InteractionLogEntry
 from storage.vocabulary import ItemKind
@@ -73,10 +74,12 @@ def load_state(
     columns = (ci.mailbox, ci.graph_id, ci.kind, ci.key, ci.is_organizer, ci.contact_ids)
     rows: list[Any] = []
     for batch in chunks(mail_keys | meeting_keys):
-        rows += session.execute(sa.select(*columns).where(ci.key.in_(batch))).all()
+        query = sa.select(*columns).where(dialect.one_of(session, ci.key, batch))
+        rows += session.execute(query).all()
     for batch in chunks(removed_ids):
         rows += session.execute(
-            sa.select(*columns).where(ci.mailbox == mailbox, ci.graph_id.in_(batch))
+            sa.select(*columns).where(ci.mailbox == mailbox,
+                                      dialect.one_of(session, ci.graph_id, batch))
         ).all()
     for box, graph_id, kind, key, is_organizer, contact_ids in rows:
         state.known_keys.add((kind, key))
@@ -92,7 +95,7 @@ def load_state(
 def _load_deleted(session: Session, state: PageState, keys: set[str]) -> None:
     t = DeletedEntryKey
     for batch in chunks(keys):
-        query = sa.select(t.kind, t.key, t.contact_id).where(t.key.in_(batch))
+        query = sa.select(t.kind, t.key, t.contact_id).where(dialect.one_of(session, t.key, batch))
         for kind, key, contact_id in session.execute(query):
             state.deleted.setdefault((kind, key), set()).add(contact_id)
 
@@ -103,13 +106,14 @@ def _load_entries(
     e = InteractionLogEntry
     for batch in chunks(mail_keys):
         for key, cid in session.execute(
-            sa.select(e.internet_message_id, e.contact_id).where(e.internet_message_id.in_(batch))
+            sa.select(e.internet_message_id, e.contact_id)
+            .where(dialect.one_of(session, e.internet_message_id, batch))
         ):
             state.mail_entries.setdefault(key or "", set()).add(cid)
     for batch in chunks(meeting_keys):
         for no, key, cid, at, minutes, subject in session.execute(
             sa.select(e.entry_no, e.ical_uid, e.contact_id, e.occurred_at, e.duration_min,
-                      e.subject).where(e.ical_uid.in_(batch))
+                      e.subject).where(dialect.one_of(session, e.ical_uid, batch))
         ):
             state.meeting_entries.setdefault(key or "", []).append(
                 MeetingEntry(no, cid, at, Decimal(minutes), subject)
