@@ -87,8 +87,8 @@ def record_unmatched(session: Session, mailbox: str, sightings: Sequence[Sightin
 
 
 def _unmatched_upsert(session: Session) -> Any:
-    u = UnmatchedAddress
-    stmt = dialect.upsert(session, u)
+    u = cast(sa.Table, UnmatchedAddress.__table__).c  # Core: no ORM bulk machinery per row
+    stmt = dialect.upsert(session, UnmatchedAddress.__table__)
     x = stmt.excluded
     least, greatest = dialect.least(session), dialect.greatest(session)
     return stmt.on_conflict_do_update(
