@@ -72,6 +72,8 @@ SECRET_ENV = {
     ("web", "secret_key"): "INTERLOG_WEB_SECRET_KEY",
 }
 
+RANGES = {("server", "port"): (0, 65535)}
+
 ENUMS = {
     ("graph", "cloud"): ("global", "usgov", "usgov-dod", "china"),
     ("sync", "private_items"): ("skip", "redact", "log"),
@@ -117,6 +119,9 @@ def _section(name: str, cls: type, raw: Any, env: Mapping[str, str]) -> Any:
         allowed = ENUMS.get((name, key))
         if allowed and values[key] not in allowed:
             raise ConfigError(f"[{name}] {key} = {value!r}: expected one of {', '.join(allowed)}")
+        bounds = RANGES.get((name, key))
+        if bounds and not bounds[0] <= values[key] <= bounds[1]:
+            raise ConfigError(f"[{name}] {key} = {value!r}: expected {bounds[0]} to {bounds[1]}")
     for (section, key), var in SECRET_ENV.items():
         if section == name and not values.get(key) and env.get(var):
             values[key] = Secret(env[var])
@@ -131,10 +136,10 @@ def _users(raw: Any) -> tuple[UserSettings, ...]:
     if not isinstance(raw, list):
         raise ConfigError("[[user]] must be an array of tables")
     users = []
-    for item in raw:
+    for number, item in enumerate(raw, 1):
+        if isinstance(item, dict) and not item.get("upn"):
+            raise ConfigError(f"[[user]] #{number} needs an upn")
         user = _section("user", UserSettings, item, {})
-        if not user.upn:
-            raise ConfigError("[[user]] needs an upn")
         users.append(user)
     return tuple(users)
 
@@ -164,7 +169,8 @@ def load_settings(
     data: dict[str, Any] = {}
     if path is not None:
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            # utf-8-sig: a byte-order mark (Notepad adds one) is accepted, as the CSV import does
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise ConfigError(f"config file {path} not found") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -10,6 +10,8 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy.engine import Engine
 
+from storage.errors import InterlogError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -30,8 +32,32 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`, set up the same way for every surface."""
+    """An engine for `url`, set up the same way for every surface.
+
+    A URL that does not parse, or names a database or driver not installed, is an
+    `InterlogError` (one line, the password left out), not a traceback.
+    """
     url = normalise_url(url)
+    try:
+        return _engine(url, **kwargs)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise InterlogError(f"database URL {_shown(url)}: {_one_line(exc)} (expected e.g. "
+                            "sqlite:///interlog.db or postgresql://user@host/db)") from None
+
+
+def _shown(url: str) -> str:
+    try:
+        return repr(sa.engine.make_url(url).render_as_string(hide_password=True))
+    except sa.exc.ArgumentError:
+        return "(not a URL)"
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc.args[0]) if exc.args else type(exc).__name__
+    return " ".join(text.split())
+
+
+def _engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, **kwargs)
         sa.event.listen(engine, "connect", _on_sqlite_connect)

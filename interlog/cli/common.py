@@ -95,7 +95,7 @@ def run_main(cli: click.Group) -> None:
         click.echo(f"interlog: {exc}", err=True)
         sys.exit(1)
     except OperationalError as exc:
-        click.echo(f"interlog: database error: {exc.orig}", err=True)
+        click.echo(f"interlog: database error: {' '.join(str(exc.orig).split())}", err=True)
         sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from interlog.cli.common import AppContext, pass_app
+from storage.errors import InterlogError
 
 
 @click.command("serve")
@@ -31,8 +32,13 @@ def serve(app: AppContext, host: str | None, port: int | None, threads: int) -> 
                               port=app.settings.server.port if port is None else port)
     settings = replace(app.settings, server=server_settings)
     flask_app = create_app(settings, engine=app.engine)
-    server = waitress.create_server(flask_app, host=server_settings.host,
-                                    port=server_settings.port, threads=threads)
+    try:
+        server = waitress.create_server(flask_app, host=server_settings.host,
+                                        port=server_settings.port, threads=threads)
+    except (OSError, ValueError) as exc:  # port in use, a host that does not resolve, …
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InterlogError(f"cannot listen on {server_settings.host}:{server_settings.port}: "
+                            f"{reason}") from None
     bound_port = server.effective_port  # type: ignore[union-attr]
     click.echo(f"interlog: serving on http://{server_settings.host}:{bound_port} "
                f"(Ctrl-C to stop)", err=True)

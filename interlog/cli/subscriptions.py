@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import click
+from azure.core.exceptions import AzureError
 
 from interlog.cli.common import AppContext, pass_app, print_json, print_table
 from storage.errors import InterlogError
@@ -34,8 +36,16 @@ def _run[T](app: AppContext, work: Callable[[Any], Awaitable[T]]) -> T:
         finally:
             await client.close()
 
+    # azure-identity also logs a failed token request as a warning, which Python's last-resort
+    # handler would print as a second line: the error below says it once.
+    logging.getLogger("azure.identity").addHandler(logging.NullHandler())
     with maintenance_lock(app.engine, wait=True):
-        return asyncio.run(go())
+        try:
+            return asyncio.run(go())
+        except AzureError as exc:  # the token request (azure-identity) failed: no traceback
+            detail = " ".join(str(exc.message or exc).split())
+            raise InterlogError(f"could not get a Graph token ({type(exc).__name__}): "
+                                f"{detail}") from None
 
 
 @subscriptions.command("ensure")
