@@ -23,6 +23,7 @@ from storage.models import (
 )
 from storage.sync_models import SyncRun
 from storage.templates_io import TemplatesImportError, import_templates
+from storage.values import clean_text
 from storage.worker_models import MailboxLease
 from web.auth import current_user
 from web.context import db
@@ -77,8 +78,8 @@ def _upload() -> Any:
 def create_contact_from(unmatched: UnmatchedAddress, *, no: str, name: str) -> Contact:
     """A person contact for an unmatched address (in its company, if the domain is known)."""
     session = db()
-    no = no.strip().upper()
-    name = name.strip() or unmatched.name or unmatched.address
+    no = clean_text(no, "number").strip().upper()
+    name = clean_text(name, "name").strip() or unmatched.name or unmatched.address
     if not no or len(no) > 20:
         raise InterlogError("a contact number of 1 to 20 characters is needed")
     if session.scalar(sa.select(Contact).where(Contact.no == no)) is not None:

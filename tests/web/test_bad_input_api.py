@@ -6,19 +6,23 @@ and nothing is written.
   characters and lone surrogates in strings;
 - the filters of the API and of the log page: NUL characters, `until=9999-12-31`
   (accepted: no end), a 60,000-character name;
-- `/api/graph/notifications` (unauthenticated): NUL and lone surrogates in ids and states.
+- `/api/graph/notifications` (unauthenticated): NUL and lone surrogates in ids and states;
+- "create contact" from the Sync page's unmatched list: NUL in the number or the name.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from interlog.wsgi import running
 from storage.api_models import create_api_key
+from storage.models import Contact
 from tests.support.databases import BACKENDS, emptied, url_of
 from tests.support.plugin import engine_for
 from tests.support.seed import seed
@@ -112,3 +116,24 @@ def test_notifications_refuse_nul_and_surrogates(api: Api, item: str) -> None:
                           headers={"Content-Type": "application/json"})
     assert response.status_code == 400, (response.status_code, response.text[:300])
     assert "value[0]" in response.json()["error"]
+
+
+@pytest.mark.parametrize("form", [{"no": "C9", "name": "Sam\x00Partner"},
+                                  {"no": "C\x009", "name": "Sam"}])
+def test_create_contact_refuses_nul(api: Api, form: dict[str, str]) -> None:
+    contacts = count_contacts(api)
+    with httpx.Client(base_url=api.base, timeout=30) as browser:
+        page = browser.get("/sync")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        found = re.search(r'action="(/sync/unmatched/\d+/contact)"', page.text)
+        assert token, page.text[:500]
+        assert found, page.text[:500]
+        response = browser.post(found.group(1), data={**form, "csrf_token": token.group(1)})
+        assert response.status_code in (302, 303), (response.status_code, response.text[:300])
+        assert "contains a NUL character" in browser.get("/sync").text
+    assert count_contacts(api) == contacts
+
+
+def count_contacts(api: Api) -> int:
+    with Session(api.engine) as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(Contact)) or 0
