@@ -45,7 +45,7 @@ def audit_changes(
     """One audit row per `entry_no → details` of `changes`, in its order, in one INSERT.
 
     Details are encoded once per mapping object: pass the same mapping for entries whose
-    details are equal (a reason, a contact and template) and it costs one encoding.
+    details are equal (a cancel's reason, none for `log`) and it costs one encoding.
     """
     if not changes:
         return
