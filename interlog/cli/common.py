@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from interlog.config import ConfigError, Settings, load_settings
 from storage.db import make_engine
 from storage.errors import InterlogError
+from storage.values import text_problem
 
 
 @dataclass
@@ -77,12 +78,23 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     Console().print(table)
 
 
+def _refuse_unstorable_arguments() -> None:
+    """Bytes that are not UTF-8 reach `sys.argv` as lone surrogates, which no database (nor
+    the terminal) takes: refused before any command runs, naming the argument."""
+    for number, arg in enumerate(sys.argv[1:], 1):
+        problem = text_problem(arg)
+        if problem is not None:
+            click.echo(f"interlog: argument {number} {problem} (not UTF-8 text)", err=True)
+            sys.exit(1)
+
+
 def run_main(cli: click.Group) -> None:
     """Run the CLI: user errors → one line on stderr and exit 1, never a traceback.
 
     Without standalone mode click does not raise `ctx.exit(n)`: `main` returns `n` (and a
     command's own return value, always None here), so the code is taken from there.
     """
+    _refuse_unstorable_arguments()
     try:
         code = cli.main(standalone_mode=False)
     except click.exceptions.Abort:

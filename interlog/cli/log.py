@@ -44,6 +44,8 @@ class MomentType(click.ParamType):
         except ValueError:
             self.fail(f"{value!r} is not an ISO 8601 date-time (e.g. 2025-03-14T15:30)",
                       param, ctx)
+        if not 1900 <= moment.year <= 9998:  # checked first: converting would overflow
+            self.fail(f"{value!r} is out of range (years 1900 to 9998)", param, ctx)
         if moment.tzinfo is None:
             moment = moment.astimezone()  # the machine's local time zone
         return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0)

@@ -2,8 +2,10 @@
 with exit code 1 and one line on stderr, never a traceback (design.md, "Command-line
 contract"): a port in use or a host that does not resolve on `serve`, database URLs that do
 not parse or name a missing driver, `subscriptions ensure` when the token request fails,
-`[[user]]` without `upn`, `port = 70000`; and a config file with a UTF-8 byte-order mark is
-read as it is (the contacts CSV import accepts one too).
+`[[user]]` without `upn`, `port = 70000`, arguments that are not UTF-8 (they reach Python as
+lone surrogates); a `log --at` whose offset would overflow is bad usage (exit 2), not a
+traceback; and a config file with a UTF-8 byte-order mark is read as it is (the contacts
+CSV import accepts one too).
 """
 
 from __future__ import annotations
@@ -130,3 +132,20 @@ def test_a_config_file_with_a_byte_order_mark(tmp_path: Path, initialized: str) 
     listed = interlog("--config", path, "contacts", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", [("entries", "list", "--contact"),
+                                     ("log", "--template", "CALL", "--contact")])
+def test_arguments_that_are_not_utf8(initialized: str, command: tuple[str, ...]) -> None:
+    # os.fsdecode gives "\udcff", which subprocess passes on as the byte 0xff.
+    result = interlog("--db", initialized, *command, os.fsdecode(b"Jos\xe9"))
+    one_line_error(result, f"argument {len(command) + 3} contains a lone surrogate (U+DCE9)")
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:00-05:00"])
+def test_log_at_a_moment_whose_offset_would_overflow(initialized: str, moment: str) -> None:
+    result = interlog("--db", initialized, "log", "--contact", "C1", "--template", "CALL",
+                      "--at", moment)
+    assert result.returncode == 2, result.stderr  # bad usage, as any malformed --at
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "out of range" in result.stderr.splitlines()[-1], result.stderr
