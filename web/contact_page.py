@@ -10,6 +10,7 @@ from flask import Blueprint, abort, render_template
 
 from storage.entries import EntryFilter, query_entries, totals
 from storage.models import Contact, InteractionLogEntry
+from storage.values import text_problem
 from web.context import db
 
 RECENT = 100
@@ -29,6 +30,8 @@ def _breakdown(contact_id: int, column: Any) -> list[tuple[str, int, Decimal, De
 def register_routes(bp: Blueprint) -> None:
     @bp.get("/contacts/<no>")
     def contact(no: str) -> Any:
+        if text_problem(no) is not None:  # a NUL or a lone surrogate: no contact has it
+            abort(404)
         session = db()
         found = session.scalar(sa.select(Contact).where(Contact.no == no.upper()))
         if found is None:

@@ -7,7 +7,8 @@ and nothing is written.
 - the filters of the API and of the log page: NUL characters, `until=9999-12-31`
   (accepted: no end), a 60,000-character name;
 - `/api/graph/notifications` (unauthenticated): NUL and lone surrogates in ids and states;
-- "create contact" from the Sync page's unmatched list: NUL in the number or the name.
+- "create contact" from the Sync page's unmatched list: NUL in the number or the name;
+- a contact's page for a number with NUL: 404 (a 500 on PostgreSQL before).
 """
 
 from __future__ import annotations
@@ -137,3 +138,9 @@ def test_create_contact_refuses_nul(api: Api, form: dict[str, str]) -> None:
 def count_contacts(api: Api) -> int:
     with Session(api.engine) as session:
         return session.scalar(sa.select(sa.func.count()).select_from(Contact)) or 0
+
+
+def test_a_contact_page_for_a_number_with_nul_is_not_found(api: Api) -> None:
+    assert httpx.get(f"{api.base}/contacts/C002").status_code == 200
+    response = httpx.get(f"{api.base}/contacts/C%00002")
+    assert response.status_code == 404, (response.status_code, response.text[:300])
