@@ -71,7 +71,11 @@ class CommandRunner:
             return Reply(t(turn.lang, "sorry", ref=ref))
 
     def _dispatch(self, session: Session, turn: Turn) -> Reply:
-        clean_text(turn.text, "message")  # a NUL or a lone surrogate: refused, nothing looked up
+        # A NUL or a lone surrogate in the text or a button's values: refused, nothing looked up.
+        clean_text(turn.text, "message")
+        for value in (turn.action or {}).values():
+            if isinstance(value, str):
+                clean_text(value, "message")
         user = find_user(session, aad_object_id=turn.aad_object_id)
         ctx = CommandContext(session=session, user=user, lang=turn.lang,
                              actor=turn.actor, aad_object_id=turn.aad_object_id, text=turn.text)

@@ -91,3 +91,13 @@ def test_the_shared_checks_name_the_field() -> None:
         with pytest.raises(BadValue, match=r"^cost: cost must be"):
             finite_decimal(bad, "cost", low=Decimal(0), high=Decimal(10))
     assert finite_decimal("2.5", "cost", low=Decimal(0), high=Decimal(10)) == Decimal("2.50")
+
+
+@pytest.mark.parametrize("data", [{"action": "command", "text": "log call Jane\x00"},
+                                  {"action": "cancel", "entry_no": "1\ud800"}])
+def test_bot_buttons_refuse_nul_and_lone_surrogates(clean_engine: Engine,
+                                                    data: dict[str, str]) -> None:
+    seed(clean_engine, BOT)
+    reply = CommandRunner(clean_engine).run(Turn(channel="teams", aad_object_id=ALICE,
+                                                 action=data))
+    assert reply.text.startswith("message: message contains a"), reply.text
