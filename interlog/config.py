@@ -25,6 +25,7 @@ from connector.settings import (
     UserSettings,
     WorkerSettings,
 )
+from storage.values import text_problem
 from web.settings import WebSettings
 
 __all__ = [
@@ -81,6 +82,10 @@ ENUMS = {
 
 
 def _coerce(where: str, name: str, value: Any, default: Any) -> Any:
+    for text in value if isinstance(value, list) else [value]:
+        problem = text_problem(text) if isinstance(text, str) else None
+        if problem is not None:  # a NUL: PostgreSQL refuses it at the first seed
+            raise ConfigError(f"{where}.{name} {problem}")
     if isinstance(default, Secret):
         if not isinstance(value, str):
             raise ConfigError(f"{where}.{name} must be a string")

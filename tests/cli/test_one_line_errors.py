@@ -3,9 +3,9 @@ with exit code 1 and one line on stderr, never a traceback (design.md, "Command-
 contract"): a port in use or a host that does not resolve on `serve`, database URLs that do
 not parse or name a missing driver, `subscriptions ensure` when the token request fails,
 `[[user]]` without `upn`, `port = 70000`, arguments that are not UTF-8 (they reach Python as
-lone surrogates); a `log --at` whose offset would overflow is bad usage (exit 2), not a
-traceback; and a config file with a UTF-8 byte-order mark is read as it is (the contacts
-CSV import accepts one too).
+lone surrogates), a configuration value holding a NUL; a `log --at` whose offset would
+overflow is bad usage (exit 2), not a traceback; and a config file with a UTF-8 byte-order
+mark is read as it is (the contacts CSV import accepts one too).
 """
 
 from __future__ import annotations
@@ -149,3 +149,9 @@ def test_log_at_a_moment_whose_offset_would_overflow(initialized: str, moment: s
     assert result.returncode == 2, result.stderr  # bad usage, as any malformed --at
     assert "Traceback" not in result.stderr, result.stderr
     assert "out of range" in result.stderr.splitlines()[-1], result.stderr
+
+
+def test_a_config_value_with_nul(tmp_path: Path, empty_url: str) -> None:
+    path = config(tmp_path, '[[user]]\nupn = "a\\u0000b@contoso.com"\n')
+    one_line_error(interlog("--config", path, "--db", empty_url, "init"),
+                   "[user].upn contains a NUL character")
