@@ -39,6 +39,7 @@ from storage.models import (
     User,
     utcnow,
 )
+from storage.users import is_owner
 
 
 def get_template(session: Session, code: str) -> InteractionTemplate:
@@ -174,7 +175,7 @@ def _check_owner(entries: Sequence[InteractionLogEntry], owner_upn: str | None) 
     if owner_upn is None:
         return
     for entry in entries:
-        if (entry.user_upn or "") != owner_upn.lower():
+        if not is_owner(owner_upn, entry):
             raise Refused(f"entry #{entry.entry_no} is not yours; only an admin may change it")
 
 
