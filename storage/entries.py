@@ -23,7 +23,7 @@ from storage.entry_writes import (
     NewEntry,
     cancel_where,
     delete_canceled,
-    insert_entries,
+    insert_entry,
     restore_where,
 )
 from storage.errors import InterlogError, NotFound, Refused
@@ -149,11 +149,7 @@ def log_interaction(
 ) -> InteractionLogEntry:
     """Log one interaction for one contact; returns the saved entry (its `entry_no` set)."""
     template = get_template(session, interaction.template_code)
-    [entry_no] = insert_entries(session, [new_entry(session, contact, interaction, template)],
-                                actor=actor)
-    entry = session.get(InteractionLogEntry, entry_no)
-    assert entry is not None  # just inserted, in this transaction
-    return entry
+    return insert_entry(session, new_entry(session, contact, interaction, template), actor=actor)
 
 
 def _entries(session: Session, entry_nos: Iterable[int]) -> list[InteractionLogEntry]:

@@ -20,7 +20,7 @@ from operator import itemgetter
 from typing import Any, TypedDict, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from storage import dialect
 from storage.audit import NO_DETAILS, EntryAction, audit_changes
@@ -73,7 +73,8 @@ def _table() -> sa.Table:
     return cast(sa.Table, InteractionLogEntry.__table__)
 
 
-def insert_entries(session: Session, rows: Sequence[NewEntry], *, actor: str) -> list[int]:
+def insert_entries(session: Session, rows: Sequence[NewEntry], *, actor: str,
+                   at: datetime | None = None) -> list[int]:
     """Insert `rows` in their order; audited `log` per entry. Returns the new entry numbers.
 
     A captured row whose message or meeting already has an entry for its contact is skipped
@@ -84,13 +85,29 @@ def insert_entries(session: Session, rows: Sequence[NewEntry], *, actor: str) ->
     if not rows:
         return []
     session.flush()  # pending contacts, logged segments: the rows refer to them
-    now = utcnow()
-    constants = (False, None, "", now)  # canceled, canceled_reason, evaluation, created_at
-    values = [_values(row) + constants for row in rows]
+    now = at or utcnow()
+    values = [_column_values(row, now) for row in rows]
     created = dialect.bulk_insert(session, _table(), COLUMNS, values, returning=("entry_no",))
     entry_nos = sorted(row[0] for row in created)
     audit_changes(session, actor, EntryAction.LOG, dict.fromkeys(entry_nos, NO_DETAILS), at=now)
     return entry_nos
+
+
+def insert_entry(session: Session, row: NewEntry, *, actor: str) -> InteractionLogEntry:
+    """Insert one entry that nothing else can hold (a manual, bot, API or segment log, no
+    captured key) through `insert_entries`, and return it as a loaded object: every column
+    is known here, so it is not read back (one round trip less for the bot and the API)."""
+    now = utcnow()
+    [entry_no] = insert_entries(session, [row], actor=actor, at=now)
+    entry = InteractionLogEntry(entry_no=entry_no,
+                                **dict(zip(COLUMNS, _column_values(row, now), strict=True)))
+    make_transient_to_detached(entry)
+    return session.merge(entry, load=False)
+
+
+def _column_values(row: NewEntry, now: datetime) -> tuple[Any, ...]:
+    # canceled, canceled_reason, evaluation, created_at
+    return (*_values(row), False, None, "", now)
 
 
 @dataclass(frozen=True, slots=True)
