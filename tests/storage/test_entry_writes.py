@@ -20,6 +20,7 @@ from storage.entry_writes import (
     cancel_where,
     delete_canceled,
     insert_entries,
+    insert_entry,
     move_meetings,
     restore_where,
 )
@@ -113,6 +114,31 @@ def test_a_set_of_entries_costs_one_insert_and_one_audit_insert(
     assert seen == ["audit_events"]
 
     assert insert_entries(db, [], actor="test") == []
+
+
+def test_one_entry_comes_back_as_written_without_being_read_back(
+    db: Session, world: World
+) -> None:
+    row = _row(db, world.anna, subject="renewal")
+    statements: list[str] = []
+    connection = db.connection()
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.lstrip().split()[0].upper())
+
+    sa.event.listen(connection, "before_cursor_execute", note)
+    try:
+        entry = insert_entry(db, row, actor="test")
+    finally:
+        sa.event.remove(connection, "before_cursor_execute", note)
+    assert statements == ["INSERT", "INSERT"]  # the entry and its audit row; no SELECT
+    assert entry in db  # the session's own object from now on
+    written = {c.name: getattr(entry, c.name) for c in E.__table__.columns}
+    db.expire(entry)
+    read = {c.name: getattr(entry, c.name) for c in E.__table__.columns}
+    assert written == read
+    assert (read["subject"], read["canceled"], read["contact_no"]) == (
+        "renewal", False, world.anna.no)
 
 
 def test_more_rows_than_one_statement_binds_all_get_numbers(db: Session, world: World) -> None:
