@@ -2,8 +2,10 @@
 
 Rules (docs/sync.md):
 - A round in progress (a stored `next_link`) is resumed where it stopped.
-- No stored cursor, `--full`, or a 410 → a new *initial* round: the whole folder is read and
-  only mail received within `backfill_days` is kept (no `$filter`: it caps a round at 5,000).
+- No stored cursor, `--full`, or a 410 → a new *initial* round: the whole folder is read (no
+  `$filter`: it caps a round at 5,000).
+- In every mail round, initial or not, only mail received within `backfill_days` of the
+  round's start is kept: a changed old message is not a new interaction.
 - The calendarView window is [today − calendar_past_days, today + calendar_future_days]
   (days in UTC). When the stored window's start or end is a day or more away from that,
   the window is *stale*: the old round is first caught up from its deltaLink (so no
@@ -139,11 +141,14 @@ def round_state(rnd: Round, *, next_link: str | None, delta_link: str | None) ->
 
 
 def backfill_cutoff(rnd: Round, kind: StreamKind, sync: SyncSettings) -> datetime | None:
-    """Mail received before this is left out of an initial round (naive UTC); else None.
+    """Mail received before this is never logged, in any round (naive UTC); None for calendars.
 
-    Counted from when the round started, so a resumed round keeps the same cut-off.
+    Every round, not only the first: a later round reports every message that *changed*
+    (read, flagged, categorised, moved into a synced folder), and a years-old message someone
+    marked read today did not happen today (docs/capture.md, "Changed items"). Counted from
+    when the round started, so a resumed round keeps the same cut-off.
     """
-    if kind != StreamKind.MAIL or not rnd.initial:
+    if kind != StreamKind.MAIL:
         return None
     start = rnd.started_at.astimezone(UTC)
     return (start - timedelta(days=sync.backfill_days)).replace(tzinfo=None)

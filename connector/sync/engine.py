@@ -59,7 +59,7 @@ class SyncFailed(InterlogError):
 
 
 def _keep(items: list[DeltaItem], cutoff: object, out: PageOutcome) -> list[DeltaItem]:
-    """Drop mail received before the backfill cut-off (initial rounds only); count it."""
+    """Drop mail received before the backfill cut-off (every round); count it."""
     if cutoff is None:
         return items
     kept = [i for i in items if not (isinstance(i, GraphMessage) and i.received_at is not None
