@@ -23,10 +23,12 @@ from storage.models import User
 
 @dataclass(frozen=True)
 class Reply:
-    """What the bot answers: text always (the card's summary), an Adaptive Card maybe."""
+    """What the bot answers: text always (the card's summary), an Adaptive Card maybe, and
+    the entries the command created or changed (kept with a Teams delivery's answer)."""
 
     text: str
     card: Card | None = None
+    entry_nos: tuple[int, ...] = field(default=())
 
 
 class CommandError(Exception):

@@ -79,7 +79,7 @@ def log(ctx: CommandContext, args: str) -> Reply:
     ), actor=ctx.actor)
     headline = t(ctx.lang, "logged", entry_no=entry.entry_no)
     return Reply(f"{headline}: {contact.name}, {template.code}", entry_card(
-        ctx.lang, headline, entry))
+        ctx.lang, headline, entry), entry_nos=(entry.entry_no,))
 
 
 @command("show", "mostrar")

@@ -5,13 +5,21 @@ the same table, and so the same admin rights, as the pages).
 
 Both transports (the Agents SDK route and the outgoing webhook) hand a `Turn` to
 `CommandRunner.run` and get a `Reply` back; neither sees a session or an exception.
+
+Exactly once: a turn with a `delivery_key` claims it first in that same transaction
+(`storage/deliveries.py`). A redelivery (or a concurrent copy, once the first commits) gets
+the first answer again and writes nothing. Every answer is kept, read-only ones too, so a
+redelivery is always answered as the first was. A refusal or a failure rolls back with the
+claim, so a redelivery runs the command again (it wrote nothing the first time either).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -19,7 +27,9 @@ from sqlalchemy.orm import Session
 
 from bot.commands import CommandContext, CommandError, Reply, dispatch_action, dispatch_text
 from bot.i18n import language, t
+from storage import deliveries
 from storage.errors import InterlogError
+from storage.models import utcnow
 from storage.users import find_user
 from storage.values import clean_text
 
@@ -36,6 +46,8 @@ class Turn:
     locale: str | None = None
     text: str = ""
     action: dict[str, Any] | None = field(default=None)
+    # The delivery's key (`storage.deliveries.activity_key` / `body_key`): acted on once.
+    delivery_key: str | None = None
 
     @property
     def lang(self) -> str:
@@ -55,12 +67,15 @@ def new_ref() -> str:
 @dataclass
 class CommandRunner:
     engine: Engine
+    _purged_at: datetime | None = field(default=None, init=False, repr=False)
+    _purge_lock: threading.Lock = field(default_factory=threading.Lock, init=False,
+                                        repr=False)
 
     def run(self, turn: Turn) -> Reply:
         """The reply to `turn`; the database changes are committed only if it succeeded."""
         try:
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                return self._dispatch(session, turn)
+                reply = self._once(session, turn)
         except CommandError as exc:
             return exc.reply
         except InterlogError as exc:
@@ -69,6 +84,39 @@ class CommandRunner:
             ref = new_ref()
             log.exception("bot command failed (ref %s, actor %s)", ref, turn.actor)
             return Reply(t(turn.lang, "sorry", ref=ref))
+        if turn.delivery_key is not None:
+            self.purge_deliveries()
+        return reply
+
+    def _once(self, session: Session, turn: Turn) -> Reply:
+        """Claim the turn's delivery key first (the same transaction), act, keep the answer."""
+        key = turn.delivery_key
+        if key is None:
+            return self._dispatch(session, turn)
+        earlier = deliveries.claim(session, key, turn.channel)
+        if earlier is not None:
+            log.info("delivery %s… seen before: its first answer again, nothing done", key[:12])
+            return Reply(earlier.text, earlier.card, earlier.entry_nos)
+        reply = self._dispatch(session, turn)
+        deliveries.record_answer(session, key, deliveries.Answer(
+            reply.text, reply.card, reply.entry_nos))
+        return reply
+
+    def purge_deliveries(self, now: datetime | None = None) -> int | None:
+        """Delete the deliveries past their retention: at most once per `PURGE_EVERY` in
+        this process (one DELETE on an index), in its own short transaction. Returns how
+        many rows went, or None when it was not yet time (or the purge failed)."""
+        now = now or utcnow()
+        with self._purge_lock:
+            if self._purged_at is not None and now - self._purged_at < deliveries.PURGE_EVERY:
+                return None
+            self._purged_at = now
+        try:
+            with Session(self.engine) as session, session.begin():
+                return deliveries.purge(session, now=now)
+        except Exception:  # the answer is already given; the next purge will try again
+            log.exception("purging old Teams deliveries failed")
+            return None
 
     def _dispatch(self, session: Session, turn: Turn) -> Reply:
         # A NUL or a lone surrogate in the text or a button's values: refused, nothing looked up.

@@ -50,6 +50,7 @@ from bot.runner import CommandRunner, Turn, new_ref
 from bot.settings import BotConfig
 from bot.state import BotState, bot_state
 from connector.surfaces import is_development_request
+from storage.deliveries import activity_key
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +74,10 @@ def reply_activity(reply: Reply) -> Activity:
 
 def _turn(activity: Activity, *, text: str = "", action: dict[str, Any] | None = None) -> Turn:
     sender = activity.from_property
+    key = activity_key(activity.conversation.id, activity.id or "")
     return Turn(channel="teams", aad_object_id=(sender.aad_object_id or "") if sender else "",
                 user_name=(sender.name or "") if sender else "", locale=activity.locale,
-                text=text, action=action)
+                text=text, action=action, delivery_key=key)
 
 
 class InterlogAgent:
@@ -196,6 +198,23 @@ def _activity(body: dict[str, Any]) -> Activity:
     return activity
 
 
+def check_answerable(activity: Activity) -> None:
+    """400 unless the activity can be acted on once and answered: its `id` (with the
+    conversation's, the key that makes a redelivery a repeat), where to reply (`serviceUrl`,
+    `conversation.id`) and who talks to whom (`from.id`, `recipient.id`). Checked before
+    anything is written, so a refused activity changes nothing."""
+    sender, recipient = activity.from_property, activity.recipient
+    missing = [name for name, present in (
+        ("id", activity.id),
+        ("conversation.id", activity.conversation and activity.conversation.id),
+        ("serviceUrl", activity.service_url),
+        ("from.id", sender and sender.id),
+        ("recipient.id", recipient and recipient.id),
+    ) if not present]
+    if missing:
+        raise HttpError(400, f"the activity cannot be answered: it has no {', '.join(missing)}")
+
+
 @bp.post("/api/messages")
 def messages() -> Response:
     endpoint = bot_state().teams
@@ -206,6 +225,7 @@ def messages() -> Response:
     check_tenant(endpoint.settings.bot.app_tenant_id, body)
     if activity.type not in HANDLED:
         return jsonify({})
+    check_answerable(activity)
     adapted = FlaskRequestAdapter(dict(request.headers.items()), body, claims)
     try:
         response = endpoint.loop.run(endpoint.adapter.process_request(adapted, endpoint.agent),

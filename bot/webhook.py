@@ -3,7 +3,8 @@
 Teams signs the raw body with HMAC-SHA256 under the base64-decoded security token shown
 when the webhook is created, and waits five seconds for the reply in the HTTP response.
 Only channels, only @mentions, and cards may hold only openURL actions: replies here are
-text with a button-less card; `cancel N` is typed.
+text with a button-less card; `cancel N` is typed. A body is acted on once: a replay of the
+same bytes (within `storage.deliveries.RETENTION`) gets the first answer again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.flask_host import HttpError, check_tenant, http_error_response, json_ob
 from bot.grammar import clean_text
 from bot.runner import Turn
 from bot.state import bot_state
+from storage.deliveries import body_key
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +30,14 @@ bp = Blueprint("teams_webhook", __name__)
 bp.register_error_handler(HttpError, http_error_response)
 
 
-def _turn(body: dict[str, Any]) -> Turn:
+def _turn(body: dict[str, Any], raw: bytes) -> Turn:
+    """The turn of a signed body; its key is the body itself (a replay is the same bytes)."""
     sender: dict[str, Any] = body["from"] if isinstance(body.get("from"), dict) else {}
     text = body.get("text") if isinstance(body.get("text"), str) else ""
     locale = body.get("locale") if isinstance(body.get("locale"), str) else None
     return Turn(channel="teams-webhook", aad_object_id=str(sender.get("aadObjectId") or ""),
-                user_name=str(sender.get("name") or ""), locale=locale, text=clean_text(text))
+                user_name=str(sender.get("name") or ""), locale=locale, text=clean_text(text),
+                delivery_key=body_key(raw))
 
 
 @bp.post("/api/teams/webhook")
@@ -52,7 +56,7 @@ def webhook() -> Response:
     check_tenant(svc.settings.bot.app_tenant_id, body)
     if body["type"] != "message":
         return jsonify({})
-    reply = svc.runner.run(_turn(body))
+    reply = svc.runner.run(_turn(body, raw))
     message: dict[str, Any] = {"type": "message", "text": reply.text}
     if reply.card is not None:
         message["attachments"] = [{"contentType": CONTENT_TYPE,
