@@ -187,3 +187,37 @@ def bot_client(engine: Engine, openid_url: str, key: SigningKey, **bot: Any) -> 
     app = create_app(make_settings(openid_url, **bot), engine=engine,
                      token_source=fake_token_source)
     return BotClient(app, app.test_client(), key)
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """How many entries, audit rows and Teams deliveries the database holds."""
+    from storage.delivery_models import ActivityDelivery
+
+    with Session(engine) as session:
+        return {name: int(session.scalar(sa.select(sa.func.count()).select_from(model)) or 0)
+                for name, model in (("entries", InteractionLogEntry), ("audit", AuditEvent),
+                                    ("deliveries", ActivityDelivery))}
+
+
+def post_at_once(urls: list[str], path: str, n: int, **request: Any) -> list[Any]:
+    """`n` threads POST the same request at once (a barrier releases them together),
+    spread over `urls` (servers of the same database); returns their httpx responses."""
+    import threading
+
+    import httpx
+
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+
+    def post(i: int) -> None:
+        with httpx.Client(base_url=urls[i % len(urls)], timeout=30) as http:
+            barrier.wait(timeout=30)
+            results[i] = http.post(path, **request)
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(r is not None for r in results), "a request did not finish"
+    return results
