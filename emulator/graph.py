@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .auth import DENIED, MAIL_FULL
 from .delta import CHANGE_TYPES, Page, SyncStateNotFound, Token, event_page, message_page
 from .mailbox import Folder, Mailbox
 from .render import dumps, parse_expand
@@ -145,6 +146,8 @@ def messages_delta(store: Store, req: Req, mb: Mailbox | None, args: list[str]) 
     with store.lock:
         token = _delta_token(store, req, mb, "m", folder.id)
         token = token or _initial_message_token(store, req, mb, folder)
+        if token.expand and req.roles is not None and not req.roles & MAIL_FULL:
+            raise GraphError(403, *DENIED)  # a delta/next link keeps the round's $expand
         page = message_page(
             folder.items, token, size=size, immutable=immutable, cap=store.settings.filter_cap
         )

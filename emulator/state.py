@@ -40,6 +40,7 @@ class Store:
         self.mailboxes: dict[str, Mailbox] = {}
         self._index: dict[str, Mailbox] = {}
         data = load_tenant(tenant)
+        self.app = data.app  # the application's roles and credentials (emulator/auth.py)
         for user in data.users:
             mailbox = Mailbox(user)
             self.mailboxes[mailbox.id] = mailbox

@@ -26,6 +26,7 @@ class Tenant:
     users: list[dict[str, Any]]
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    app: dict[str, Any] = field(default_factory=dict)  # roles, clientId, clientSecret
 
 
 def parse_datetime(value: Any, *, where: str) -> datetime:
@@ -69,7 +70,7 @@ def validate_tenant(data: Any) -> Tenant:
     """Check the shape of a tenant document and return it as a `Tenant`."""
     if not isinstance(data, dict):
         raise ValueError("tenant: the document must be a JSON object")
-    unknown = set(data) - {"users", "messages", "events"}
+    unknown = set(data) - {"users", "messages", "events", "app"}
     if unknown:
         raise ValueError(f"tenant: unknown top-level key {sorted(unknown)[0]!r}")
     users = data.get("users")
@@ -90,7 +91,25 @@ def validate_tenant(data: Any) -> Tenant:
             keys[key] = upn
     messages = _items_by_mailbox(data.get("messages", {}), "messages", keys, _check_message)
     events = _items_by_mailbox(data.get("events", {}), "events", keys, _check_event)
-    return Tenant(users=users, messages=messages, events=events)
+    return Tenant(users=users, messages=messages, events=events, app=_check_app(data.get("app")))
+
+
+def _check_app(app: Any) -> dict[str, Any]:
+    """`app`: the application's `roles` (a list of permission names), `clientId`, `clientSecret`."""
+    if app is None:
+        return {}
+    if not isinstance(app, dict):
+        raise ValueError("tenant: 'app' must be an object")
+    unknown = set(app) - {"roles", "clientId", "clientSecret"}
+    if unknown:
+        raise ValueError(f"tenant: app: unknown key {sorted(unknown)[0]!r}")
+    roles = app.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
+        raise ValueError("tenant: app.roles: must be a list of permission names")
+    for name in ("clientId", "clientSecret"):
+        if name in app and (not isinstance(app[name], str) or not app[name]):
+            raise ValueError(f"tenant: app.{name}: must be a non-empty string")
+    return dict(app)
 
 
 def _items_by_mailbox(

@@ -23,6 +23,7 @@ class Req:
     body: bytes
     root: str  # e.g. "http://127.0.0.1:8765"
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    roles: frozenset[str] | None = None  # the app's roles, once its token is read
 
     @property
     def path(self) -> str:
