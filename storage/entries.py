@@ -40,6 +40,9 @@ from storage.models import (
     utcnow,
 )
 from storage.users import is_owner
+from storage.values import BadValue, clean_text, number_problem
+
+MAX_AMOUNT = Decimal("99999999.99")  # duration and cost: Numeric(10, 2) holds no more
 
 
 def get_template(session: Session, code: str) -> InteractionTemplate:
@@ -86,8 +89,13 @@ def check_interaction(interaction: Interaction) -> None:
         if value is not None and value not in allowed:
             raise InterlogError(f"{name} {value!r}: expected one of {', '.join(allowed)}")
     for name, amount in (("duration", interaction.duration_min), ("cost", interaction.cost)):
-        if amount is not None and not Decimal(0) <= amount < Decimal("1e8"):
-            raise InterlogError(f"{name} {amount} is out of range (0 to 99999999)")
+        problem = None if amount is None else number_problem(amount, Decimal(0), MAX_AMOUNT)
+        if problem is not None:
+            raise BadValue(name, f"{name} {amount} {problem}")
+    for name, text in (("subject", interaction.subject), ("document no.", interaction.document_no),
+                       ("document type", interaction.document_type)):
+        if text is not None:
+            clean_text(text, name)
 
 
 def new_entry(

@@ -7,6 +7,7 @@ naming the field, and write nothing.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
@@ -15,11 +16,15 @@ from sqlalchemy.orm import Session
 
 from bot.runner import CommandRunner, Turn
 from storage.contacts_csv import CsvImportError, import_contacts_csv
+from storage.entries import Interaction, log_interaction
 from storage.models import Contact, InteractionLogEntry, InteractionTemplate, MatchRule
 from storage.templates_io import TemplatesImportError, import_templates
 from storage.values import BadValue, clean_text, finite_decimal
 from tests.support.bot import ALICE, BOT
 from tests.support.seed import seed
+
+if TYPE_CHECKING:
+    from tests.support.world import World
 
 TEMPLATES = """[[group]]
 code = "CALLS"
@@ -101,3 +106,22 @@ def test_bot_buttons_refuse_nul_and_lone_surrogates(clean_engine: Engine,
     reply = CommandRunner(clean_engine).run(Turn(channel="teams", aad_object_id=ALICE,
                                                  action=data))
     assert reply.text.startswith("message: message contains a"), reply.text
+
+
+@pytest.mark.parametrize(("field", "change"), [
+    ("duration", {"duration_min": Decimal("NaN")}),
+    ("cost", {"cost": Decimal("Infinity")}),
+    ("duration", {"duration_min": Decimal("100000000")}),
+    ("subject", {"subject": "Call\x00"}),
+    ("document no.", {"document_no": "\udc80"}),
+])
+def test_every_entry_write_refuses_what_no_column_holds(
+    db: Session, world: World, field: str, change: dict[str, object]
+) -> None:
+    """`check_interaction`, below every surface (manual, bot, API, segments), names the field."""
+    before = count(db, InteractionLogEntry)
+    interaction = Interaction(template_code="CALL", **change)  # type: ignore[arg-type]
+    with pytest.raises(BadValue) as refused:
+        log_interaction(db, world.jose, interaction, actor="t")
+    assert refused.value.field == field
+    assert count(db, InteractionLogEntry) == before
