@@ -7,14 +7,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
+from bot.state import EXTENSION
 from interlog.app import create_app
 from interlog.wsgi import running
 from storage.db import make_engine
+from storage.deliveries import PURGE_EVERY, RETENTION, activity_key, claim, delivery
+from storage.delivery_models import DeliveryChannel
+from storage.models import utcnow
 from tests.support.bot import (
     CAROL,
     BotClient,
@@ -191,3 +197,19 @@ def test_concurrent_webhook_replays_to_two_servers_log_once(
     [entry] = entries(bot_engine)
     assert {a.json()["text"] for a in answers} == {f"Logged #{entry.entry_no}: John Smith, MEETING"}
     assert row_counts(bot_engine)["entries"] == 1
+
+
+def test_deliveries_past_the_retention_are_purged_at_most_once_per_interval(
+        client: BotClient) -> None:
+    engine = _engine(client)
+    runner = client.app.extensions[EXTENSION].runner
+    client.send(activity("help"))  # answered, then the first purge of this process
+    old = activity_key("a:conv1", "long-ago")
+    with Session(engine) as session, session.begin():
+        claim(session, old, DeliveryChannel.TEAMS, at=utcnow() - RETENTION - timedelta(hours=1))
+    assert runner.purge_deliveries() is None  # purged a moment ago: not yet
+    assert row_counts(engine)["deliveries"] == 2
+    assert runner.purge_deliveries(utcnow() + PURGE_EVERY) == 1
+    with Session(engine) as session:
+        assert delivery(session, old) is None
+    assert row_counts(engine)["deliveries"] == 1  # the help, received just now
