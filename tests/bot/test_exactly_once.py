@@ -5,9 +5,11 @@ write; on SQLite and PostgreSQL, through one server or several."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from storage.deliveries import PURGE_EVERY, RETENTION, activity_key, claim, deli
 from storage.delivery_models import DeliveryChannel
 from storage.models import utcnow
 from tests.support.bot import (
+    ALICE,
     CAROL,
     BotClient,
     SigningKey,
@@ -213,3 +216,28 @@ def test_deliveries_past_the_retention_are_purged_at_most_once_per_interval(
     with Session(engine) as session:
         assert delivery(session, old) is None
     assert row_counts(engine)["deliveries"] == 1  # the help, received just now
+
+
+def test_the_documented_curl_example_is_answered_and_logs_once(
+        bot_engine: Engine, openid_url: str, signing_key: SigningKey) -> None:
+    """docs/teams.md's local-development `curl` (the README points to it), run by bash with
+    `curl … -d` replaced by `printf`: an answerable activity with its own `id`."""
+    command = _documented_curl().replace(
+        "curl -s localhost:8000/api/messages -H 'Content-Type: application/json' -d",
+        "printf %s")
+    printed = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
+                             check=True, timeout=10).stdout
+    body = json.loads(printed.replace("<Alice`s object id>", ALICE))
+    assert body["id"]
+    client = bot_client(bot_engine, openid_url, signing_key, allow_anonymous=True)
+    first, again = (client.send(body, token=None) for _ in range(2))
+    [entry] = entries(bot_engine)
+    assert reply_text(first.get_json()).startswith(f"Logged #{entry.entry_no}")
+    assert again.get_json() == first.get_json()
+
+
+def _documented_curl() -> str:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "teams.md").read_text()
+    blocks = text.split("```")[1::2]
+    [found] = [b.strip() for b in blocks if "curl -s localhost:8000/api/messages" in b]
+    return found
