@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
@@ -27,6 +28,8 @@ from microsoft_agents.hosting.core import (
 
 # (resource, scopes) → an access token for the Bot Connector; "" when anonymous.
 TokenSource = Callable[[str, list[str]], Awaitable[str]]
+
+log = logging.getLogger(__name__)
 
 
 class LoopThread:
@@ -101,9 +104,20 @@ class ReplyClientFactory:
         self, context: TurnContext | None, claims_identity: ClaimsIdentity, service_url: str,
         audience: str, scopes: list[str] | None = None, use_anonymous: bool = False,
     ) -> ConnectorClientBase:
-        token = "" if use_anonymous else await self._token_source(
+        token = "" if use_anonymous else await self._token(
             audience, scopes or claims_identity.get_token_scope())
         return TeamsConnectorClient(endpoint=service_url, token=token)
+
+    async def _token(self, audience: str, scopes: list[str]) -> str:
+        """The bot's outgoing token, or 502 (JSON) when Entra ID does not give one. It is
+        asked for before the turn runs, so a failure leaves nothing done."""
+        try:
+            return await self._token_source(audience, scopes)
+        except Exception as exc:  # MSAL, the network, a misconfigured app: all the same here
+            log.warning("cannot get the bot's token to reply to Teams: %s: %s",
+                        type(exc).__name__, exc)
+            raise HttpError(502, "the bot cannot get its token to reply to Teams; "
+                                 "check [bot] app_id, app_password and app_tenant_id") from exc
 
     async def create_user_token_client(
         self, context: TurnContext, claims_identity: ClaimsIdentity, use_anonymous: bool = False

@@ -34,11 +34,13 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
     import web
     from connector.surfaces import EXTENSION, Services, check_development_host
     from interlog.users import seed_configured_users
+    from interlog.wsgi import DEVELOPMENT
     from storage.db import make_engine
 
     check_development_host("bot", settings.bot.allow_anonymous, settings.server)
     check_development_host("web", settings.web.allow_anonymous, settings.server)
     app = Flask("interlog")
+    app.config[DEVELOPMENT] = settings.web.allow_anonymous or settings.bot.allow_anonymous
     shared = Services(engine=engine or make_engine(settings.storage.url), server=settings.server)
     seed_configured_users(shared.engine, settings.users, actor="config:app")
     app.extensions[EXTENSION] = shared

@@ -24,22 +24,21 @@ def serve(app: AppContext, host: str | None, port: int | None, threads: int) -> 
 
     `[bot] allow_anonymous` is refused unless the host is a loopback address.
     """
-    import waitress
-
     from interlog.app import create_app
+    from interlog.wsgi import create_server
 
     server_settings = replace(app.settings.server, host=host or app.settings.server.host,
                               port=app.settings.server.port if port is None else port)
     settings = replace(app.settings, server=server_settings)
     flask_app = create_app(settings, engine=app.engine)
     try:
-        server = waitress.create_server(flask_app, host=server_settings.host,
-                                        port=server_settings.port, threads=threads)
+        server = create_server(flask_app, host=server_settings.host,
+                               port=server_settings.port, threads=threads)
     except (OSError, ValueError) as exc:  # port in use, a host that does not resolve, …
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise InterlogError(f"cannot listen on {server_settings.host}:{server_settings.port}: "
                             f"{reason}") from None
-    bound_port = server.effective_port  # type: ignore[union-attr]
+    bound_port = server.effective_port
     click.echo(f"interlog: serving on http://{server_settings.host}:{bound_port} "
                f"(Ctrl-C to stop)", err=True)
     try:
