@@ -5,6 +5,11 @@ key its entries are deduplicated on (`internetMessageId` or `iCalUId`) and remem
 contacts that copy has already given entries to, and `DeletedEntryKey` remembers the keys
 of captured entries deleted with `entries delete-canceled`, so that neither a re-sync nor
 another mailbox's copy ever brings back an entry someone canceled and deleted.
+`CapturedItem` also keeps the item itself (`item`: the parsed message or event as JSON, see
+`connector/item_json.py`), its date and, for a meeting that has not started yet, `pending`:
+capture plans it again from this data when it starts, with no Graph request. Its external
+participants are indexed in `CapturedAddress`, so that the items involving an address or a
+domain are found without reading the items.
 `UnmatchedAddress` keeps every external address that would have been logged had it matched
 a contact, for an admin to review.
 """
@@ -34,11 +39,36 @@ class CapturedItem(Base):
     # Sorted, comma-separated ids of the contacts this copy has given entries to.
     contact_ids: Mapped[str] = mapped_column(sa.Text, default="")
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The item as last captured (`connector/item_json.py`); None for copies captured before
+    # migration 0010. Its subject is the one the entries get (`Private` when redacted).
+    item: Mapped[str | None] = mapped_column(sa.Text)
+    subject: Mapped[str] = mapped_column(sa.String(250), default="")
+    occurred_at: Mapped[datetime | None] = mapped_column(index=True)  # naive UTC; mail: its date
+    # A meeting not started when last captured: its entries are still to come (it is upcoming).
+    pending: Mapped[bool] = mapped_column(default=False)
 
-    __table_args__ = (sa.UniqueConstraint("mailbox", "graph_id"), check_in("kind", ItemKind))
+    __table_args__ = (
+        sa.UniqueConstraint("mailbox", "graph_id"),
+        check_in("kind", ItemKind),
+        sa.Index("ix_captured_items_pending_occurred_at", "pending", "occurred_at"),
+    )
 
     def __repr__(self) -> str:
         return f"CapturedItem(mailbox={self.mailbox!r}, kind={self.kind!r}, key={self.key!r})"
+
+
+class CapturedAddress(Base):
+    """An external participant of a captured copy (sender, recipients, organiser, attendees)."""
+
+    __tablename__ = "captured_addresses"
+
+    captured_item_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("captured_items.id", ondelete="CASCADE"), primary_key=True)
+    address: Mapped[str] = mapped_column(sa.String(254), primary_key=True, index=True)  # lower
+    domain: Mapped[str] = mapped_column(sa.String(253), index=True)
+
+    def __repr__(self) -> str:
+        return f"CapturedAddress({self.captured_item_id!r}, {self.address!r})"
 
 
 class DeletedEntryKey(Base):

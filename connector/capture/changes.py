@@ -7,15 +7,19 @@ stands, and a message deleted in Graph keeps its entries.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from connector.capture.context import CaptureContext
 from connector.capture.participants import Plan
 from connector.capture.state import PageState, chunks
+from storage.capture_models import CapturedItem
 from storage.entry_writes import MeetingMove, cancel_where
 from storage.models import InteractionLogEntry
+from storage.vocabulary import ItemKind
 
 CANCELED_IN_OUTLOOK = "meeting canceled in Outlook"
 DELETED_BY_ORGANIZER = "meeting deleted from its organizer's calendar"
@@ -40,13 +44,34 @@ def cancel_meetings(
     return canceled
 
 
-def meeting_moves(state: PageState, plans: Iterable[Plan]) -> list[MeetingMove]:
-    """The existing entries of each meeting whose start, length or subject changed."""
+def meeting_moves(
+    ctx: CaptureContext, state: PageState, plans: Iterable[Plan]
+) -> list[MeetingMove]:
+    """The existing entries of each meeting whose start, length or subject changed. An
+    all-day or multi-day meeting (no length of its own) takes its entry's template's."""
     moves = []
     for plan in plans:
-        minutes = plan.duration_min if plan.duration_min is not None else Decimal(0)
-        now = (plan.occurred_at, minutes, plan.subject)
-        moves += [MeetingMove(entry.entry_no, *now)
-                  for entry in state.meeting_entries.get(plan.key, [])
-                  if (entry.occurred_at, entry.duration_min, entry.subject) != now]
+        for entry in state.meeting_entries.get(plan.key, []):
+            minutes = plan.duration_min
+            if minutes is None:
+                template = ctx.templates.get(entry.template_code)
+                minutes = entry.duration_min if template is None else template.unit_duration_min
+            now = (plan.occurred_at, Decimal(minutes), plan.subject)
+            if (entry.occurred_at, entry.duration_min, entry.subject) != now:
+                moves.append(MeetingMove(entry.entry_no, *now))
     return moves
+
+
+def end_upcoming(
+    session: Session, mailbox: str, *, keys: Collection[str], graph_ids: Collection[str]
+) -> None:
+    """Meetings that will not happen are upcoming no more: every copy of a canceled or
+    organizer-deleted meeting (`keys`), and this mailbox's copies that were removed or are
+    no longer logged (`graph_ids`)."""
+    ci = CapturedItem
+    for batch in chunks(sorted(keys)):
+        session.execute(sa.update(ci).where(ci.kind == ItemKind.MEETING.value, ci.key.in_(batch),
+                                            ci.pending.is_(True)).values(pending=False))
+    for batch in chunks(sorted(graph_ids)):
+        session.execute(sa.update(ci).where(ci.mailbox == mailbox, ci.graph_id.in_(batch),
+                                            ci.pending.is_(True)).values(pending=False))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -20,6 +22,7 @@ from storage.models import (
     InteractionTemplate,
     MatchRule,
     TemplateSetup,
+    utcnow,
 )
 from storage.users import salesperson_codes
 from storage.vocabulary import SetupKind
@@ -73,6 +76,8 @@ class CaptureContext:
     setup: dict[str, TemplateInfo]  # kind (email | meeting) → default template
     rules: list[CompiledRule] = field(default_factory=list)
     people: dict[str, Who] = field(default_factory=dict)  # address → Who, filled as met
+    # Naive-UTC now: a meeting is logged once its start has passed (tests pass a fake clock).
+    now: Callable[[], datetime] = utcnow
 
     def who(self, person: Address) -> Who:
         """Classification of `person`'s address (cached: addresses recur across pages)."""
@@ -121,7 +126,9 @@ def _lower(values: tuple[str, ...]) -> frozenset[str]:
     return frozenset(v.strip().lower().lstrip("@") for v in values if v.strip())
 
 
-def build_capture_context(session: Session, settings: ConnectorSettings) -> CaptureContext:
+def build_capture_context(
+    session: Session, settings: ConnectorSettings, *, now: Callable[[], datetime] = utcnow
+) -> CaptureContext:
     """Load users, contacts, company domains, templates, setup and rules once for a run.
 
     Users and their salesperson codes come from the users table (`storage/users.py`), which
@@ -145,6 +152,7 @@ def build_capture_context(session: Session, settings: ConnectorSettings) -> Capt
         rules=compile_rules(session.scalars(
             sa.select(MatchRule).order_by(MatchRule.priority, MatchRule.position, MatchRule.id)
         )),
+        now=now,
     )
 
 

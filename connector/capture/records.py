@@ -8,42 +8,87 @@ conflict key so concurrent transactions lock them in the same order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from connector.capture.context import CaptureContext
 from connector.capture.participants import Plan
 from connector.capture.state import Copy, PageState, chunks
+from connector.item_json import item_to_json
+from connector.items import Address, GraphEvent, GraphMessage
 from storage import dialect
-from storage.capture_models import CapturedItem, UnmatchedAddress
-from storage.models import utcnow
+from storage.capture_models import CapturedAddress, CapturedItem, UnmatchedAddress
+from storage.vocabulary import ItemKind
+
+ADDRESS_COLUMNS = ("captured_item_id", "address", "domain")
 
 COPY_COLUMNS = ("mailbox", "graph_id", "kind", "key", "is_organizer", "first_seen_at",
-                "contact_ids")
+                "contact_ids", "item", "subject", "occurred_at", "pending")
+COPY_UPDATE = ("key", "contact_ids", "is_organizer", "item", "subject", "occurred_at", "pending")
+Source = GraphMessage | GraphEvent
 
 
-def save_copies(session: Session, mailbox: str, plans: Sequence[Plan], state: PageState) -> None:
-    """Record each plan's copy and the contacts it has given entries to (changed rows only)."""
-    now = utcnow()
-    rows = []
+def save_copies(
+    session: Session, ctx: CaptureContext, mailbox: str, plans: Sequence[Plan],
+    sources: Mapping[str, Source], state: PageState, now: datetime,
+) -> None:  # fmt: skip
+    """Record each plan's copy: its data (`item`, date, subject), whether it is a meeting
+    still to come (`pending`), the contacts it has given entries to, and its external
+    participants. Messages already kept are left alone; meetings are rewritten (moved)."""
+    rows, rewritten = [], set()
     for plan in plans:
         copy = state.copies.get(plan.graph_id)
-        ids = frozenset(c.id for c in plan.contacts)
+        if copy is not None:
+            rewritten.add(plan.graph_id)
+        pending = plan.kind == ItemKind.MEETING and plan.occurred_at > now
+        ids = frozenset() if pending else frozenset(c.id for c in plan.contacts)
         given = ids if copy is None else copy.contact_ids | ids
-        if copy is not None and copy.key == plan.key and given == copy.contact_ids:
+        if (copy is not None and copy.stored and plan.kind == ItemKind.EMAIL
+                and copy.key == plan.key and given == copy.contact_ids):
             continue
-        rows.append((mailbox, plan.graph_id, plan.kind.value, plan.key, plan.is_organizer, now,
-                     ",".join(str(i) for i in sorted(given))))
+        item = replace(sources[plan.graph_id], subject=plan.subject)  # redacted stays redacted
+        rows.append((mailbox, plan.graph_id, plan.kind.value, plan.key, plan.is_organizer,
+                     now, ",".join(str(i) for i in sorted(given)), item_to_json(item),
+                     plan.subject, plan.occurred_at, pending))
         state.copies[plan.graph_id] = Copy(plan.graph_id, plan.kind, plan.key,
                                            plan.is_organizer, given)
     rows.sort(key=lambda r: r[1])  # by graph id: concurrent writers lock in one order
-    dialect.bulk_insert(session, cast(sa.Table, CapturedItem.__table__), COPY_COLUMNS, rows,
-                        conflict=("mailbox", "graph_id"),
-                        update=("key", "contact_ids", "is_organizer"))
+    saved = dialect.bulk_insert(session, cast(sa.Table, CapturedItem.__table__), COPY_COLUMNS,
+                                rows, conflict=("mailbox", "graph_id"), update=COPY_UPDATE,
+                                returning=("id", "graph_id"))
+    _save_addresses(session, ctx, saved, sources, rewritten)
+
+
+def _save_addresses(
+    session: Session, ctx: CaptureContext, saved: Sequence[tuple[Any, ...]],
+    sources: Mapping[str, Source], rewritten: set[str],
+) -> None:  # fmt: skip
+    """(Re)write the external participants of the copies just saved."""
+    if not saved:
+        return
+    table = cast(sa.Table, CapturedAddress.__table__)
+    ids = sorted(item_id for item_id, graph_id in saved if graph_id in rewritten)
+    for batch in chunks(ids):
+        session.execute(sa.delete(table).where(table.c.captured_item_id.in_(batch)))
+    who = ctx.who
+    rows = sorted({(item_id, p.address, p.domain) for item_id, graph_id in saved
+                   for p in participants(sources[graph_id]) if not who(p).internal})
+    dialect.bulk_insert(session, table, ADDRESS_COLUMNS, rows,
+                        conflict=("captured_item_id", "address"))
+
+
+def participants(item: Source) -> list[Address]:
+    """Everyone on an item: sender and recipients, or organiser and attendees (no rooms)."""
+    if isinstance(item, GraphMessage):
+        people = [item.sender] if item.sender is not None else []
+        return [*people, *item.to, *item.cc, *item.bcc]
+    people = [item.organizer] if item.organizer is not None else []
+    return [*people, *(a.address for a in item.attendees if a.type != "resource")]
 
 
 @dataclass

@@ -28,6 +28,7 @@ class Copy:
     key: str
     is_organizer: bool
     contact_ids: frozenset[int]
+    stored: bool = True  # its data is kept (`item`); False for copies saved before 0010
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class MeetingEntry:
     occurred_at: datetime
     duration_min: Decimal
     subject: str
+    template_code: str
 
 
 @dataclass
@@ -71,7 +73,8 @@ def load_state(
     """Copies, known keys and existing entries for the keys and ids of one page."""
     state = PageState()
     ci = CapturedItem
-    columns = (ci.mailbox, ci.graph_id, ci.kind, ci.key, ci.is_organizer, ci.contact_ids)
+    columns = (ci.mailbox, ci.graph_id, ci.kind, ci.key, ci.is_organizer, ci.contact_ids,
+               ci.occurred_at.is_not(None))
     rows: list[Any] = []
     for batch in chunks(mail_keys | meeting_keys):
         query = sa.select(*columns).where(dialect.one_of(session, ci.key, batch))
@@ -81,10 +84,11 @@ def load_state(
             sa.select(*columns).where(ci.mailbox == mailbox,
                                       dialect.one_of(session, ci.graph_id, batch))
         ).all()
-    for box, graph_id, kind, key, is_organizer, contact_ids in rows:
+    for box, graph_id, kind, key, is_organizer, contact_ids, stored in rows:
         state.known_keys.add((kind, key))
         if box == mailbox:
-            state.copies[graph_id] = Copy(graph_id, kind, key, is_organizer, _ids(contact_ids))
+            state.copies[graph_id] = Copy(graph_id, kind, key, is_organizer, _ids(contact_ids),
+                                          bool(stored))
     removed_meetings = {c.key for c in state.copies.values()
                         if c.graph_id in removed_ids and c.kind == ItemKind.MEETING}
     _load_entries(session, state, mail_keys, meeting_keys | removed_meetings)
@@ -111,10 +115,10 @@ def _load_entries(
         ):
             state.mail_entries.setdefault(key or "", set()).add(cid)
     for batch in chunks(meeting_keys):
-        for no, key, cid, at, minutes, subject in session.execute(
+        for no, key, cid, at, minutes, subject, template in session.execute(
             sa.select(e.entry_no, e.ical_uid, e.contact_id, e.occurred_at, e.duration_min,
-                      e.subject).where(dialect.one_of(session, e.ical_uid, batch))
+                      e.subject, e.template_code).where(dialect.one_of(session, e.ical_uid, batch))
         ):
             state.meeting_entries.setdefault(key or "", []).append(
-                MeetingEntry(no, cid, at, Decimal(minutes), subject)
+                MeetingEntry(no, cid, at, Decimal(minutes), subject, template)
             )

@@ -10,46 +10,54 @@ saves its stream cursor in it); nothing here commits.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from connector.capture import changes, skip
 from connector.capture.context import CaptureContext
+from connector.capture.entries import plan_item, write_plans
 from connector.capture.outcome import PageOutcome
-from connector.capture.participants import Plan, plan_event, plan_message
-from connector.capture.records import Sighting, record_unmatched, save_copies
-from connector.capture.rules import Choice, choose_template
+from connector.capture.participants import Plan, plan_event
+from connector.capture.records import Sighting, Source, record_unmatched
 from connector.capture.state import PageState, load_state
-from connector.items import DeltaItem, GraphEvent, GraphMessage, Removed, Skipped
-from storage.entry_writes import NewEntry, insert_entries, move_meetings
-from storage.vocabulary import CorrespondenceType, EntrySource, ItemKind
+from connector.items import DeltaItem, GraphEvent, Removed, Skipped
 
 
 def _sort(
     ctx: CaptureContext, mailbox: str, items: Sequence[DeltaItem], out: PageOutcome
-) -> tuple[dict[str, Plan], dict[str, GraphEvent], set[str]]:
-    """Plans by graph id, canceled events by graph id, removed ids; skips counted in `out`."""
-    plans: dict[str, Plan] = {}
-    canceled: dict[str, GraphEvent] = {}
-    removed: set[str] = set()
+) -> Sorted:
+    """Plans by graph id (and their items), canceled events, removed ids, events not logged;
+    skips counted in `out`."""
+    page = Sorted()
     for item in items:
         if isinstance(item, Skipped):
             out.skipped[skip.malformed(item.reason)] += 1
             continue
         if isinstance(item, Removed):
-            removed.add(item.id)
+            page.removed.add(item.id)
             continue
         if isinstance(item, GraphEvent) and item.is_cancelled:
-            canceled[item.id] = item
+            page.canceled[item.id] = item
             continue
-        plan = (plan_message(ctx, mailbox, item) if isinstance(item, GraphMessage)
-                else plan_event(ctx, mailbox, item))
+        plan = plan_item(ctx, mailbox, item)
         if isinstance(plan, str):
             out.skipped[plan] += 1
+            if isinstance(item, GraphEvent):
+                page.unplanned.add(item.id)
         else:
-            plans[plan.graph_id] = plan  # a replayed item in the same page: the last one wins
-    return plans, canceled, removed
+            page.plans[plan.graph_id] = plan  # a replayed item in the same page: the last wins
+            page.sources[plan.graph_id] = item
+    return page
+
+
+@dataclass
+class Sorted:
+    plans: dict[str, Plan] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    canceled: dict[str, GraphEvent] = field(default_factory=dict)
+    removed: set[str] = field(default_factory=set)
+    unplanned: set[str] = field(default_factory=set)  # events planned no more: not upcoming
 
 
 def capture_page(
@@ -57,9 +65,10 @@ def capture_page(
 ) -> PageOutcome:
     """Log what one page of `mailbox`'s delta items shows; see docs/capture.md for the rules."""
     mailbox = mailbox.strip().lower()
-    actor = f"sync:{mailbox}"
+    now = ctx.now()
     out = PageOutcome(items_seen=len(items))
-    plans, canceled, removed = _sort(ctx, mailbox, items, out)
+    page = _sort(ctx, mailbox, items, out)
+    plans, canceled, removed = page.plans, page.canceled, page.removed
     state = load_state(
         session, mailbox,
         mail_keys={p.key for p in plans.values() if p.kind == "email"},
@@ -67,17 +76,14 @@ def capture_page(
         | {e.ical_uid for e in canceled.values() if e.ical_uid},
         removed_ids=removed,
     )
-    out.entries_canceled = changes.cancel_meetings(
-        session, _cancellations(ctx, mailbox, canceled, removed, state, out), actor=actor
-    )
-    meetings = [p for p in plans.values() if p.kind == ItemKind.MEETING and p.contacts]
-    moved = move_meetings(session, changes.meeting_moves(state, meetings), actor=actor)
-    out.entries_updated = len(moved)
-    created = insert_entries(session, _new_entries(ctx, plans.values(), state), actor=actor)
-    out.entries_created = len(created)
-    out.skipped[skip.NO_CONTACT] += sum(1 for p in plans.values() if not p.contacts)
-    out.unmatched_addresses = record_unmatched(session, mailbox, _sightings(plans.values(), state))
-    save_copies(session, mailbox, list(plans.values()), state)
+    gone = _cancellations(ctx, mailbox, canceled, removed, state, out)
+    out.entries_canceled = changes.cancel_meetings(session, gone, actor=f"sync:{mailbox}")
+    changes.end_upcoming(session, mailbox, keys={key for key, _ in gone}
+                         | {e.ical_uid for e in canceled.values() if e.ical_uid},
+                         graph_ids=removed | page.unplanned)
+    sightings = _sightings(plans.values(), state)  # before the copies are saved
+    write_plans(session, ctx, mailbox, plans, page.sources, state, now, out)
+    out.unmatched_addresses = record_unmatched(session, mailbox, sightings)
     out.skipped = +out.skipped  # drop zero counts
     return out
 
@@ -105,56 +111,6 @@ def _cancellations(
         if copy is not None and copy.kind == "meeting" and copy.is_organizer:
             result.append((copy.key, changes.DELETED_BY_ORGANIZER))
     return result
-
-
-def _new_entries(
-    ctx: CaptureContext, plans: Iterable[Plan], state: PageState
-) -> list[NewEntry]:
-    """The entries not yet logged, one per (key, contact), sorted by key so that concurrent
-    writers take the unique-index locks in one order."""
-    unique: dict[tuple[str, int], NewEntry] = {}
-    for plan in plans:
-        for row in _entry_rows(ctx, plan, state):
-            unique.setdefault((plan.key, row["contact_id"]), row)
-    return [unique[k] for k in sorted(unique)]
-
-
-def _entry_rows(ctx: CaptureContext, plan: Plan, state: PageState) -> list[NewEntry]:
-    copy = state.copies.get(plan.graph_id)
-    given = copy.contact_ids if copy is not None else frozenset()
-    if plan.kind == ItemKind.EMAIL:
-        logged = state.mail_entries.get(plan.key, set())
-    else:
-        logged = {entry.contact_id for entry in state.meeting_entries.get(plan.key, [])}
-    deleted = state.deleted.get((plan.kind, plan.key), ())
-    todo = [c for c in plan.contacts
-            if c.id not in given and c.id not in logged and c.id not in deleted]
-    if not todo:
-        return []
-    default = ctx.setup[plan.kind].code
-    choice = choose_template(ctx.rules, plan.facts, default) if plan.facts else Choice(default)
-    template = ctx.templates[choice.template_code]
-    email = plan.kind == ItemKind.EMAIL
-    minutes = Decimal(template.unit_duration_min if plan.duration_min is None
-                      else plan.duration_min)
-    # Plain str values (.value): sqlite3 adapts a str subclass, an enum member, slowly.
-    direction, initiated_by = plan.direction.value, plan.initiated_by.value
-    correspondence = CorrespondenceType.EMAIL.value if email else template.correspondence_type
-    source = (EntrySource.EMAIL if email else EntrySource.MEETING).value
-    salesperson = ctx.salesperson.get(plan.user_upn, "")
-    message_id, ical_uid = (plan.key, None) if email else (None, plan.key)
-    return [{
-        "contact_id": c.id, "contact_no": c.no, "contact_company_no": c.company_no,
-        "contact_name": c.name[:100], "occurred_at": plan.occurred_at,
-        "template_code": template.code, "group_code": template.group_code,
-        "information_flow": direction, "initiated_by": initiated_by,
-        "subject": plan.subject, "duration_min": minutes, "cost": template.unit_cost,
-        "correspondence_type": correspondence, "attempt_failed": False, "source": source,
-        "user_upn": plan.user_upn, "salesperson_code": salesperson, "segment_no": None,
-        "logged_segment_id": None, "document_type": choice.document_type,
-        "document_no": choice.document_no, "internet_message_id": message_id,
-        "ical_uid": ical_uid, "web_link": plan.web_link,
-    } for c in todo]  # fmt: skip
 
 
 def _sightings(plans: Iterable[Plan], state: PageState) -> list[Sighting]:

@@ -1,0 +1,110 @@
+"""From plans to entries: the one home of "what a plan logs", for a delta page and for the
+meetings that have just started (`connector/capture/due.py`).
+
+A plan is logged when what it records has happened: every message, and a meeting once its
+start has passed (`now`). A meeting still to come is only kept (its copy, `pending`), and
+logged from that data when it starts. An all-day or multi-day event (`isAllDay`, or 24 hours
+or more) takes the template's unit duration and is dated by its start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from connector.capture import changes, skip
+from connector.capture.context import CaptureContext
+from connector.capture.outcome import PageOutcome
+from connector.capture.participants import Plan, plan_event, plan_message
+from connector.capture.records import Source, save_copies
+from connector.capture.rules import Choice, choose_template
+from connector.capture.state import PageState
+from connector.items import GraphMessage
+from storage.entry_writes import NewEntry, insert_entries, move_meetings
+from storage.vocabulary import CorrespondenceType, EntrySource, ItemKind
+
+LONG_EVENT = timedelta(hours=24)  # this long or longer: the template's unit duration
+
+
+def plan_item(ctx: CaptureContext, mailbox: str, item: Source) -> Plan | str:
+    """The plan for a message or event (`participants.py`), or the reason it is not logged.
+    An all-day or multi-day event's plan has no length of its own (`duration_min` None)."""
+    if isinstance(item, GraphMessage):
+        return plan_message(ctx, mailbox, item)
+    plan = plan_event(ctx, mailbox, item)
+    if isinstance(plan, Plan) and (item.is_all_day or item.end - item.start >= LONG_EVENT):
+        plan = replace(plan, duration_min=None)
+    return plan
+
+
+def is_due(plan: Plan, now: datetime) -> bool:
+    """Whether the plan records something that has happened (a meeting: it has started)."""
+    return plan.kind == ItemKind.EMAIL or plan.occurred_at <= now
+
+
+def write_plans(
+    session: Session, ctx: CaptureContext, mailbox: str, plans: Mapping[str, Plan],
+    sources: Mapping[str, Source], state: PageState, now: datetime, out: PageOutcome,
+) -> None:  # fmt: skip
+    """Move and insert the entries of the plans that are due; save every plan's copy."""
+    actor = f"sync:{mailbox}"
+    due = [p for p in plans.values() if is_due(p, now)]
+    meetings = [p for p in due if p.kind == ItemKind.MEETING and p.contacts]
+    moved = move_meetings(session, changes.meeting_moves(ctx, state, meetings), actor=actor)
+    out.entries_updated += len(moved)
+    created = insert_entries(session, new_entries(ctx, due, state), actor=actor)
+    out.entries_created += len(created)
+    out.skipped[skip.NO_CONTACT] += sum(1 for p in due if not p.contacts)
+    save_copies(session, ctx, mailbox, list(plans.values()), sources, state, now)
+
+
+def new_entries(ctx: CaptureContext, plans: Iterable[Plan], state: PageState) -> list[NewEntry]:
+    """The entries not yet logged, one per (key, contact), sorted by key so that concurrent
+    writers take the unique-index locks in one order."""
+    unique: dict[tuple[str, int], NewEntry] = {}
+    for plan in plans:
+        for row in _entry_rows(ctx, plan, state):
+            unique.setdefault((plan.key, row["contact_id"]), row)
+    return [unique[k] for k in sorted(unique)]
+
+
+def _entry_rows(ctx: CaptureContext, plan: Plan, state: PageState) -> list[NewEntry]:
+    copy = state.copies.get(plan.graph_id)
+    given = copy.contact_ids if copy is not None else frozenset()
+    if plan.kind == ItemKind.EMAIL:
+        logged = state.mail_entries.get(plan.key, set())
+    else:
+        logged = {entry.contact_id for entry in state.meeting_entries.get(plan.key, [])}
+    deleted = state.deleted.get((plan.kind, plan.key), ())
+    todo = [c for c in plan.contacts
+            if c.id not in given and c.id not in logged and c.id not in deleted]
+    if not todo:
+        return []
+    default = ctx.setup[plan.kind].code
+    choice = choose_template(ctx.rules, plan.facts, default) if plan.facts else Choice(default)
+    template = ctx.templates[choice.template_code]
+    email = plan.kind == ItemKind.EMAIL
+    minutes = Decimal(template.unit_duration_min if plan.duration_min is None
+                      else plan.duration_min)
+    # Plain str values (.value): sqlite3 adapts a str subclass, an enum member, slowly.
+    direction, initiated_by = plan.direction.value, plan.initiated_by.value
+    correspondence = CorrespondenceType.EMAIL.value if email else template.correspondence_type
+    source = (EntrySource.EMAIL if email else EntrySource.MEETING).value
+    salesperson = ctx.salesperson.get(plan.user_upn, "")
+    message_id, ical_uid = (plan.key, None) if email else (None, plan.key)
+    return [{
+        "contact_id": c.id, "contact_no": c.no, "contact_company_no": c.company_no,
+        "contact_name": c.name[:100], "occurred_at": plan.occurred_at,
+        "template_code": template.code, "group_code": template.group_code,
+        "information_flow": direction, "initiated_by": initiated_by,
+        "subject": plan.subject, "duration_min": minutes, "cost": template.unit_cost,
+        "correspondence_type": correspondence, "attempt_failed": False, "source": source,
+        "user_upn": plan.user_upn, "salesperson_code": salesperson, "segment_no": None,
+        "logged_segment_id": None, "document_type": choice.document_type,
+        "document_no": choice.document_no, "internet_message_id": message_id,
+        "ical_uid": ical_uid, "web_link": plan.web_link,
+    } for c in todo]  # fmt: skip
