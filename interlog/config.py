@@ -25,6 +25,7 @@ from connector.settings import (
     UserSettings,
     WorkerSettings,
 )
+from storage.users import normal_upn, user_problem
 from storage.values import text_problem
 from web.settings import WebSettings
 
@@ -140,13 +141,30 @@ def _user_default(key: str) -> Any:
 def _users(raw: Any) -> tuple[UserSettings, ...]:
     if not isinstance(raw, list):
         raise ConfigError("[[user]] must be an array of tables")
-    users = []
+    users: list[UserSettings] = []
     for number, item in enumerate(raw, 1):
         if isinstance(item, dict) and not item.get("upn"):
             raise ConfigError(f"[[user]] #{number} needs an upn")
         user = _section("user", UserSettings, item, {})
+        problem = user_problem(user)
+        if problem is not None:
+            raise ConfigError(f"[[user]] #{number} {user.upn!r}: {problem}")
+        _check_unique(users, user, number)
         users.append(user)
     return tuple(users)
+
+
+def _check_unique(earlier: list[UserSettings], user: UserSettings, number: int) -> None:
+    """UPNs are compared case-insensitively (the pages and the bot look them up so), and an
+    Entra object id names one person: a second `[[user]]` for either is an error naming both."""
+    for position, other in enumerate(earlier, 1):
+        if normal_upn(other.upn) == normal_upn(user.upn):
+            raise ConfigError(f"[[user]] #{position} {other.upn!r} and #{number} {user.upn!r} are"
+                              " the same user (UPNs ignore case): keep one")
+        aad = user.aad_object_id.strip()
+        if aad and other.aad_object_id.strip() == aad:
+            raise ConfigError(f"[[user]] #{position} {other.upn!r} and #{number} {user.upn!r}"
+                              f" have the same aad_object_id {aad!r}: keep one")
 
 
 def settings_from_dict(data: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:

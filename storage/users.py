@@ -16,6 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from storage.models import InteractionLogEntry, User
+from storage.values import BadValue
+
+SALESPERSON_CODE_CHARS: int = User.__table__.c.salesperson_code.type.length  # type: ignore[attr-defined]
+UPN_CHARS: int = User.__table__.c.upn.type.length  # type: ignore[attr-defined]
 
 
 class UserLike(Protocol):
@@ -43,6 +47,16 @@ class Asker(Protocol):
 def normal_upn(upn: str) -> str:
     """UPNs are stored and compared lower-case, without surrounding spaces."""
     return upn.strip().lower()
+
+
+def user_problem(user: UserLike) -> str | None:
+    """What no users row can hold: a salesperson code or UPN longer than its column."""
+    if len(user.salesperson_code) > SALESPERSON_CODE_CHARS:
+        return (f"salesperson_code {user.salesperson_code!r} is longer than"
+                f" {SALESPERSON_CODE_CHARS} characters")
+    if len(normal_upn(user.upn)) > UPN_CHARS:
+        return f"upn is longer than {UPN_CHARS} characters"
+    return None
 
 
 def find_user(session: Session, *, upn: str | None = None,
@@ -101,6 +115,9 @@ def seed_users(session: Session, users: Iterable[UserLike]) -> UserSeedResult:
     is taken away from any other user that held it.
     """
     users = list(users)
+    for item in users:  # every writer of a salesperson code comes through here
+        if (problem := user_problem(item)) is not None:
+            raise BadValue("user", f"user {item.upn!r}: {problem}")
     result = UserSeedResult()
     for item in users:
         upn = normal_upn(item.upn)
