@@ -13,6 +13,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -69,12 +70,52 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    table = Table(title=title)
+# Characters a terminal acts on instead of showing: C0 controls (ESC starts colour, cursor,
+# title and hyperlink sequences; CR and BS overwrite), DEL, C1 controls (CSI, OSC as one
+# code point), line and paragraph separators, and the bidi controls that reorder what is
+# shown (CVE-2021-42574, "Trojan Source"). Subjects and names of captured mail are written
+# by outsiders.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                          "\u2066\u2067\u2068\u2069")
+
+
+def _visible(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x20 or 0x7F <= code < 0xA0:
+        return f"\\x{code:02x}"
+    if ch in BIDI_CONTROLS or ch in "\u2028\u2029":
+        return f"\\u{code:04x}"
+    if 0xD800 <= code < 0xE000:  # a lone surrogate: no terminal encoding has it
+        return "\ufffd"
+    return ch
+
+
+def terminal_text(value: object) -> Text:
+    """A table cell as the terminal must show it: control characters as visible escapes
+    (`\\x1b`, `\\u202e`), and a `Text`, so `[link=…]` or `[bold]` in a subject is shown,
+    not read as Rich markup. Every table cell of the CLI goes through here."""
+    text = "" if value is None else str(value)
+    if text.isascii() and text.isprintable():  # the usual case: nothing to replace
+        return Text(text)
+    return Text("".join(_visible(ch) for ch in text))
+
+
+def new_table(title: str | None, columns: Sequence[str],
+              right: Sequence[str] = ()) -> Table:
+    table = Table(title=None if title is None else terminal_text(title))
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, justify="right" if column in right else "left")
+    return table
+
+
+def add_row(table: Table, values: Sequence[Any]) -> None:
+    table.add_row(*(terminal_text(v) for v in values))
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = new_table(title, columns)
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        add_row(table, row)
     Console().print(table)
 
 

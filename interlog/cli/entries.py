@@ -9,10 +9,9 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy.orm import Session
 
-from interlog.cli.common import AppContext, cli_actor, pass_app, print_json
+from interlog.cli.common import AppContext, add_row, cli_actor, new_table, pass_app, print_json
 from storage.contacts import resolve_contact
 from storage.entries import (
     EntryFilter,
@@ -70,16 +69,15 @@ def list_(app: AppContext, ref: str | None, template_code: str | None, status: s
 
 
 def _print_entries(found: list[InteractionLogEntry], total: Totals) -> None:
-    table = Table(title=f"Interaction log entries ({len(found)})")
-    for column in ("no", "date", "time", "contact", "name", "template", "flow", "by",
-                   "subject", "min", "cost", "user", "status"):
-        table.add_column(column, justify="right" if column in ("no", "min", "cost") else "left")
+    table = new_table(f"Interaction log entries ({len(found)})",
+                      ("no", "date", "time", "contact", "name", "template", "flow", "by",
+                       "subject", "min", "cost", "user", "status"), right=("no", "min", "cost"))
     for e in found:
         status = "canceled" if e.canceled else ("failed" if e.attempt_failed else "")
-        table.add_row(str(e.entry_no), e.occurred_at.date().isoformat(),
-                      e.occurred_at.time().isoformat("seconds"), e.contact_no, e.contact_name,
-                      e.template_code, e.information_flow or "", e.initiated_by or "", e.subject,
-                      str(e.duration_min), str(e.cost), e.user_upn or "", status)
+        add_row(table, (e.entry_no, e.occurred_at.date().isoformat(),
+                        e.occurred_at.time().isoformat("seconds"), e.contact_no, e.contact_name,
+                        e.template_code, e.information_flow, e.initiated_by, e.subject,
+                        e.duration_min, e.cost, e.user_upn, status))
     console = Console()
     console.print(table)
     console.print(f"Totals (canceled left out): {total.count} entries, {total.duration_min} min,"

@@ -3,31 +3,34 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import click
 
 from interlog.cli.common import AppContext, cli_actor, pass_app
 from storage.contacts import resolve_contact
 from storage.entries import Interaction, log_interaction
+from storage.values import BadValue, finite_decimal
 
 
 class DecimalType(click.ParamType):
-    """A non-negative decimal number (minutes, amounts)."""
+    """A decimal number from 0 to `high` (minutes, amounts), checked by the same helper as
+    every other surface (`storage.values.finite_decimal`: no NaN, no infinity, in range)."""
 
     name = "number"
+
+    def __init__(self, high: Decimal) -> None:
+        self.high = high
 
     def convert(self, value: object, param: click.Parameter | None,
                 ctx: click.Context | None) -> Decimal:
         if isinstance(value, Decimal):
             return value
+        field = f"--{param.name}" if param is not None and param.name else "value"
         try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            self.fail(f"{value!r} is not a number", param, ctx)
-        if not number.is_finite() or number < 0:
-            self.fail(f"{value!r} must be a number of 0 or more", param, ctx)
-        return number
+            return finite_decimal(str(value), field, low=Decimal(0), high=self.high)
+        except BadValue as exc:
+            self.fail(exc.message, param, ctx)
 
 
 class MomentType(click.ParamType):
@@ -51,7 +54,7 @@ class MomentType(click.ParamType):
         return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0)
 
 
-DECIMAL = DecimalType()
+MINUTES = DecimalType(Decimal("99999999.99"))  # the duration column, Numeric(10, 2)
 MOMENT = MomentType()
 
 
@@ -59,7 +62,7 @@ MOMENT = MomentType()
 @click.option("--contact", "ref", required=True, help="Contact number, email address or name.")
 @click.option("--template", "template_code", required=True, help="Interaction template code.")
 @click.option("--subject", default=None, help="Default: the template's description.")
-@click.option("--duration", type=DECIMAL, default=None,
+@click.option("--duration", type=MINUTES, default=None,
               help="Minutes (default: the template's unit duration).")
 @click.option("--flow", type=click.Choice(["inbound", "outbound"]), default=None,
               help="Information flow (default: the template's).")
