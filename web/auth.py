@@ -8,6 +8,7 @@ straight from loopback (no proxy headers), as the bot's development mode does.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -22,6 +23,9 @@ from web.context import db, state
 from web.routes import Route, add_routes
 
 SESSION_USER = "web_user"
+SIGNED_IN_AT = "signed_in_at"  # seconds since the epoch, set once at sign-in
+SIGN_IN_SECONDS = 8 * 3600  # a sign-in lasts this long, however often the cookie is re-issued
+CLOCK_SKEW_SECONDS = 300  # servers behind one proxy may disagree a little on the time
 PUBLIC_ENDPOINTS = frozenset({"web.login", "web.auth_callback", "web.logout", "web.static"})
 
 
@@ -54,6 +58,9 @@ def require_user() -> Response | None:
                              anonymous=True)
         return None
     stored: dict[str, str] | None = session.get(SESSION_USER)
+    if stored is not None and not _signed_in_recently():
+        session.clear()
+        stored = None
     mapped = find_user(db(), upn=stored["upn"]) if stored else None
     if stored is None or mapped is None:
         if request.method != "GET":
@@ -61,6 +68,16 @@ def require_user() -> Response | None:
         return redirect(url_for("web.login", next=request.full_path))
     g.web_user = WebUser(upn=mapped.upn, name=stored.get("name", ""), admin=mapped.admin)
     return None
+
+
+def _signed_in_recently() -> bool:
+    """Whether the session's sign-in is under `SIGN_IN_SECONDS` old. Flask's own limit counts
+    from the cookie's last signature, which a page that changes the session (a flashed
+    message, a CSRF token) renews: this one counts from the sign-in itself."""
+    signed_in = session.get(SIGNED_IN_AT)
+    if isinstance(signed_in, bool) or not isinstance(signed_in, int | float):
+        return False
+    return -CLOCK_SKEW_SECONDS <= time.time() - signed_in <= SIGN_IN_SECONDS
 
 
 ENTRA_HOSTS = ("login.microsoftonline.com", "login.microsoftonline.us",
@@ -152,6 +169,7 @@ def auth_callback() -> Response:
     session.clear()
     name = str(claims.get("name") or _claimed_upn(claims))
     session[SESSION_USER] = {"upn": mapped.upn, "name": name}
+    session[SIGNED_IN_AT] = int(time.time())
     return redirect(safe_next(result.get("next_link")))
 
 

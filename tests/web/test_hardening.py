@@ -137,15 +137,37 @@ def signed_session(app: Flask, data: dict[str, Any], *, age_seconds: int) -> str
         return str(serializer.dumps(data))
 
 
+def signed_in(hours_ago: float) -> dict[str, Any]:
+    """A session's data, as sign-in leaves it, `hours_ago` hours after it."""
+    return {"web_user": {"upn": "alice@contoso.com", "name": "A"},
+            "signed_in_at": int(time.time() - hours_ago * 3600)}
+
+
 def test_a_sign_in_lasts_eight_hours(site: Callable[..., Any]) -> None:
     with site(anonymous=False, client_id="web-app-id") as (app, base):
-        for hours, signed_in in ((0, True), (7.9, True), (8.1, False), (24 * 30, False)):
-            cookie = signed_session(app, {"web_user": {"upn": "alice@contoso.com", "name": "A"}},
-                                    age_seconds=int(hours * 3600))
+        for hours, valid in ((0, True), (7.9, True), (8.1, False), (24 * 30, False)):
+            cookie = signed_session(app, signed_in(hours), age_seconds=int(hours * 3600))
             page = httpx.get(f"{base}/log", headers={"Cookie": f"session={cookie}"}, timeout=20)
-            assert page.status_code == (200 if signed_in else 302), hours
-            if not signed_in:
+            assert page.status_code == (200 if valid else 302), hours
+            if not valid:
                 assert page.headers["Location"].startswith("/auth/login")
+
+
+def test_the_eight_hours_count_from_sign_in_not_from_the_cookie(
+        site: Callable[..., Any]) -> None:
+    """A page that changes the session (a flash, a CSRF token) re-signs the cookie: that
+    must not extend the sign-in. A cookie from before sign-in times were kept is refused."""
+    old_style = {"web_user": {"upn": "alice@contoso.com", "name": "A"}}
+    with site(anonymous=False, client_id="web-app-id") as (app, base):
+        for data, valid in ((signed_in(7.9), True), (signed_in(8.1), False),
+                            (signed_in(-1), False), (old_style, False),
+                            ({**signed_in(0), "signed_in_at": "0"}, False)):
+            cookie = signed_session(app, data, age_seconds=60)  # re-issued a minute ago
+            page = httpx.get(f"{base}/log", headers={"Cookie": f"session={cookie}"}, timeout=20)
+            assert page.status_code == (200 if valid else 302), data
+            if not valid:
+                assert page.headers["Location"].startswith("/auth/login")
+                assert "web_user" not in page.headers.get("Set-Cookie", "")
 
 
 # 3. Development mode: loopback Host and Origin only ------------------------------------------
