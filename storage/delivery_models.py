@@ -9,21 +9,13 @@ Rows are kept for `storage.deliveries.RETENTION`, then purged.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, utcnow
-from storage.vocabulary import check_in
-
-
-class DeliveryChannel(StrEnum):
-    """How the activity arrived: the Bot Framework endpoint or an outgoing webhook."""
-
-    TEAMS = "teams"
-    WEBHOOK = "teams-webhook"
+from storage.vocabulary import DeliveryChannel, check_in
 
 
 class ActivityDelivery(Base):

@@ -129,6 +129,13 @@ class SubscriptionAction(StrEnum):
     RECREATE = "recreate"
 
 
+class DeliveryChannel(StrEnum):
+    """How the activity arrived: the Bot Framework endpoint or an outgoing webhook."""
+
+    TEAMS = "teams"
+    WEBHOOK = "teams-webhook"
+
+
 def check_in(column: str, vocabulary: type[StrEnum], name: str | None = None) -> sa.CheckConstraint:
     """`column in (…every word of vocabulary…)`, named `name` (default: the column).
 

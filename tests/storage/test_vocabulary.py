@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 
 import storage.all_models  # noqa: F401  (every table on Base.metadata)
 from storage.capture_models import CapturedItem, DeletedEntryKey
+from storage.delivery_models import ActivityDelivery
 from storage.models import Base, InteractionLogEntry, MatchRule
 from storage.sync_models import SyncCursor, SyncRun, SyncRunStream
 from storage.vocabulary import (
     ContactType,
     CorrespondenceType,
+    DeliveryChannel,
     EntrySource,
     Evaluation,
     InformationFlow,
@@ -64,6 +66,7 @@ VOCABULARIES: dict[tuple[str, str], type[StrEnum]] = {
     ("sync_intervals", "trigger"): SyncTrigger,
     ("sync_intervals", "outcome"): SyncOutcome,
     ("graph_subscriptions", "pending_action"): SubscriptionAction,
+    ("activity_deliveries", "channel"): DeliveryChannel,
 }
 COLUMNS = sorted(VOCABULARIES)
 # SQLite keeps "x in ('a', 'b')"; PostgreSQL gives "x::text = ANY (ARRAY['a'::…, …])".
@@ -121,6 +124,8 @@ def _one_row_in_every_table(db: Session, world: World) -> None:
         GraphSubscription(id="sub-1", mailbox="alice@contoso.com", resource="/users/a/events",
                           client_state="secret", expires_at=now,
                           pending_action=SubscriptionAction.RENEW),
+        ActivityDelivery(key="k" * 64, channel=DeliveryChannel.TEAMS, received_at=now,
+                         answer_text="Logged."),
     ])
     db.flush()
 
