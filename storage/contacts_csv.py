@@ -21,12 +21,10 @@ from sqlalchemy.orm import Session
 from storage.contacts import fold
 from storage.errors import InterlogError
 from storage.models import CompanyDomain, Contact, ContactEmail
-from storage.values import text_problem
+from storage.values import EMAIL_RE, contact_number_problem, text_problem
 from storage.vocabulary import ContactType
 
 COLUMNS = ("no", "type", "name", "company_no", "email", "email2", "domains")
-EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 DOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$")
 LIMITS = {"no": 20, "name": 100}
 
@@ -142,6 +140,10 @@ def _row(line: int, fields: list[str], index: dict[str, int], errors: list[str])
     for domain in domains:
         if len(domain) > 253 or not DOMAIN_RE.match(domain):
             errors.append(f"line {line}: malformed domain {domain!r}")
+    for name in ("no", "company_no"):
+        problem = contact_number_problem(value[name]) if value[name] else None
+        if problem is not None and text_problem(value[name]) is None:  # else named already
+            errors.append(f"line {line}: {name} {value[name]!r} {problem}")
     if len(errors) > before:
         return None
     company = value["company_no"].upper() or None

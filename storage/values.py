@@ -14,10 +14,16 @@ Each raises `BadValue`, an `InterlogError` naming the field.
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal, InvalidOperation
 
 from storage.errors import InterlogError
 
+# One address, no display name, no list: what the contacts CSV and "create contact" take.
+EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+MAX_EMAIL_CHARS = 254
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL, C1
 MAX_FILTER_CHARS = 254  # a filter value longer than any column it is compared with is refused
 MIN_PRIORITY, MAX_PRIORITY = -1_000_000, 1_000_000  # a rule's priority
 
@@ -40,6 +46,28 @@ def text_problem(value: str) -> str | None:
     except UnicodeEncodeError as exc:
         return f"contains a lone surrogate (U+{ord(value[exc.start]):04X})"
     return None
+
+
+def contact_number_problem(no: str) -> str | None:
+    """Why `no` cannot be a contact number, or None. A `/` is allowed (the contact page takes
+    it), but not a control character, nor an empty, `.` or `..` path segment, which browsers
+    and servers rewrite away (`A/../B` would open contact `B`)."""
+    problem = text_problem(no)
+    if problem is None and CONTROL_RE.search(no):
+        problem = "contains a control character"
+    if problem is None and any(seg in ("", ".", "..") for seg in no.split("/")):
+        problem = "must not start or end with '/', nor hold '//', '/./' or '/../'"
+    return problem
+
+
+def email_problem(address: str) -> str | None:
+    """Why `address` is not one well-formed email address, or None."""
+    problem = text_problem(address)
+    if problem is None and CONTROL_RE.search(address):
+        problem = "contains a control character"
+    if problem is None and (len(address) > MAX_EMAIL_CHARS or not EMAIL_RE.match(address)):
+        problem = "is not one well-formed email address"
+    return problem
 
 
 def clean_text(value: str, field: str) -> str:

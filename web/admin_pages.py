@@ -23,7 +23,7 @@ from storage.models import (
 )
 from storage.sync_models import SyncRun
 from storage.templates_io import TemplatesImportError, import_templates
-from storage.values import clean_text
+from storage.values import CONTROL_RE, clean_text, contact_number_problem, email_problem
 from storage.worker_models import MailboxLease
 from web.auth import current_user
 from web.context import db
@@ -78,10 +78,15 @@ def _upload() -> Any:
 def create_contact_from(unmatched: UnmatchedAddress, *, no: str, name: str) -> Contact:
     """A person contact for an unmatched address (in its company, if the domain is known)."""
     session = db()
+    if (problem := email_problem(unmatched.address)) is not None:
+        raise InterlogError(f"{unmatched.address!r} {problem}: a contact cannot be made of it")
     no = clean_text(no, "number").strip().upper()
     name = clean_text(name, "name").strip() or unmatched.name or unmatched.address
     if not no or len(no) > 20:
         raise InterlogError("a contact number of 1 to 20 characters is needed")
+    if (problem := contact_number_problem(no)) is not None:
+        raise InterlogError(f"contact number {no!r} {problem}")
+    name = clean_text(CONTROL_RE.sub(" ", name), "name")  # a captured display name
     if session.scalar(sa.select(Contact).where(Contact.no == no)) is not None:
         raise InterlogError(f"contact {no} exists already")
     if session.scalar(sa.select(ContactEmail).where(
@@ -136,7 +141,7 @@ def register_routes(bp: Blueprint) -> None:
         return render_template("sync.html", **_sync_context())
 
     @bp.post("/sync/unmatched/<int:unmatched_id>/contact")
-    def create_contact(unmatched_id: int) -> Response:
+    def create_contact(unmatched_id: int) -> Response | tuple[str, int]:
         _require_admin()
         session = db()
         unmatched = session.get(UnmatchedAddress, unmatched_id)
@@ -146,9 +151,9 @@ def register_routes(bp: Blueprint) -> None:
             contact = create_contact_from(unmatched, no=request.form.get("no", ""),
                                           name=request.form.get("name", ""))
             session.commit()
-        except InterlogError as exc:
+        except InterlogError as exc:  # shown on the page it came from; nothing written
             session.rollback()
             flash(str(exc), "error")
-            return redirect(url_for("web.sync_page"))
+            return render_template("sync.html", **_sync_context()), 400
         flash(f"{_('Contact created:')} {contact.no} {contact.name}", "ok")
         return redirect(url_for("web.sync_page"))

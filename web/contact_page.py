@@ -28,7 +28,7 @@ def _breakdown(contact_id: int, column: Any) -> list[tuple[str, int, Decimal, De
 
 
 def register_routes(bp: Blueprint) -> None:
-    @bp.get("/contacts/<no>")
+    @bp.get("/contacts/<path:no>")  # a contact number may hold '/' (storage.values)
     def contact(no: str) -> Any:
         if text_problem(no) is not None:  # a NUL or a lone surrogate: no contact has it
             abort(404)

@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from interlog.config import Settings, UserSettings, settings_from_dict
+from interlog.wsgi import running
+from storage.api_models import create_api_key
 from storage.capture_models import UnmatchedAddress
 from storage.models import AuditEvent, InteractionLogEntry
 from storage.sync_models import SyncRun, SyncRunStream
@@ -113,6 +115,19 @@ def seeded_server(engine: Engine, **settings_keys: Any) -> Iterator[str]:
     seed(engine, WEB)
     with live_server(make_app(settings, engine)) as base:
         yield base
+
+
+@contextmanager
+def waitress_api(engine: Engine, **settings_keys: Any) -> Iterator[Api]:
+    """Seed `WEB` into the engine's (empty) database and serve the app on waitress, as
+    `interlog serve` does, in development mode; yields it with a client holding an API key."""
+    seed(engine, WEB)
+    with Session(engine) as session, session.begin():
+        key = create_api_key(session, "erp").key
+    app = make_app(settings_for(url_of(engine), **settings_keys), engine)
+    with running(app, threads=4) as base, httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
+        yield Api(base=base, engine=engine, key=key, client=client)
 
 
 @dataclass
