@@ -26,7 +26,13 @@ from storage.entries import (
     totals,
 )
 from storage.errors import InterlogError, NotFound, Refused
-from storage.models import Contact, InteractionLogEntry, InteractionTemplate, utcnow
+from storage.models import (
+    AuditEvent,
+    Contact,
+    InteractionLogEntry,
+    InteractionTemplate,
+    utcnow,
+)
 from web.api_input import InteractionRequest, idempotency_key, parse_interaction
 from web.context import db
 from web.filters import BadInput, parse_filters
@@ -145,11 +151,22 @@ def _change(entry_no: int, action: str) -> Response:
     if entry.source != "api":
         raise ApiProblem(403, f"entry #{entry_no} was not recorded through the API; "
                               "change it in interlog")
+    # Any key may cancel or restore what any key recorded (NAV: whoever has the right may
+    # cancel any entry; a key is an integration's credential). The audit row names both the
+    # key that acts (its actor) and the key that recorded the entry (docs/security.md).
+    recorded_by = _recorded_by(entry_no)
     op = cancel_entries if action == "cancel" else restore_entries
     op(session, [entry_no], actor=g.api_actor)
     body = entry_to_json(entry)
-    _done(f"api_{action}", entry_no)
+    _done(f"api_{action}", entry_no, recorded_by=recorded_by)
     return as_json(body)
+
+
+def _recorded_by(entry_no: int) -> str | None:
+    """The actor (`api:NAME`) whose call recorded the entry, from its `api_log` audit row."""
+    return db().scalar(sa.select(AuditEvent.actor).where(
+        AuditEvent.entry_no == entry_no, AuditEvent.action == "api_log"
+    ).order_by(AuditEvent.id).limit(1))
 
 
 def list_interactions() -> Response:
