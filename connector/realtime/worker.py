@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from connector.capture.due import log_started
 from connector.realtime import leases
 from connector.settings import ConnectorSettings
 from storage import dialect
@@ -119,13 +120,7 @@ class Worker:
             with self._session() as session:
                 leases.ensure_mailboxes(session, self.settings.sync.mailboxes)
             while not self.stop.is_set():
-                self.maintain_subscriptions()
-                try:
-                    busy = self.step()
-                except sa.exc.OperationalError as exc:  # database restarting, deadlock victim…
-                    log.warning("worker step failed on the database, trying again: %s", exc)
-                    busy = False
-                if not busy:
+                if not self.cycle():
                     waker.wait(self.settings.worker.idle_ms / 1000, self.stop)
         finally:
             self._beat_stop.set()
@@ -181,6 +176,23 @@ class Worker:
             yield session
 
     # -- work --------------------------------------------------------------------------
+    def cycle(self) -> bool:
+        """One turn of the loop: subscriptions, meetings that have started, one mailbox.
+        False when no mailbox was due."""
+        self.maintain_subscriptions()
+        try:
+            self.log_due_meetings()
+            return self.step()
+        except sa.exc.OperationalError as exc:  # database restarting, deadlock victim…
+            log.warning("worker step failed on the database, trying again: %s", exc)
+            return False
+
+    def log_due_meetings(self) -> int:
+        """Log the captured meetings whose start has passed (no Graph request); how many
+        entries that wrote. One indexed EXISTS when there are none."""
+        with self._session() as session:
+            return log_started(session, self.settings, self.clock).entries_created
+
     def step(self) -> bool:
         """Take one due mailbox and sync it; False when nothing was due."""
         cfg = self.settings

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from connector.capture import PageOutcome, build_capture_context, capture_page
+from connector.capture.due import log_due, naive_now
 from connector.errors import Action, GraphError
 from connector.graph.client import build_client
 from connector.items import DeltaItem, GraphMessage, Removed
@@ -237,12 +238,13 @@ async def sync_mailboxes_async(
     if not boxes or not all(boxes):
         raise InterlogError("no mailbox to sync: set [sync] mailboxes or pass --mailbox")
     client = build_client(settings.graph)
+    clock = clock or SystemClock()
     try:
         with Session(engine, expire_on_commit=False) as session, session.begin():
-            ctx = build_capture_context(session, settings)
+            ctx = build_capture_context(session, settings, now=naive_now(clock))
             run = start_run(session, full=full, trigger=trigger, mailboxes=len(boxes))
         summary = RunSummary(run.id, run.started_at, full)
-        env = SyncEnv(settings, engine, client, ctx, clock or SystemClock(),
+        env = SyncEnv(settings, engine, client, ctx, clock,
                       capture or capture_page, policy or RetryPolicy(), progress, after_page,
                       run.id, asyncio.Semaphore(max(1, settings.sync.max_concurrency)))
         started = time.monotonic()
@@ -252,6 +254,7 @@ async def sync_mailboxes_async(
         finally:
             heart.cancel()
         summary.streams = [s for stats in results for s in stats]
+        summary.due = await asyncio.to_thread(log_due, engine, ctx)
         summary.seconds = time.monotonic() - started
         with Session(engine) as session, session.begin():
             finish_run(session, summary)

@@ -53,10 +53,12 @@ class RunSummary:
     full: bool
     streams: list[StreamStats] = field(default_factory=list)
     seconds: float = 0.0
+    # What the end of the run logged: meetings captured earlier that have started since.
+    due: PageOutcome = field(default_factory=PageOutcome)
 
     @property
     def total(self) -> PageOutcome:
-        out = PageOutcome()
+        out = PageOutcome() + self.due
         for s in self.streams:
             out += s.outcome
         return out

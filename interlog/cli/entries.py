@@ -25,7 +25,8 @@ from storage.entries import (
     totals,
 )
 from storage.errors import InterlogError
-from storage.models import InteractionLogEntry
+from storage.models import InteractionLogEntry, utcnow
+from storage.upcoming import upcoming_meetings, upcoming_to_json
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -53,11 +54,16 @@ def _day(value: datetime | None) -> date | None:
               show_default=True)
 @click.option("--since", type=DATE, default=None, help="From this date (YYYY-MM-DD, UTC).")
 @click.option("--until", type=DATE, default=None, help="Up to this date, inclusive.")
+@click.option("--upcoming", is_flag=True,
+              help="List the upcoming meetings with contacts instead (not in the log yet).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of entries.")
 @pass_app
 def list_(app: AppContext, ref: str | None, template_code: str | None, status: str,
-          since: datetime | None, until: datetime | None, as_json: bool) -> None:
+          since: datetime | None, until: datetime | None, upcoming: bool, as_json: bool) -> None:
     """The entries that match, oldest first, with totals (canceled entries left out)."""
+    if upcoming:
+        _list_upcoming(app, ref, as_json)
+        return
     with app.transaction() as session:
         filters = _filters(session, ref, template_code, status=status, since=_day(since),
                            until=_day(until))
@@ -66,6 +72,24 @@ def list_(app: AppContext, ref: str | None, template_code: str | None, status: s
             print_json([entry_to_json(e) for e in found])
             return
         _print_entries(found, totals(session, filters))
+
+
+def _list_upcoming(app: AppContext, ref: str | None, as_json: bool) -> None:
+    """Meetings with contacts that have not started: soonest first, never in the log."""
+    by_domain = app.settings.sync.match_company_by_domain
+    with app.transaction() as session:
+        contact_id = resolve_contact(session, ref).id if ref else None
+        found = upcoming_meetings(session, now=utcnow(), contact_id=contact_id,
+                                  by_domain=by_domain)
+    if as_json:
+        print_json([upcoming_to_json(m) for m in found])
+        return
+    table = new_table(f"Upcoming meetings ({len(found)})", ("date", "time", "subject",
+                                                            "contacts"))
+    for m in found:
+        add_row(table, (m.start.date().isoformat(), m.start.time().isoformat("seconds"),
+                        m.subject, ", ".join(f"{c.no} {c.name}" for c in m.contacts)))
+    Console().print(table)
 
 
 def _print_entries(found: list[InteractionLogEntry], total: Totals) -> None:

@@ -30,7 +30,8 @@ from storage.models import InteractionLogEntry as Entry
 from tests.support.sync import REFERENCE, TOKEN, Syncer, a_contact_address
 
 ALICE = "alice@contoso.com"
-FAR = REFERENCE + timedelta(days=400)  # outside the calendar window: delta says @removed
+FAR = REFERENCE - timedelta(days=400)  # before the calendar window: delta says @removed
+# (the past: a meeting moved into the future keeps its entries until it starts)
 EVENTS = "/events/"  # the path of `GET /users/{id}/events/{id}`, and of nothing else synced
 
 

@@ -64,7 +64,7 @@ def test_calendar_removal_is_checked_moved_meetings_keep_entries(
     run_sync()
     alice = users(data)[0]
     moved, deleted = _organised_meetings(data, sync_db, alice)[:2]
-    far = REFERENCE + timedelta(days=400)  # outside the window: calendarView says @removed
+    far = REFERENCE - timedelta(days=400)  # before the window: calendarView says @removed
     emulator.state.update_event(alice, moved["id"], {
         "start": _graph_time(far), "end": _graph_time(far + timedelta(hours=1))})
     emulator.state.delete_event(alice, deleted["id"])

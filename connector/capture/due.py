@@ -1,0 +1,113 @@
+"""Meetings that have started: logged from the data capture kept, with no Graph request.
+
+A meeting captured before it started is kept with its data (`captured_items.item`) and
+`pending`. At the end of every sync run and every worker cycle, `log_due_meetings` takes the
+pending copies whose start has passed, plans them again with the run's context (contacts,
+templates and rules as they are now) and writes their entries through the same code as a
+delta page (`connector/capture/entries.py`). Each copy is then pending no more, whatever it
+logged. The caller owns the transaction; nothing here commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from itertools import groupby
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from connector.capture.context import CaptureContext, build_capture_context
+from connector.capture.entries import plan_item, write_plans
+from connector.capture.outcome import PageOutcome
+from connector.capture.participants import Plan
+from connector.capture.records import Source
+from connector.capture.state import chunks, load_state
+from connector.item_json import item_from_json
+from connector.retry import Clock
+from connector.settings import ConnectorSettings
+from storage.capture_models import CapturedItem
+
+log = logging.getLogger(__name__)
+BATCH = 1000  # pending copies read at a time
+
+
+def log_due_meetings(session: Session, ctx: CaptureContext, *, batch: int = BATCH) -> PageOutcome:
+    """Log every pending meeting whose start has passed; the figures of what was written."""
+    now = ctx.now()
+    ci = CapturedItem
+    query = (  # two workers at once: each takes its own (SKIP LOCKED; SQLite has one writer)
+        sa.select(ci.id, ci.mailbox, ci.item)
+        .where(ci.pending.is_(True), ci.occurred_at <= now)
+        .order_by(ci.mailbox, ci.graph_id).limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    total = PageOutcome()
+    while rows := session.execute(query).all():
+        for mailbox, group in groupby(rows, key=lambda r: str(r[1])):
+            total += _log_mailbox(session, ctx, mailbox, [_decoded(r) for r in group], now)
+        for ids in chunks(sorted(r[0] for r in rows)):  # whatever they logged: done
+            session.execute(sa.update(ci).where(ci.id.in_(ids)).values(pending=False))
+    total.skipped = +total.skipped
+    return total
+
+
+def _decoded(row: Any) -> Source | None:
+    try:
+        item = item_from_json(row[2]) if row[2] else None
+    except (ValueError, KeyError, TypeError):
+        log.warning("captured item %s: its kept data cannot be read; not logged", row[0])
+        return None
+    return item
+
+
+def _log_mailbox(
+    session: Session, ctx: CaptureContext, mailbox: str, items: Sequence[Source | None],
+    now: datetime,
+) -> PageOutcome:  # fmt: skip
+    out = PageOutcome()
+    plans: dict[str, Plan] = {}
+    sources: dict[str, Source] = {}
+    for item in items:
+        if item is None:
+            continue
+        plan = plan_item(ctx, mailbox, item)
+        if isinstance(plan, str):
+            out.skipped[plan] += 1
+        else:
+            plans[plan.graph_id], sources[plan.graph_id] = plan, item
+    state = load_state(session, mailbox, mail_keys=set(),
+                       meeting_keys={p.key for p in plans.values()}, removed_ids=set())
+    write_plans(session, ctx, mailbox, plans, sources, state, now, out)
+    return out
+
+
+def log_started(
+    session: Session, settings: ConnectorSettings, now: Callable[[], datetime]
+) -> PageOutcome:
+    """`log_due_meetings` with a context of its own, built only when a meeting is due (one
+    indexed EXISTS otherwise): for a worker's every cycle."""
+    ci = CapturedItem
+    due = sa.exists().where(ci.pending.is_(True), ci.occurred_at <= now())
+    if not session.execute(sa.select(due)).scalar():
+        return PageOutcome()
+    return log_due_meetings(session, build_capture_context(session, settings, now=now))
+
+
+def log_due(engine: Engine, ctx: CaptureContext) -> PageOutcome:
+    """`log_due_meetings` in a transaction of its own (the end of a sync run, a worker cycle).
+    A failure is logged and leaves the meetings pending for the next attempt."""
+    try:
+        with Session(engine) as session, session.begin():
+            return log_due_meetings(session, ctx)
+    except sa.exc.SQLAlchemyError:
+        log.exception("logging the meetings that have started failed; trying again next time")
+        return PageOutcome()
+
+
+def naive_now(clock: Clock) -> Callable[[], datetime]:
+    """A capture context's `now` (naive UTC) from a sync clock (aware)."""
+    return lambda: clock.now().astimezone(UTC).replace(tzinfo=None)

@@ -1,0 +1,140 @@
+"""The log records what has happened: a meeting is logged once it has started, from the data
+capture kept (no Graph request), by the next sync or a worker's cycle; until then it is
+upcoming. Through the real msgraph-sdk against the emulator, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from connector.realtime.worker import Worker
+from emulator import EmulatorServer
+from emulator.generate import GeneratedData
+from storage.models import InteractionLogEntry as Entry
+from storage.upcoming import upcoming_meetings
+from tests.support.sync import REFERENCE, Syncer, a_contact_address
+
+ALICE = "alice@contoso.com"
+UID = "040000008200E00074C5B7101A82E008UPCOMING1"
+ITEM = "AAMkAGI2-upcoming_1="
+SOON = REFERENCE + timedelta(hours=10)
+HALF_DAY = timedelta(hours=12).total_seconds()  # past SOON; the calendar window stays
+
+
+def _graph_time(when: datetime) -> dict[str, str]:
+    return {"dateTime": when.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}
+
+
+def _add_meeting(emulator: EmulatorServer, contact: str, start: datetime = SOON) -> None:
+    person = {"emailAddress": {"name": "Contact", "address": contact}, "type": "required",
+              "status": {"response": "accepted", "time": "0001-01-01T00:00:00Z"}}
+    emulator.state.add_event(ALICE, {
+        "id": ITEM, "iCalUId": UID, "subject": "Renewal review", "start": _graph_time(start),
+        "end": _graph_time(start + timedelta(minutes=40)),
+        "organizer": {"emailAddress": {"name": "Alice", "address": ALICE}},
+        "attendees": [person], "isCancelled": False, "isOnlineMeeting": False,
+        "sensitivity": "normal", "type": "singleInstance", "seriesMasterId": None,
+        "categories": [], "showAs": "busy", "isAllDay": False,
+    })  # fmt: skip
+
+
+def _logged(engine: Engine) -> list[tuple[Any, ...]]:
+    with Session(engine) as session:
+        return [tuple(r) for r in session.execute(
+            sa.select(Entry.occurred_at, Entry.duration_min, Entry.canceled)
+            .where(Entry.ical_uid == UID))]
+
+
+def _upcoming(engine: Engine, now: datetime) -> list[tuple[str, datetime, int]]:
+    with Session(engine) as session:
+        found = upcoming_meetings(session, now=now.replace(tzinfo=None))
+    return [(m.ical_uid, m.start, len(m.contacts)) for m in found if m.ical_uid == UID]
+
+
+def _latest_entry(engine: Engine) -> datetime | None:
+    with Session(engine) as session:
+        return session.scalar(sa.select(sa.func.max(Entry.occurred_at)))
+
+
+def test_a_future_meeting_is_upcoming_then_logged_by_the_next_sync_without_a_graph_request(
+    run_sync: Syncer, sync_db: Engine, emulator: EmulatorServer, data: GeneratedData
+) -> None:
+    _add_meeting(emulator, a_contact_address(data))
+    assert run_sync().ok
+    now = run_sync.clock.now()
+    assert _logged(sync_db) == []
+    assert _upcoming(sync_db, now) == [(UID, SOON.replace(tzinfo=None), 1)]
+    latest = _latest_entry(sync_db)
+    assert latest is not None
+    assert latest <= now.replace(tzinfo=None)  # nothing in the log is in the future
+
+    run_sync.clock.advance(HALF_DAY)
+    emulator.state.reset_counters()
+    summary = run_sync()
+
+    assert summary.ok, summary.errors
+    assert _logged(sync_db) == [(SOON.replace(tzinfo=None), 40, False)]
+    assert summary.due.entries_created == 1  # by the end-of-run step: no page showed it
+    counted = emulator.state.counters_snapshot()
+    assert counted["requests"] == summary.graph_requests  # only the streams' delta rounds
+    assert "event" not in counted["requestsByRoute"]  # the meeting was not read again
+    assert _upcoming(sync_db, run_sync.clock.now()) == []
+
+
+def test_a_meeting_moved_before_it_starts_is_logged_at_its_new_time(
+    run_sync: Syncer, sync_db: Engine, emulator: EmulatorServer, data: GeneratedData
+) -> None:
+    _add_meeting(emulator, a_contact_address(data))
+    assert run_sync().ok
+    later = SOON + timedelta(hours=1)
+    emulator.state.update_event(ALICE, ITEM, {
+        "start": _graph_time(later), "end": _graph_time(later + timedelta(minutes=90))})
+    assert run_sync().ok
+    assert _upcoming(sync_db, run_sync.clock.now()) == [(UID, later.replace(tzinfo=None), 1)]
+
+    run_sync.clock.advance(timedelta(days=5).total_seconds())
+    assert run_sync().ok
+
+    assert _logged(sync_db) == [(later.replace(tzinfo=None), 90, False)]
+
+
+def test_a_meeting_canceled_before_it_starts_is_never_logged(
+    run_sync: Syncer, sync_db: Engine, emulator: EmulatorServer, data: GeneratedData
+) -> None:
+    _add_meeting(emulator, a_contact_address(data))
+    assert run_sync().ok
+    emulator.state.update_event(ALICE, ITEM, {"isCancelled": True})
+    assert run_sync().ok
+    assert _upcoming(sync_db, run_sync.clock.now()) == []
+
+    run_sync.clock.advance(timedelta(days=5).total_seconds())
+    assert run_sync().ok
+
+    assert _logged(sync_db) == []
+
+
+def test_a_workers_cycle_logs_a_meeting_that_has_started_without_graph(
+    run_sync: Syncer, sync_db: Engine, emulator: EmulatorServer, data: GeneratedData
+) -> None:
+    _add_meeting(emulator, a_contact_address(data))
+    assert run_sync().ok
+    clock = run_sync.clock
+    worker = Worker(run_sync.settings, sync_db, sync_one=_no_sync,
+                    clock=lambda: clock.now().replace(tzinfo=None))
+    assert worker.log_due_meetings() == 0  # not started yet
+    clock.advance(HALF_DAY)
+    emulator.state.reset_counters()
+
+    worker.cycle()  # no mailbox is due: only the meetings that have started
+
+    assert _logged(sync_db) == [(SOON.replace(tzinfo=None), 40, False)]
+    assert emulator.state.counters_snapshot()["requests"] == 0
+    assert worker.log_due_meetings() == 0  # logged once
+
+
+def _no_sync(mailbox: str) -> None:
+    raise AssertionError(f"no mailbox is due, yet {mailbox} was synced")
