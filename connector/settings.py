@@ -52,6 +52,7 @@ class SyncSettings:
     exclude_addresses: tuple[str, ...] = ()
     exclude_domains: tuple[str, ...] = ()
     private_items: str = "skip"
+    unknown_privacy: str = "log"  # mail whose privacy is unknown (Mail.ReadBasic.All): log | redact
     match_company_by_domain: bool = True
     page_size: int = 1000
     max_concurrency: int = 16

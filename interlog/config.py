@@ -79,6 +79,7 @@ RANGES = {("server", "port"): (0, 65535)}
 ENUMS = {
     ("graph", "cloud"): ("global", "usgov", "usgov-dod", "china"),
     ("sync", "private_items"): ("skip", "redact", "log"),
+    ("sync", "unknown_privacy"): ("log", "redact"),
 }
 
 

@@ -49,7 +49,10 @@ def _direction(outbound: bool) -> InformationFlow:
 
 
 def _subject(ctx: CaptureContext, subject: str, sensitivity: str) -> tuple[str, bool]:
+    """The entry's subject, and whether it is redacted (then no rule sees the real one)."""
     if skip.is_private(sensitivity) and ctx.sync.private_items == "redact":
+        return skip.PRIVATE_SUBJECT, True
+    if skip.is_unknown(sensitivity) and ctx.sync.unknown_privacy == "redact":
         return skip.PRIVATE_SUBJECT, True
     return (subject.strip() or "(no subject)")[:250], False
 

@@ -22,6 +22,11 @@ PRIVATE_SENSITIVITIES = frozenset({"private", "personal"})
 
 PRIVATE_SUBJECT = "Private"
 
+# Mail read without Outlook's sensitivity (Mail.ReadBasic.All does not return extended
+# properties): `[sync] unknown_privacy` decides — "log" as normal mail, "redact" as private
+# mail under `private_items = "redact"` (subject `Private`, no subject rules).
+UNKNOWN_SENSITIVITY = "unknown"
+
 # Local parts of automated senders: no-reply, do-not-reply, mailer-daemon, postmaster,
 # bounces (also VERP forms like bounces+123@…), and notification / newsletter robots.
 _AUTOMATED = re.compile(
@@ -41,3 +46,7 @@ def is_automated(address: Address) -> bool:
 
 def is_private(sensitivity: str) -> bool:
     return sensitivity.strip().lower() in PRIVATE_SENSITIVITIES
+
+
+def is_unknown(sensitivity: str) -> bool:
+    return sensitivity.strip().lower() == UNKNOWN_SENSITIVITY

@@ -35,6 +35,12 @@ from msgraph.graph_request_adapter import options as GRAPH_DEFAULT_OPTIONS
 from msgraph_core import GraphClientFactory
 
 from connector.errors import GraphError, classify_transport, error_from_response
+from connector.graph.permissions import (
+    UNKNOWN,
+    Permissions,
+    WhenPermitted,
+    permissions_from_token,
+)
 from connector.settings import ConfigError, GraphSettings
 
 # `cloud` → (Graph host, Entra ID authority host).
@@ -127,17 +133,42 @@ def _http_client(base_url: str) -> httpx.AsyncClient:
 
 
 class GraphClient:
-    """The SDK client plus a `send` that returns raw bytes or raises a classified error."""
+    """The SDK client plus a `send` that returns raw bytes or raises a classified error.
 
-    def __init__(self, auth: AuthenticationProvider, base_url: str, credential: Any) -> None:
+    `permissions` are those of the token the client uses (its `roles` claim), read when the
+    first request is sent (`resolve_permissions`); None until then.
+    """
+
+    def __init__(
+        self, auth: AuthenticationProvider, base_url: str, credential: Any,
+        scope: str = "", token_hosts: tuple[str, ...] = (),
+    ) -> None:  # fmt: skip
         self._credential = credential
+        self._scope = scope
+        # A token is asked for only when it would be sent (the base URL's host is allowed).
+        self._uses_token = bool(scope) and urlsplit(base_url).hostname in token_hosts
+        self.permissions: Permissions | None = None
         self.http = _http_client(base_url)
         self.adapter = GraphRequestAdapter(auth, client=self.http)
         self.adapter.base_url = base_url
         self.sdk = GraphServiceClient(request_adapter=self.adapter)
 
+    async def resolve_permissions(self) -> Permissions:
+        """The app's permissions, from the `roles` of the token its credential gives (the
+        credential caches the token, so the request that follows reuses it)."""
+        if self.permissions is None:
+            if not self._uses_token:
+                self.permissions = UNKNOWN
+            else:
+                token = await self._credential.get_token(self._scope)
+                self.permissions = permissions_from_token(token.token)
+        return self.permissions
+
     async def send(self, info: RequestInformation, what: str) -> bytes:
         """Send one request; 2xx → the body, else a `GraphError` classified by the table."""
+        deferred = info.request_options.get(WhenPermitted.KEY)
+        if isinstance(deferred, WhenPermitted):
+            deferred.apply(info, await self.resolve_permissions())
         info.add_request_options([ResponseHandlerOption(NativeResponseHandler())])
         try:
             response: httpx.Response = await self.adapter.send_primitive_async(info, "bytes", {})
@@ -161,4 +192,6 @@ def build_client(graph: GraphSettings) -> GraphClient:
     auth = AzureIdentityAuthenticationProvider(
         credential, scopes=[endpoint.scope], allowed_hosts=list(endpoint.allowed_hosts)
     )
-    return GraphClient(auth, endpoint.base_url, credential)
+    return GraphClient(
+        auth, endpoint.base_url, credential, endpoint.scope, endpoint.allowed_hosts
+    )

@@ -10,6 +10,7 @@ from msgraph.generated.users.item.mail_folders.item.messages.delta.delta_request
 )
 
 from connector.graph.client import GraphClient
+from connector.graph.permissions import WhenPermitted
 from connector.items import GraphMessage
 from connector.streams.base import (
     Malformed,
@@ -32,10 +33,13 @@ SELECT = (
     "receivedDateTime", "sentDateTime", "internetMessageId", "conversationId", "isDraft",
     "categories", "hasAttachments", "webLink", "parentFolderId",
 )  # fmt: skip
-# Outlook's sensitivity (PidTagSensitivity), read in the same page.
+# Outlook's sensitivity (PidTagSensitivity), read in the same page — an extended property,
+# so asked for only when the token's roles allow it (Mail.Read; not Mail.ReadBasic.All).
 SENSITIVITY_PROP = "Integer 0x0036"
 EXPAND = (f"singleValueExtendedProperties($filter=id eq '{SENSITIVITY_PROP}')",)
 SENSITIVITY = {0: "normal", 1: "personal", 2: "private", 3: "confidential"}
+UNKNOWN = "unknown"  # the property was not asked for (ReadBasic): capture applies
+# `[sync] unknown_privacy`
 
 
 def sensitivity(raw: dict[str, Any]) -> str:
@@ -60,6 +64,12 @@ class MailFolderStream(Stream):
 
     kind = StreamKind.MAIL
     path = "/users/{user}/mailFolders/{folder}/messages/delta"
+    _client: GraphClient | None = None  # the client of the last request built
+
+    def _reads_sensitivity(self) -> bool:
+        """Whether the pages carry the property: the client's permissions, once known."""
+        perms = None if self._client is None else self._client.permissions
+        return perms is None or perms.detects_private_mail
 
     @staticmethod
     def prefer(page_size: int) -> list[str]:
@@ -72,13 +82,16 @@ class MailFolderStream(Stream):
     def first_request(
         self, client: GraphClient, page_size: int, window: Window | None
     ) -> RequestInformation:
-        query = DeltaRequestBuilder.DeltaRequestBuilderGetQueryParameters(
-            select=list(SELECT), expand=list(EXPAND)
-        )
+        self._client = client
+        query = DeltaRequestBuilder.DeltaRequestBuilderGetQueryParameters(select=list(SELECT))
         config = configure(self.prefer(page_size), query)
-        return self._builder(client).to_get_request_information(config)
+        info = self._builder(client).to_get_request_information(config)
+        expand = WhenPermitted(lambda p: p.detects_private_mail, "%24expand", list(EXPAND))
+        info.add_request_options([expand])
+        return info
 
     def link_request(self, client: GraphClient, link: str, page_size: int) -> RequestInformation:
+        self._client = client
         builder = self._builder(client).with_url(link)
         return builder.to_get_request_information(configure(self.prefer(page_size)))
 
@@ -97,7 +110,7 @@ class MailFolderStream(Stream):
             has_attachments=flag(raw, "hasAttachments"),
             categories=strings(raw, "categories"),
             web_link=optional_text(raw, "webLink"),
-            sensitivity=sensitivity(raw),
+            sensitivity=sensitivity(raw) if self._reads_sensitivity() else UNKNOWN,
             folder=self.folder,
             conversation_id=optional_text(raw, "conversationId"),
         )
