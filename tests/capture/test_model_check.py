@@ -10,10 +10,13 @@ Replay one seed: `.venv/bin/pytest -q tests/capture/test_model_check.py -k "sqli
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
+from storage.models import InteractionLogEntry as Entry
 from tests.support.model.generate import generate
-from tests.support.model.harness import run
+from tests.support.model.harness import logged, run
 from tests.support.model.reference import Flags, expected
 from tests.support.model.world import History, Mail, Send
 
@@ -61,3 +64,16 @@ def test_the_model_keeps_old_mail_out_and_logs_recent_mail() -> None:
     keys = {e.key for e in expected(History(0, history.start, history.mailboxes, steps), FLAGS)}
     assert "<new@x>" in keys
     assert "<old@x>" not in keys
+
+
+def test_a_lost_entry_or_a_rule_off_is_a_divergence(own_sqlite_engine: Engine) -> None:
+    outcome = run(_history(0), own_sqlite_engine, FLAGS)
+    assert outcome.ok, outcome.report()
+    # Item 2 off, the model logs meetings still to come: the check tells the difference.
+    assert expected(outcome.history, Flags(upcoming=False)) != outcome.log
+    with Session(own_sqlite_engine) as session, session.begin():
+        first = session.scalars(sa.select(Entry.entry_no).order_by(Entry.entry_no)).first()
+        session.execute(sa.delete(Entry).where(Entry.entry_no == first))
+    log, rows = logged(own_sqlite_engine)
+    assert rows == len(outcome.log) - 1
+    assert outcome.model - log
