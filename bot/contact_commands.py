@@ -16,7 +16,8 @@ from storage.entries import (
     setup_template,
 )
 from storage.errors import AmbiguousContact, UnknownContact
-from storage.models import Contact, InteractionTemplate
+from storage.models import Contact, InteractionTemplate, utcnow
+from storage.upcoming import upcoming_meetings
 
 SHOW_LIMIT = 10
 
@@ -96,5 +97,9 @@ def show(ctx: CommandContext, args: str) -> Reply:
     lines = [f"#{e.entry_no} {e.occurred_at:%Y-%m-%d} {e.template_code} {e.subject}"
              for e in entries]
     key = "show_title" if entries else "show_empty"
+    soon = upcoming_meetings(ctx.session, now=utcnow(), contact_id=contact.id, limit=SHOW_LIMIT)
+    if soon:  # not in the log until they start
+        lines += [t(ctx.lang, "show_upcoming"),
+                  *(f"{m.start:%Y-%m-%d %H:%M} UTC {m.subject}" for m in soon)]
     text = "\n".join([t(ctx.lang, key, name=contact.name, no=contact.no), *lines])
     return Reply(text, entries_card(ctx.lang, contact, entries))

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, render_template
 
 from storage.entries import EntryFilter, query_entries, totals
-from storage.models import Contact, InteractionLogEntry
+from storage.models import Contact, InteractionLogEntry, utcnow
+from storage.upcoming import upcoming_meetings
 from storage.values import text_problem
 from web.context import db
 
@@ -43,5 +44,5 @@ def register_routes(bp: Blueprint) -> None:
             by_group=_breakdown(found.id, e.group_code),
             by_flow=_breakdown(found.id, e.information_flow),
             entries=query_entries(session, filters, limit=RECENT, newest_first=True),
-            recent=RECENT,
+            recent=RECENT, upcoming=upcoming_meetings(session, now=utcnow(), contact_id=found.id),
         )

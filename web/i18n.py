@@ -45,6 +45,7 @@ ES: dict[str, str] = {
     "Export CSV": "Exportar CSV",
     "Totals (canceled left out)": "Totales (sin las canceladas)",
     "Entries": "Movimientos",
+    "Upcoming meetings": "Próximas reuniones",
     "No entries match these filters.": "Ningún movimiento cumple estos filtros.",
     "Previous": "Anterior",
     "Next": "Siguiente",
