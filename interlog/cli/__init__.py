@@ -8,6 +8,7 @@ from interlog.cli import (
     api_keys,
     contacts,
     demo,
+    doctor,
     emulator,
     entries,
     init,
@@ -37,7 +38,7 @@ def cli(ctx: click.Context, config_path: str | None, db_url: str | None) -> None
 
 
 for module in (init, contacts, templates, log, segments, entries, sync, demo, emulator, serve,
-               api_keys, subscriptions, workers, unmatched):
+               api_keys, subscriptions, workers, unmatched, doctor):
     module.register(cli)
 
 
