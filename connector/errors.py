@@ -79,7 +79,7 @@ TRANSPORT_ACTIONS: dict[str, Action] = {
 # What a mailbox-level failure tells the admin, by status.
 MAILBOX_HINTS: dict[int, str] = {
     401: "Graph refused the credentials: check [graph] tenant_id, client_id and the secret",
-    403: "access denied: grant Mail.ReadBasic.All and Calendars.Read (admin consent), "
+    403: "access denied: grant Mail.Read and Calendars.Read (admin consent), "
     "and check any application access policy covering this mailbox",
     404: "no such mailbox in the tenant (check the UPN in [sync] mailboxes)",
 }

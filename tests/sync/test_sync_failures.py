@@ -35,7 +35,7 @@ def test_forbidden_mailbox_fails_alone_naming_the_permission(
     for error in summary.errors:
         assert error.startswith(f"{bob} ")
         assert "403 ErrorAccessDenied" in error
-        assert "Mail.ReadBasic.All and Calendars.Read" in error
+        assert "Mail.Read and Calendars.Read" in error
     assert summary.total.entries_created == count(sync_db, InteractionLogEntry) > 0
     assert count(sync_db, SyncCursor, SyncCursor.mailbox == bob) == 0  # nothing read
     assert count(sync_db, SyncCursor, SyncCursor.mailbox == alice) == 3

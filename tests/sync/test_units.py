@@ -60,7 +60,7 @@ def test_error_from_response_reads_graph_body_and_retry_after() -> None:
     err = error_from_response(403, {"retry-after": "7"}, body.encode(), "delta page")
     assert (err.action, err.status, err.code, err.retry_after) == (
         Action.MAILBOX, 403, "ErrorAccessDenied", 7.0)
-    assert "Mail.ReadBasic.All" in err.message
+    assert "Mail.Read and Calendars.Read" in err.message
     html = error_from_response(502, {}, b"<html>Bad gateway</html>", "delta page")
     assert (html.action, html.code) == (Action.RETRY, "")
 
