@@ -168,6 +168,7 @@ class Emulator:
 
             return await run_batch(self, req), "$batch"
         if second == "subscriptions":
+            req.roles = auth.roles_of(self.tokens, req)
             return await self.subscriptions.handle(req, segs[2:]), "subscriptions"
         return None
 

@@ -144,6 +144,13 @@ def enforce(roles: frozenset[str], route: str, req: Req) -> None:
         raise GraphError(403, *DENIED)
 
 
+def enforce_resource(roles: frozenset[str] | None, kind: str) -> None:
+    """A subscription needs the role that reads its resource ("message" or "event")."""
+    allowed = MAIL_ANY if kind == "message" else CALENDAR_ANY
+    if roles is not None and not roles & allowed:
+        raise GraphError(403, *DENIED)
+
+
 def _asks_beyond_basic(req: Req) -> bool:
     """Extended properties (`$expand`, also kept in a delta token) or body-like `$select`."""
     expand = req.query.get("$expand", "").lower()

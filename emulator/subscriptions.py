@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import httpx
 
+from .auth import enforce_resource
 from .render import dumps, immutable_id
 from .settings import EmulatorSettings
 from .state import Change, Store
@@ -155,6 +156,7 @@ class Subscriptions:
         if len(str(body.get("clientState") or "")) > 128:
             raise GraphError(400, "InvalidRequest", "clientState must be at most 128 characters.")
         mailbox_id, kind, folder_id = _parse_resource(self.store, body["resource"])
+        enforce_resource(req.roles, kind)
         expiry = self._expiry(body["expirationDateTime"])
         for url in (body["notificationUrl"], body.get("lifecycleNotificationUrl")):
             if url:

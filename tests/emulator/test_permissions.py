@@ -145,3 +145,18 @@ def test_a_require_token_emulator_accepts_its_own_tokens_too(emu_factory: Any) -
 def test_a_bad_app_section_is_refused_with_a_message() -> None:
     with pytest.raises(ValueError, match=r"app\.roles"):
         EmulatorServer.start({**small_tenant(), "app": {"roles": "Mail.Read"}})
+
+
+def test_a_subscription_needs_the_role_that_reads_its_resource(emu_factory: Any) -> None:
+    emu = emu_factory(with_roles(small_tenant(), "Mail.ReadBasic.All"))
+    token = {"Authorization": f"Bearer {app_token(emu)}"}
+    body = {"changeType": "created,updated", "notificationUrl": "http://127.0.0.1:9/none",
+            "expirationDateTime": "2099-01-01T00:00:00Z", "clientState": "x"}
+    events = HTTP.post(f"{emu.base_url}/subscriptions", headers=token,
+                       json={**body, "resource": "/users/alice@contoso.com/events"})
+    assert _denied(events)
+    mail = HTTP.post(f"{emu.base_url}/subscriptions", headers=token,
+                     json={**body, "resource": "/users/alice@contoso.com/messages"})
+    # Past the role check: refused for its too-distant expiry instead.
+    assert mail.status_code == 400
+    assert mail.json()["error"]["code"] == "InvalidRequest"
