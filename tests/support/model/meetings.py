@@ -71,16 +71,18 @@ class MeetingSteps:
         return self.rng.choice(sorted(found, key=lambda o: o.key)) if found else None
 
     def move_meeting(self) -> Action | None:
+        """Within the future or the settled past; sometimes a past one into the future."""
         if (occ := self.pick()) is None:
             return None
-        if occ.start > self.world.now:
+        future = occ.start > self.world.now or self.rng.random() < 0.2
+        if future:
             start = self.slot(1, 300)
         else:
             start = self.last_sync.replace(minute=0) - self.rng.randint(1, 200) * HALF_HOUR
         if occ.all_day:
             start = start.replace(hour=0, minute=0)
-            if start <= self.world.now <= start + timedelta(days=1):
-                return None
+        if (start > self.world.now) != future or (not future and start >= self.last_sync):
+            return None
         self.touched.add(occ.key)
         return MeetMove(occ.key, start)
 

@@ -134,29 +134,40 @@ def meeting_entries(
 ) -> set[Expected]:  # fmt: skip
     """Meetings: one entry per external participant's contact; never logged when canceled
     the first time it is seen; canceled when canceled or deleted by its organizer (an
-    attendee deleting their copy changes nothing); moves follow. With `upcoming`, an entry
-    only once a sync runs after its start, from what was last seen of it."""
-    known: Occurrence | None = None
-    live: list[Occurrence] = []
-    due = False
+    attendee deleting their copy changes nothing); moves follow.
+
+    With `upcoming` (item 2), a meeting is logged once a sync runs after its start, from
+    what was kept of it; canceled before that, or with every copy gone, never; a logged
+    meeting moved into the future keeps its date until the new start has passed.
+    """
+    known: Occurrence | None = None  # what capture keeps of it
+    logged: Occurrence | None = None  # as last logged (its date and length)
+    people: set[str] = set()
     for obs in seen:
-        if (view := obs.meetings.get(key)) is not None:
-            if known is None and _ended(view):
-                return set()
+        view = obs.meetings.get(key)
+        if view is None and logged is None:
+            known, people = None, set()  # copies gone before it was logged: dropped
+        elif view is not None and _ended(view):
+            if logged is None:
+                return set()  # canceled when first seen, or before it started
             known = view
-            live += [] if _ended(view) else [view]
-        if known is not None and not _ended(known):
-            due = due or not flags.upcoming or known.start <= obs.at
-    if known is None or not due:
+        elif view is not None:
+            known = view
+            people |= {view.organizer, *(a for a, _ in view.attendees)}
+        due = known is not None and (not flags.upcoming or known.start <= obs.at)
+        if known is not None and due and not _ended(known):
+            logged = known
+    if logged is None or known is None:
         return set()
-    last = live[-1]
-    people = {a for occ in live for a in (occ.organizer, *(x for x, _ in occ.attendees))}
     contacts = {c for a in people if not is_internal(a) and (c := contact_of(a, late))}
-    outbound = is_internal(last.organizer)
-    minutes = MEETING_MINUTES if last.all_day or last.minutes >= 24 * 60 else last.minutes
-    flow, user = ("outbound", last.organizer) if outbound else ("inbound", None)
-    return {Expected("meeting", key, c, _ended(known), last.start, minutes, flow, user)
-            for c in contacts}
+    outbound = is_internal(logged.organizer)
+    long = logged.all_day or logged.minutes >= 24 * 60
+    minutes = MEETING_MINUTES if long else logged.minutes
+    flow, user = ("outbound", logged.organizer) if outbound else ("inbound", None)
+    return {
+        Expected("meeting", key, c, _ended(known), logged.start, minutes, flow, user)
+        for c in contacts
+    }
 
 
 def _ended(occ: Occurrence) -> bool:
