@@ -6,12 +6,14 @@ Through the real msgraph-sdk over HTTP; the token is the emulator's JWT carrying
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 from sqlalchemy.engine import Engine
 
+from connector.graph.permissions import UNKNOWN, Permissions, roles_from_token
 from connector.settings import Secret
 from connector.sync.runs import RunSummary
 from emulator import EmulatorServer
@@ -103,3 +105,23 @@ def test_without_a_mail_role_the_mail_streams_fail_with_403(
         summary = Syncer(_settings(data, emu), sync_db, FakeClock(REFERENCE))()
     assert any("mail" in e for e in summary.errors)
     assert count(sync_db, InteractionLogEntry, InteractionLogEntry.source == "email") == 0
+
+
+def _jwt(payload: str) -> str:
+    return "h." + base64.urlsafe_b64encode(payload.encode()).rstrip(b"=").decode() + ".s"
+
+
+def test_roles_are_read_from_a_jwt_and_unknown_for_any_other_token() -> None:
+    assert roles_from_token("not-a-jwt") is None
+    assert roles_from_token("a.!!not base64!!.c") is None
+    assert roles_from_token(_jwt("[1, 2]")) is None
+    assert roles_from_token(_jwt('{"roles": ["Mail.Read", 3]}')) == {"Mail.Read"}
+    assert roles_from_token(_jwt('{"aud": "x"}')) == frozenset()
+    basic = Permissions(frozenset({"Mail.ReadBasic.All", "Calendars.Read"}))
+    assert (basic.reads_mail, basic.detects_private_mail, basic.reads_calendar) == (
+        True, False, True)  # fmt: skip
+    assert basic.missing() == []
+    assert Permissions(frozenset()).missing() == ["Mail.Read (or Mail.ReadBasic.All)",
+                                                  "Calendars.Read"]  # fmt: skip
+    assert UNKNOWN.detects_private_mail
+    assert UNKNOWN.missing() == []
