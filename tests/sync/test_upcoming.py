@@ -4,24 +4,41 @@ upcoming. Through the real msgraph-sdk against the emulator, on SQLite and Postg
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from connector.realtime.worker import Worker
-from emulator import EmulatorServer
-from emulator.generate import GeneratedData
+from emulator import EmulatorServer, EmulatorSettings
+from emulator.generate import GeneratedData, generate
+from interlog.cli import cli
+from storage.entries import EntryFilter, totals
 from storage.models import InteractionLogEntry as Entry
+from storage.models import utcnow
 from storage.upcoming import upcoming_meetings
-from tests.support.sync import REFERENCE, Syncer, a_contact_address
+from tests.support.clock import FakeClock
+from tests.support.databases import url_of
+from tests.support.seed import seed
+from tests.support.sync import (
+    REFERENCE,
+    TOKEN,
+    Syncer,
+    a_contact_address,
+    make_settings,
+    sync_dataset,
+)
 
 ALICE = "alice@contoso.com"
 UID = "040000008200E00074C5B7101A82E008UPCOMING1"
 ITEM = "AAMkAGI2-upcoming_1="
 SOON = REFERENCE + timedelta(hours=10)
+TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 HALF_DAY = timedelta(hours=12).total_seconds()  # past SOON; the calendar window stays
 
 
@@ -138,3 +155,40 @@ def test_a_workers_cycle_logs_a_meeting_that_has_started_without_graph(
 
 def _no_sync(mailbox: str) -> None:
     raise AssertionError(f"no mailbox is due, yet {mailbox} was synced")
+
+
+@pytest.fixture
+def today_data() -> GeneratedData:
+    """A generated tenant around today (meetings up to 90 days ahead), as `interlog demo`."""
+    return generate(mailboxes=2, messages=40, events=30, contacts=20, seed=11, reference=TODAY)
+
+
+def test_after_a_demo_like_sync_the_log_ends_now_and_upcoming_lists_the_rest(
+    today_data: GeneratedData, clean_engine: Engine
+) -> None:
+    with EmulatorServer.start(today_data.tenant,
+                              settings=EmulatorSettings(require_token=TOKEN)) as emu:
+        settings = make_settings(today_data, emu.base_url)
+        seed(clean_engine, sync_dataset(today_data, settings))
+        summary = Syncer(settings, clean_engine, FakeClock(datetime.now(UTC)))()
+    assert summary.ok, summary.errors
+    db = url_of(clean_engine)
+    tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
+
+    later = CliRunner().invoke(cli, ["--db", db, "entries", "list", "--since", tomorrow,
+                                     "--json"])
+    upcoming = CliRunner().invoke(cli, ["--db", db, "entries", "list", "--upcoming", "--json"])
+
+    assert later.exit_code == 0, later.output
+    assert json.loads(later.output) == []
+    assert upcoming.exit_code == 0, upcoming.output
+    meetings = json.loads(upcoming.output)
+    assert meetings  # the generated calendar reaches 90 days ahead
+    assert all(set(m) == {"ical_uid", "subject", "start", "contacts"} for m in meetings)
+    assert all(m["contacts"] and m["start"] > utcnow().isoformat() for m in meetings)
+    with Session(clean_engine) as session:
+        logged = session.scalar(sa.select(sa.func.count()).select_from(Entry)
+                                .where(Entry.canceled.is_(False)))
+        assert totals(session, EntryFilter(status="active")).count == logged
+        assert session.scalar(sa.select(sa.func.count()).select_from(Entry).where(
+            Entry.ical_uid.in_([m["ical_uid"] for m in meetings]))) == 0
