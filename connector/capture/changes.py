@@ -69,9 +69,10 @@ def end_upcoming(
     organizer-deleted meeting (`keys`), and this mailbox's copies that were removed or are
     no longer logged (`graph_ids`)."""
     ci = CapturedItem
-    for batch in chunks(sorted(keys)):
+    for batch in chunks(sorted(keys)):  # and canceled: never logged from its kept data
         session.execute(sa.update(ci).where(ci.kind == ItemKind.MEETING.value, ci.key.in_(batch),
-                                            ci.pending.is_(True)).values(pending=False))
+                                            ci.canceled.is_(False))
+                        .values(pending=False, canceled=True))
     for batch in chunks(sorted(graph_ids)):
         session.execute(sa.update(ci).where(ci.mailbox == mailbox, ci.graph_id.in_(batch),
                                             ci.pending.is_(True)).values(pending=False))

@@ -1,0 +1,163 @@
+"""A contact added later gets its past: logged from the data capture kept, with no Graph request.
+
+When contacts are added (`interlog contacts import`, "create contact" on the unmatched
+list), the mail and meetings capture has already read for their addresses, or for an
+address in their company domains, are planned again with the current context (so the new
+contact matches) and written through the same code as a delta page
+(`connector/capture/entries.py`). Only what lies inside the capture windows is logged: mail
+received within `backfill_days`, meetings that started within `calendar_past_days` and
+have started by now (one still to come is upcoming, and logged when it starts). A meeting
+canceled or deleted by its organizer is never logged. The new contact's addresses leave the
+unmatched list. The caller owns the transaction; nothing here commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Iterable, Sequence
+from datetime import datetime, timedelta
+from itertools import groupby
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from connector.capture.context import CaptureContext, build_capture_context
+from connector.capture.entries import plan_item, write_plans
+from connector.capture.outcome import PageOutcome
+from connector.capture.participants import Plan
+from connector.capture.records import Source
+from connector.capture.state import chunks, load_state
+from connector.item_json import item_from_json
+from connector.settings import ConnectorSettings
+from storage import dialect
+from storage.capture_models import CapturedAddress, CapturedItem, UnmatchedAddress
+from storage.models import CompanyDomain, Contact, ContactEmail, utcnow
+from storage.vocabulary import ItemKind
+
+log = logging.getLogger(__name__)
+
+
+def log_past_for(
+    session: Session, settings: ConnectorSettings, contact_nos: Collection[str], *,
+    now: Callable[[], datetime] = utcnow,
+) -> PageOutcome:  # fmt: skip
+    """`log_past` for the contacts numbered `contact_nos` (just added or changed): their
+    addresses and company domains. Nothing to do (no context built) when capture kept no
+    data yet."""
+    if not contact_nos or not session.execute(
+        sa.select(sa.exists().where(CapturedItem.item.is_not(None)))
+    ).scalar():
+        return PageOutcome()
+    addresses, domains = _reach(session, contact_nos)
+    ctx = build_capture_context(session, settings, now=now)
+    return log_past(session, ctx, addresses=addresses, domains=domains)
+
+
+def _reach(session: Session, contact_nos: Collection[str]) -> tuple[set[str], set[str]]:
+    """The email addresses and company domains of these contacts (lower-case)."""
+    addresses: set[str] = set()
+    domains: set[str] = set()
+    for batch in chunks(sorted(contact_nos)):
+        ids = sa.select(Contact.id).where(Contact.no.in_(batch)).scalar_subquery()
+        addresses |= {a.lower() for a in session.scalars(
+            sa.select(ContactEmail.address).where(ContactEmail.contact_id.in_(ids)))}
+        domains |= {d.lower() for d in session.scalars(
+            sa.select(CompanyDomain.domain).where(CompanyDomain.contact_id.in_(ids)))}
+    return addresses, domains
+
+
+def log_past(
+    session: Session, ctx: CaptureContext, *, addresses: Collection[str],
+    domains: Collection[str],
+) -> PageOutcome:  # fmt: skip
+    """Log the kept items inside the capture windows that involve `addresses` or an address
+    in `domains` (a company domain, with its subdomains, when companies match by domain);
+    then drop those addresses from the unmatched list. The figures of what was written."""
+    domains = set(domains) if ctx.sync.match_company_by_domain else set()
+    total = PageOutcome()
+    rows = _kept_items(session, ctx, set(addresses), domains)
+    for mailbox, group in groupby(rows, key=lambda r: str(r[1])):
+        total += _log_mailbox(session, ctx, mailbox, [_decoded(r) for r in group])
+    _forget_unmatched(session, set(addresses), domains)
+    total.skipped = +total.skipped
+    return total
+
+
+def _windows(ctx: CaptureContext) -> tuple[datetime, datetime, datetime]:
+    """(mail from, meetings from, now): the capture windows as capture applies them."""
+    now = ctx.now()
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (now - timedelta(days=ctx.sync.backfill_days),
+            today - timedelta(days=ctx.sync.calendar_past_days), now)
+
+
+def _kept_items(
+    session: Session, ctx: CaptureContext, addresses: set[str], domains: set[str]
+) -> list[Any]:
+    """(id, mailbox, item) of the kept copies in the windows involving the addresses."""
+    ca, ci = CapturedAddress, CapturedItem
+    mail_from, meetings_from, now = _windows(ctx)
+    in_window = sa.or_(
+        sa.and_(ci.kind == ItemKind.EMAIL.value, ci.occurred_at >= mail_from),
+        sa.and_(ci.kind == ItemKind.MEETING.value, ci.occurred_at >= meetings_from,
+                ci.occurred_at <= now, ci.pending.is_(False), ci.canceled.is_(False)),
+    )
+    ids: set[int] = set()
+    for batch in chunks(sorted(addresses)):
+        ids |= set(session.scalars(sa.select(ca.captured_item_id)
+                                   .where(dialect.one_of(session, ca.address, batch))))
+    for domain in sorted(domains):
+        ids |= set(session.scalars(sa.select(ca.captured_item_id).where(
+            sa.or_(ca.domain == domain, ca.domain.like(f"%.{_escaped(domain)}", escape="\\")))))
+    rows: list[Any] = []
+    for id_batch in chunks(sorted(ids)):
+        rows += session.execute(sa.select(ci.id, ci.mailbox, ci.graph_id, ci.item).where(
+            ci.id.in_(id_batch), ci.item.is_not(None), in_window)).all()
+    rows.sort(key=lambda r: (r[1], r[2]))  # by mailbox, then graph id: one lock order
+    return rows
+
+
+def _escaped(domain: str) -> str:
+    return domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _decoded(row: Any) -> Source | None:
+    try:
+        return item_from_json(row[3])
+    except (ValueError, KeyError, TypeError):
+        log.warning("captured item %s: its kept data cannot be read; not logged", row[0])
+        return None
+
+
+def _log_mailbox(
+    session: Session, ctx: CaptureContext, mailbox: str, items: Sequence[Source | None]
+) -> PageOutcome:
+    out = PageOutcome(items_seen=len(items))
+    plans: dict[str, Plan] = {}
+    sources: dict[str, Source] = {}
+    for item in items:
+        plan = None if item is None else plan_item(ctx, mailbox, item)
+        if isinstance(plan, str):
+            out.skipped[plan] += 1
+        elif plan is not None and item is not None:
+            plans[plan.graph_id], sources[plan.graph_id] = plan, item
+    state = load_state(
+        session, mailbox,
+        mail_keys={p.key for p in plans.values() if p.kind == ItemKind.EMAIL},
+        meeting_keys={p.key for p in plans.values() if p.kind == ItemKind.MEETING},
+        removed_ids=set(),
+    )
+    write_plans(session, ctx, mailbox, plans, sources, state, ctx.now(), out)
+    return out
+
+
+def _forget_unmatched(session: Session, addresses: set[str], domains: Iterable[str]) -> None:
+    """The addresses now matched leave the unmatched list (and so do their domains')."""
+    u = UnmatchedAddress
+    for batch in chunks(sorted(addresses)):
+        session.execute(sa.delete(u).where(u.address.in_(batch)))
+    for domain in sorted(domains):
+        session.execute(sa.delete(u).where(sa.or_(
+            u.domain == domain, u.domain.like(f"%.{_escaped(domain)}", escape="\\"))))
+

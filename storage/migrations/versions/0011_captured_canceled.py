@@ -1,0 +1,26 @@
+"""captured meetings remember a cancellation: a contact added later never gets a canceled meeting
+
+Revision ID: 0011_captured_canceled
+Revises: 0010_captured_data
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0011_captured_canceled'
+down_revision = '0010_captured_data'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('captured_items', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('canceled', sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('captured_items', schema=None) as batch_op:
+        batch_op.drop_column('canceled')

@@ -1,0 +1,106 @@
+"""A contact added later gets its past (issue 11, item 5), on SQLite and PostgreSQL.
+
+Mail and meetings capture already read for an address nobody matched are logged for the
+contact added for it — from the kept data, inside the capture windows — and the address
+leaves the unmatched list. Capture is driven through `capture_page`; `log_past_for` has no
+Graph client at all, so it cannot ask Graph for anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from connector.capture import build_capture_context
+from connector.capture.due import log_due_meetings
+from connector.capture.past import log_past_for
+from storage.contacts_csv import import_contacts_csv
+from tests.support.builders import NOW, a_message, an_event
+from tests.support.capture import ALICE, Capture
+
+NEW = "nina@newco.example"
+HEADER = "no,type,name,company_no,email,email2,domains\n"
+
+
+def _add(cap: Capture, csv_rows: str) -> list[str]:
+    """Import contacts as `interlog contacts import` does, then log their past."""
+    result = import_contacts_csv(cap.session, HEADER + csv_rows)
+    nos = result.added + result.updated
+    log_past_for(cap.session, cap.settings, nos, now=lambda: NOW)
+    return nos
+
+
+def _logged(cap: Capture, contact_no: str) -> set[str]:
+    return {e.subject for e in cap.entries() if e.contact_no == contact_no}
+
+
+def test_a_contact_added_later_gets_the_mail_and_meetings_already_read(cap: Capture) -> None:
+    cap.ctx.now = lambda: NOW
+    recent = a_message().from_(NEW).to(ALICE).subject("Recent mail").received(
+        NOW - timedelta(days=3)).build()
+    old = a_message().from_(NEW).to(ALICE).subject("Old mail").received(
+        NOW - timedelta(days=400)).build()
+    past = an_event().organizer(ALICE).attendees(NEW).subject("Past meeting").at(
+        NOW - timedelta(days=2)).build()
+    future = an_event().organizer(ALICE).attendees(NEW).subject("Future meeting").at(
+        NOW + timedelta(days=2)).build()
+    dropped = an_event().organizer(ALICE).attendees(NEW).subject("Canceled meeting").at(
+        NOW - timedelta(days=1)).build()
+    cap.page(ALICE, recent, old, past, future, dropped)
+    cap.page(ALICE, replace(dropped, is_cancelled=True))
+    assert cap.entries() == []
+    assert NEW in cap.unmatched()
+
+    _add(cap, f"P-NINA,person,Nina New,,{NEW},,\n")
+
+    assert _logged(cap, "P-NINA") == {"Recent mail", "Past meeting"}
+    assert NEW not in cap.unmatched()
+    assert log_past_for(cap.session, cap.settings, ["P-NINA"],
+                        now=lambda: NOW).entries_created == 0  # once
+    later = build_capture_context(cap.session, cap.settings,
+                                  now=lambda: NOW + timedelta(days=3))
+    assert log_due_meetings(cap.session, later).entries_created == 1  # when it starts
+    assert _logged(cap, "P-NINA") == {"Recent mail", "Past meeting", "Future meeting"}
+
+
+def test_a_company_domain_added_later_gets_its_addresses_past(cap: Capture) -> None:
+    cap.ctx.now = lambda: NOW
+    mail = a_message().from_("otto@eu.newco.example").to(ALICE).subject("From a subdomain")
+    other = a_message().from_("ida@elsewhere.example").to(ALICE).subject("Not theirs")
+    cap.page(ALICE, mail.received(NOW - timedelta(days=1)).build(),
+             other.received(NOW - timedelta(days=1)).build())
+
+    _add(cap, "C-NEWCO,company,Newco,,,,newco.example\n")
+
+    assert _logged(cap, "C-NEWCO") == {"From a subdomain"}
+    assert set(cap.unmatched()) == {"ida@elsewhere.example"}
+
+
+def test_the_windows_are_the_capture_settings(make_capture: object) -> None:
+    cap: Capture = make_capture(backfill_days=2, calendar_past_days=1)  # type: ignore[operator]
+    cap.ctx.now = lambda: NOW
+    cap.page(ALICE,
+             a_message().from_(NEW).to(ALICE).subject("Day 1").received(
+                 NOW - timedelta(days=1)).build(),
+             a_message().from_(NEW).to(ALICE).subject("Day 3").received(
+                 NOW - timedelta(days=3)).build(),
+             an_event().organizer(ALICE).attendees(NEW).subject("Two days ago").at(
+                 NOW - timedelta(days=2)).build())
+
+    _add(cap, f"P-NINA,person,Nina New,,{NEW},,\n")
+
+    assert _logged(cap, "P-NINA") == {"Day 1"}
+
+
+def test_a_contact_updated_again_gets_nothing_twice(
+    cap: Capture,
+) -> None:
+    cap.ctx.now = lambda: NOW
+    cap.page(ALICE, a_message().from_(NEW).to(ALICE).subject("Hello").received(
+        NOW - timedelta(days=1)).build())
+    _add(cap, f"P-NINA,person,Nina New,,{NEW},,\n")
+    assert len(cap.entries()) == 1
+
+    _add(cap, f"P-NINA,person,Nina Renamed,,{NEW},,\n")  # updated, same address
+
+    assert len(cap.entries()) == 1
