@@ -8,15 +8,27 @@ Graph client at all, so it cannot ask Graph for anything.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
-from connector.capture import build_capture_context
+import sqlalchemy as sa
+from click.testing import CliRunner
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from connector.capture import build_capture_context, capture_page
 from connector.capture.due import log_due_meetings
 from connector.capture.past import log_past_for
+from interlog.cli import cli
 from storage.contacts_csv import import_contacts_csv
+from storage.models import InteractionLogEntry as Entry
+from storage.models import utcnow
 from tests.support.builders import NOW, a_message, an_event
-from tests.support.capture import ALICE, Capture
+from tests.support.capture import ALICE, CAPTURE, Capture, make_settings
+from tests.support.databases import url_of
+from tests.support.seed import seed
 
 NEW = "nina@newco.example"
 HEADER = "no,type,name,company_no,email,email2,domains\n"
@@ -104,3 +116,27 @@ def test_a_contact_updated_again_gets_nothing_twice(
     _add(cap, f"P-NINA,person,Nina Renamed,,{NEW},,\n")  # updated, same address
 
     assert len(cap.entries()) == 1
+
+
+def test_contacts_import_logs_the_past_and_says_so(clean_engine: Engine, tmp_path: Path) -> None:
+    """Through the CLI, whose windows are counted from the real clock."""
+    now = utcnow().replace(microsecond=0)
+    with Session(clean_engine) as session, session.begin():
+        seed(session, CAPTURE)
+        ctx = build_capture_context(session, make_settings())
+        capture_page(session, ctx, ALICE, [
+            a_message().from_(NEW).to(ALICE).subject("Yesterday").received(
+                now - timedelta(days=1)).build()])
+    csv = tmp_path / "contacts.csv"
+    csv.write_text(HEADER + f"P-NINA,person,Nina New,,{NEW},,\n", encoding="utf-8")
+    url = url_of(clean_engine)
+
+    result = CliRunner().invoke(cli, ["--db", url, "contacts", "import", str(csv)])
+
+    assert result.exit_code == 0, result.output
+    assert "Logged 1 entry from the mail and meetings already read for them." in result.output
+    listed = CliRunner().invoke(cli, ["--db", url, "unmatched", "list", "--json"])
+    assert NEW not in {row["address"] for row in json.loads(listed.output)}
+    with Session(clean_engine) as session:
+        logged = session.execute(sa.select(Entry.contact_no, Entry.subject)).all()
+    assert [tuple(row) for row in logged] == [("P-NINA", "Yesterday")]
