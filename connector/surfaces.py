@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from flask import current_app, request
 from sqlalchemy.engine import Engine
 
-from connector.settings import ConfigError, ServerSettings
+from connector.settings import ConfigError, ConnectorSettings, ServerSettings
 
 EXTENSION = "interlog"
 # Headers a reverse proxy, CDN or tunnel adds: a request carrying one did not come straight
@@ -31,10 +31,12 @@ PROXY_HEADERS = ("X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Fo
 
 @dataclass(frozen=True)
 class Services:
-    """Shared by every surface of one app: the engine and where the app listens."""
+    """Shared by every surface of one app: the engine, where the app listens, and the
+    settings capture runs with (a contact created on a page gets its past logged)."""
 
     engine: Engine
     server: ServerSettings
+    capture: ConnectorSettings
 
 
 def services() -> Services:

@@ -41,7 +41,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
     check_development_host("web", settings.web.allow_anonymous, settings.server)
     app = Flask("interlog")
     app.config[DEVELOPMENT] = settings.web.allow_anonymous or settings.bot.allow_anonymous
-    shared = Services(engine=engine or make_engine(settings.storage.url), server=settings.server)
+    shared = Services(engine=engine or make_engine(settings.storage.url), server=settings.server,
+                      capture=settings)
     seed_configured_users(shared.engine, settings.users, actor="config:app")
     app.extensions[EXTENSION] = shared
     app.add_url_rule("/healthz", "healthz", _healthz)

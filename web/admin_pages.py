@@ -9,6 +9,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from connector.capture.past import log_past_for
+from connector.surfaces import services
 from storage.capture_models import UnmatchedAddress
 from storage.contacts import by_domain, fold
 from storage.errors import InterlogError
@@ -150,10 +152,13 @@ def register_routes(bp: Blueprint) -> None:
         try:
             contact = create_contact_from(unmatched, no=request.form.get("no", ""),
                                           name=request.form.get("name", ""))
+            past = log_past_for(session, services().capture, [contact.no])
             session.commit()
         except InterlogError as exc:  # shown on the page it came from; nothing written
             session.rollback()
             flash(str(exc), "error")
             return render_template("sync.html", **_sync_context()), 400
-        flash(f"{_('Contact created:')} {contact.no} {contact.name}", "ok")
+        flash(f"{_('Contact created:')} {contact.no} {contact.name}"
+              f" ({_('entries logged from mail and meetings already read:')}"
+              f" {past.entries_created})", "ok")
         return redirect(url_for("web.sync_page"))

@@ -121,6 +121,8 @@ ES: dict[str, str] = {
     "The form expired; please try again.": "El formulario caducó; inténtelo de nuevo.",
     "The upload is too large.": "El archivo es demasiado grande.",
     "Contact created:": "Contacto creado:",
+    "entries logged from mail and meetings already read:":
+        "entradas registradas del correo y las reuniones ya leídos:",
     "Select": "Seleccionar",
     "Skipped": "Omitidos",
     "Mailbox leases": "Concesiones de buzones",
