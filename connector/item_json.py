@@ -36,28 +36,38 @@ def _from_when(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def _message(m: GraphMessage) -> dict[str, Any]:
+def _message(m: GraphMessage, subject: str) -> dict[str, Any]:
     out: dict[str, Any] = {"t": _MESSAGE, "id": m.id, "imid": m.internet_message_id,
-                           "subject": m.subject, "received": _when(m.received_at),
+                           "subject": subject, "received": _when(m.received_at),
                            "sent": _when(m.sent_at)}
+    # Plain ifs, not a loop over (name, value, default): capture writes thousands a second.
     if m.sender is not None:
         out["from"] = _addr(m.sender)
-    for name, people in (("to", m.to), ("cc", m.cc), ("bcc", m.bcc)):
-        if people:
-            out[name] = [_addr(p) for p in people]
-    for name, value, default in (
-        ("draft", m.is_draft, False), ("attachments", m.has_attachments, False),
-        ("categories", list(m.categories), []), ("link", m.web_link, None),
-        ("sensitivity", m.sensitivity, "normal"), ("folder", m.folder, ""),
-        ("conversation", m.conversation_id, None),
-    ):  # fmt: skip
-        if value != default:
-            out[name] = value
+    if m.to:
+        out["to"] = [_addr(p) for p in m.to]
+    if m.cc:
+        out["cc"] = [_addr(p) for p in m.cc]
+    if m.bcc:
+        out["bcc"] = [_addr(p) for p in m.bcc]
+    if m.is_draft:
+        out["draft"] = True
+    if m.has_attachments:
+        out["attachments"] = True
+    if m.categories:
+        out["categories"] = list(m.categories)
+    if m.web_link is not None:
+        out["link"] = m.web_link
+    if m.sensitivity != "normal":
+        out["sensitivity"] = m.sensitivity
+    if m.folder:
+        out["folder"] = m.folder
+    if m.conversation_id is not None:
+        out["conversation"] = m.conversation_id
     return out
 
 
-def _event(e: GraphEvent) -> dict[str, Any]:
-    out: dict[str, Any] = {"t": _EVENT, "id": e.id, "uid": e.ical_uid, "subject": e.subject,
+def _event(e: GraphEvent, subject: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"t": _EVENT, "id": e.id, "uid": e.ical_uid, "subject": subject,
                            "start": e.start.isoformat(), "end": e.end.isoformat()}
     if e.organizer is not None:
         out["organizer"] = _addr(e.organizer)
@@ -80,9 +90,13 @@ def _attendee_json(a: Attendee) -> list[str]:
     return [a.address.address, a.address.name, a.type, a.response]
 
 
-def item_to_json(item: GraphMessage | GraphEvent) -> str:
-    """Compact JSON text of a message or event (see the module docstring)."""
-    return _dumps(_message(item) if isinstance(item, GraphMessage) else _event(item))
+def item_to_json(item: GraphMessage | GraphEvent, *, subject: str | None = None) -> str:
+    """Compact JSON text of a message or event (see the module docstring); `subject`, when
+    given, is kept instead of the item's own (capture keeps the one its entries get)."""
+    text = item.subject if subject is None else subject
+    if isinstance(item, GraphMessage):
+        return _dumps(_message(item, text))
+    return _dumps(_event(item, text))
 
 
 def item_from_json(text: str) -> GraphMessage | GraphEvent:

@@ -9,7 +9,7 @@ conflict key so concurrent transactions lock them in the same order.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -51,9 +51,10 @@ def save_copies(
         if (copy is not None and copy.stored and plan.kind == ItemKind.EMAIL
                 and copy.key == plan.key and given == copy.contact_ids):
             continue
-        item = replace(sources[plan.graph_id], subject=plan.subject)  # redacted stays redacted
+        # The entries' subject is kept: a redacted one stays redacted.
+        item = item_to_json(sources[plan.graph_id], subject=plan.subject)
         rows.append((mailbox, plan.graph_id, plan.kind.value, plan.key, plan.is_organizer,
-                     now, ",".join(str(i) for i in sorted(given)), item_to_json(item),
+                     now, ",".join(str(i) for i in sorted(given)), item,
                      plan.subject, plan.occurred_at, pending))
         state.copies[plan.graph_id] = Copy(plan.graph_id, plan.kind, plan.key,
                                            plan.is_organizer, given)
