@@ -41,6 +41,7 @@ class CompiledRule:
     has_attachments: bool | None
     online_meeting: bool | None
     document_type: str | None
+    label: str = ""  # which rule this is, for `interlog explain`: "rule 3 (priority 10)"
 
     def match(self, facts: Facts) -> re.Match[str] | bool:
         """False if a condition fails; else the subject match (or True without a regex)."""
@@ -70,6 +71,7 @@ class Choice:
     template_code: str
     document_type: str | None = None
     document_no: str | None = None
+    rule: str | None = None  # the rule's label; None: the setup default for the kind
 
 
 def _domain_in(domain: str, wanted: str) -> bool:
@@ -104,6 +106,7 @@ def compile_rules(rules: Iterable[MatchRule]) -> list[CompiledRule]:
             has_attachments=rule.has_attachments,
             online_meeting=rule.online_meeting,
             document_type=rule.document_type or None,
+            label=f"rule {rule.position} (priority {rule.priority})",
         ))
     return compiled
 
@@ -117,5 +120,5 @@ def choose_template(rules: Iterable[CompiledRule], facts: Facts, default_code: s
         document_no = None
         if isinstance(matched, re.Match) and "document_no" in matched.re.groupindex:
             document_no = (matched.group("document_no") or "")[:40] or None
-        return Choice(rule.template_code, rule.document_type, document_no)
+        return Choice(rule.template_code, rule.document_type, document_no, rule.label)
     return Choice(default_code)

@@ -11,6 +11,7 @@ from interlog.cli import (
     doctor,
     emulator,
     entries,
+    explain,
     init,
     log,
     segments,
@@ -38,7 +39,7 @@ def cli(ctx: click.Context, config_path: str | None, db_url: str | None) -> None
 
 
 for module in (init, contacts, templates, log, segments, entries, sync, demo, emulator, serve,
-               api_keys, subscriptions, workers, unmatched, doctor):
+               api_keys, subscriptions, workers, unmatched, doctor, explain):
     module.register(cli)
 
 

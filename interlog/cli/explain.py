@@ -1,0 +1,44 @@
+"""`interlog explain QUERY [--json]`: why an email or meeting was or was not logged."""
+
+from __future__ import annotations
+
+import click
+
+from connector.capture.explain import NOT_KEPT, explain
+from interlog.cli.common import AppContext, pass_app, print_json, print_table
+
+
+@click.command("explain")
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of decisions.")
+@pass_app
+def explain_(app: AppContext, query: str, as_json: bool) -> None:
+    """Why an item was or was not logged, for each mailbox's copy of it.
+
+    QUERY is an internetMessageId, an iCalUId, an email address (the items it took part
+    in) or words of a subject. Each copy is planned again with the rules and contacts as
+    they are now, from the data capture kept (no Graph request): logged (entry numbers,
+    template, the rule that chose it) or skipped (the reason, the participant and the
+    setting behind it).
+    """
+    with app.transaction() as session:
+        decisions = explain(session, app.settings, query)
+    if as_json:
+        print_json([d.to_json() for d in decisions])
+        return
+    if not decisions:
+        click.echo(NOT_KEPT)
+        return
+    print_table(
+        f"Why ({len(decisions)})",
+        ["mailbox", "kind", "subject", "decision", "reason", "entries", "template", "rule",
+         "participant", "setting"],
+        [(d.mailbox, d.kind, d.subject, d.decision, d.reason,
+          " ".join(str(n) for n in d.entries), d.template or "", d.rule or "",
+          d.participant or "", d.setting or "") for d in decisions],
+    )
+
+
+def register(cli: click.Group) -> None:
+    """Add this module's commands to the `interlog` group."""
+    cli.add_command(explain_)
