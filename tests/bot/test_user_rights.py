@@ -29,7 +29,7 @@ from tests.support.bot import (
     make_settings,
     reply_text,
 )
-from web.auth import SESSION_USER
+from tests.support.web import signed_in
 
 ALICE_ADMIN = UserSettings("alice@contoso.com", salesperson_code="AL", aad_object_id=ALICE,
                            admin=True)
@@ -93,7 +93,7 @@ def test_the_pages_of_the_same_app_read_the_same_rights(
 ) -> None:
     def delete_link(client: BotClient, upn: str) -> bool:
         with client.http.session_transaction() as cookie:
-            cookie[SESSION_USER] = {"upn": upn, "name": upn}  # as a sign-in leaves it
+            cookie.update(signed_in(upn))  # as a sign-in leaves it
         page = client.http.get("/log")
         assert page.status_code == 200
         return 'id="delete-canceled"' in page.get_data(as_text=True)

@@ -3,6 +3,7 @@ and small readers of the database behind it."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -99,6 +100,13 @@ def settings_for(url: str, *, anonymous: bool = True, **web_keys: Any) -> Settin
         "web": {"allow_anonymous": anonymous, **web_keys},
         "user": USERS,
     }, env={})
+
+
+def signed_in(upn: str, name: str | None = None) -> dict[str, Any]:
+    """What the Entra ID callback leaves in the session (`web/auth.py`): who, and when."""
+    from web.auth import SESSION_USER, SIGNED_IN_AT
+
+    return {SESSION_USER: {"upn": upn, "name": name or upn}, SIGNED_IN_AT: int(time.time())}
 
 
 def make_app(settings: Settings, engine: Engine) -> Flask:

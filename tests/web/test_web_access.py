@@ -15,7 +15,7 @@ from interlog.config import ConfigError, ServerSettings
 from tests.support.databases import BACKENDS, emptied, url_of
 from tests.support.plugin import engine_for
 from tests.support.seed import seed
-from tests.support.web import WEB, Site, make_app, settings_for
+from tests.support.web import WEB, Site, make_app, settings_for, signed_in
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -31,7 +31,7 @@ def signed_in_site(request: pytest.FixtureRequest) -> Iterator[tuple[Flask, Site
 def _sign_in(client: FlaskClient, upn: str) -> str:
     """What the Entra ID callback leaves in the session; returns the CSRF token."""
     with client.session_transaction() as session:
-        session["web_user"] = {"upn": upn, "name": upn.split("@")[0]}
+        session.update(signed_in(upn, upn.split("@")[0]))
     client.get("/log")
     with client.session_transaction() as session:
         return str(session["csrf_token"])
@@ -48,7 +48,7 @@ def test_pages_send_strangers_to_sign_in_and_refuse_their_posts(
     assert client.post("/entries/cancel", data={"one": "1"}).status_code == 401
     assert site.canceled() == []
     with client.session_transaction() as session:
-        session["web_user"] = {"upn": "mallory@contoso.com", "name": "not a [[user]]"}
+        session.update(signed_in("mallory@contoso.com", "not a [[user]]"))
     assert client.get("/log").status_code == 302
 
 
