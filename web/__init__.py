@@ -51,7 +51,7 @@ def register(app: Flask, services: Services, settings: WebConfig) -> None:
 
 
 def pages_blueprint() -> Blueprint:
-    from web import admin_pages, auth, contact_page, i18n, pages, security
+    from web import admin_pages, auth, contact_page, explain_page, i18n, pages, security
 
     bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/static/web")
@@ -63,7 +63,7 @@ def pages_blueprint() -> Blueprint:
         "_": i18n.gettext, "num": i18n.number, "csrf_token": security.csrf_token,
         "lang": i18n.language,
     })
-    for module in (auth, pages, contact_page, admin_pages):
+    for module in (auth, pages, contact_page, admin_pages, explain_page):
         module.register_routes(bp)
     return bp
 

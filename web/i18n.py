@@ -121,6 +121,18 @@ ES: dict[str, str] = {
     "The form expired; please try again.": "El formulario caducó; inténtelo de nuevo.",
     "The upload is too large.": "El archivo es demasiado grande.",
     "Contact created:": "Contacto creado:",
+    "Why": "Por qué",
+    "Why was it logged, or not?": "¿Por qué se registró, o no?",
+    "internetMessageId, iCalUId, address or subject words":
+        "internetMessageId, iCalUId, dirección o palabras del asunto",
+    "Explain": "Explicar",
+    "Decision": "Decisión",
+    "Reason": "Motivo",
+    "Rule": "Regla",
+    "Participant": "Participante",
+    "Setting": "Configuración",
+    "logged": "registrado",
+    "skipped": "omitido",
     "entries logged from mail and meetings already read:":
         "entradas registradas del correo y las reuniones ya leídos:",
     "Select": "Seleccionar",
