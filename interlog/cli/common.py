@@ -90,14 +90,19 @@ def _visible(ch: str) -> str:
     return ch
 
 
-def terminal_text(value: object) -> Text:
-    """A table cell as the terminal must show it: control characters as visible escapes
-    (`\\x1b`, `\\u202e`), and a `Text`, so `[link=…]` or `[bold]` in a subject is shown,
-    not read as Rich markup. Every table cell of the CLI goes through here."""
+def terminal_safe(value: object) -> str:
+    """`value` as text with control characters as visible escapes (`\\x1b`, `\\u202e`)."""
     text = "" if value is None else str(value)
     if text.isascii() and text.isprintable():  # the usual case: nothing to replace
-        return Text(text)
-    return Text("".join(_visible(ch) for ch in text))
+        return text
+    return "".join(_visible(ch) for ch in text)
+
+
+def terminal_text(value: object) -> Text:
+    """A table cell as the terminal must show it: `terminal_safe`, and a `Text`, so `[link=…]`
+    or `[bold]` in a subject is shown, not read as Rich markup. Every table cell of the CLI
+    goes through here."""
+    return Text(terminal_safe(value))
 
 
 def new_table(title: str | None, columns: Sequence[str],
@@ -144,8 +149,8 @@ def run_main(cli: click.Group) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (InterlogError, ConfigError) as exc:
-        click.echo(f"interlog: {exc}", err=True)
+    except (InterlogError, ConfigError) as exc:  # may quote a contact's name or a subject
+        click.echo(f"interlog: {terminal_safe(exc)}", err=True)
         sys.exit(1)
     except OperationalError as exc:
         click.echo(f"interlog: database error: {' '.join(str(exc.orig).split())}", err=True)

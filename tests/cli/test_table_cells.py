@@ -35,7 +35,8 @@ def url(clean_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("COLUMNS", "400")  # one line per row: the escapes are not wrapped
     seed(clean_engine, BOT)
     seed(clean_engine, Dataset(
-        contacts=(ContactRow("C0009", "Eve \x1b[8mhidden\x1b[0m \u202eRight", ()),),
+        contacts=(ContactRow("C0009", "Eve \x1b[8mhidden\x1b[0m \u202eRight", ()),
+                  ContactRow("C0010", "Eve \x1b]0;title\x07", ())),
         entries=tuple(EntryRow("C0001", "CALL", "alice@contoso.com", "manual",
                                f"2025-01-{i + 10:02d}T09:00", subject)
                       for i, subject in enumerate(HOSTILE))))
@@ -57,6 +58,17 @@ def test_contacts_list_shows_control_characters_as_escapes(url: str) -> None:
     assert "\x1b" not in result.output
     assert "\u202e" not in result.output
     assert "Eve \\x1b[8mhidden\\x1b[0m \\u202eRight" in result.output
+
+
+def test_an_error_line_quoting_names_shows_them_as_escapes(url: str) -> None:
+    """An ambiguous contact lists the candidates' names on the one error line."""
+    result = make_run(url)("log", "--contact", "Eve", "--template", "CALL")
+    assert result.exit_code == 1, result.output
+    assert "C0009" in result.stderr
+    assert "C0010" in result.stderr
+    assert "\x1b" not in result.stderr
+    assert "\x07" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def _rows(engine: Engine) -> tuple[int, int]:
