@@ -41,7 +41,7 @@ class CompiledRule:
     has_attachments: bool | None
     online_meeting: bool | None
     document_type: str | None
-    label: str = ""  # which rule this is, for `interlog explain`: "rule 3 (priority 10)"
+    label: str = ""  # which rule this is, for `interlog explain`: "rule 3, priority 10"
 
     def match(self, facts: Facts) -> re.Match[str] | bool:
         """False if a condition fails; else the subject match (or True without a regex)."""
@@ -106,7 +106,7 @@ def compile_rules(rules: Iterable[MatchRule]) -> list[CompiledRule]:
             has_attachments=rule.has_attachments,
             online_meeting=rule.online_meeting,
             document_type=rule.document_type or None,
-            label=f"rule {rule.position} (priority {rule.priority})",
+            label=f"rule {rule.position}, priority {rule.priority}",
         ))
     return compiled
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from connector.capture.explain import NOT_KEPT, explain
+from connector.capture.explain import NOT_KEPT, Decision, explain
 from interlog.cli.common import AppContext, pass_app, print_json, print_table
 
 
@@ -31,12 +31,17 @@ def explain_(app: AppContext, query: str, as_json: bool) -> None:
         return
     print_table(
         f"Why ({len(decisions)})",
-        ["mailbox", "kind", "subject", "decision", "reason", "entries", "template", "rule",
-         "participant", "setting"],
-        [(d.mailbox, d.kind, d.subject, d.decision, d.reason,
-          " ".join(str(n) for n in d.entries), d.template or "", d.rule or "",
-          d.participant or "", d.setting or "") for d in decisions],
+        ["mailbox", "subject", "decision", "why", "entries", "template"],
+        [(d.mailbox, d.subject, d.decision, _why(d), " ".join(str(n) for n in d.entries),
+          f"{d.template} ({d.rule})" if d.template and d.rule else d.template or "")
+         for d in decisions],
     )
+
+
+def _why(decision: Decision) -> str:
+    """The reason, with the participant and the setting behind it."""
+    return "; ".join(part for part in (decision.reason, decision.participant, decision.setting)
+                     if part)
 
 
 def register(cli: click.Group) -> None:

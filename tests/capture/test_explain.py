@@ -45,7 +45,7 @@ def test_a_logged_email_names_its_entries_template_and_rule(cap: Capture) -> Non
         assert (d["decision"], d["entries"], d["template"]) == ("logged", [entry.entry_no],
                                                                   "QUOTE")
         assert d["reason"] == "logged for P-JANE"
-        assert str(d["rule"]).startswith("rule 1 (priority 10)")
+        assert d["rule"] == "rule 1, priority 10"
         assert (d["key"], d["kind"], d["subject"]) == (msg.internet_message_id, "email",
                                                        "Your quote Q-17")
 
@@ -104,6 +104,7 @@ def test_explain_json_through_the_cli(clean_engine: Engine) -> None:
     url = url_of(clean_engine)
 
     found = CliRunner().invoke(cli, ["--db", url, "explain", "hello@fabrikam.com", "--json"])
+    table = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["--db", url, "explain", "Hello"])
     missing = CliRunner().invoke(cli, ["--db", url, "explain", "<nothing@nowhere>"])
 
     assert found.exit_code == 0, found.output
@@ -112,5 +113,8 @@ def test_explain_json_through_the_cli(clean_engine: Engine) -> None:
                       "template", "rule"}
     assert (d["key"], d["decision"], d["template"], d["rule"]) == (
         "<hello@fabrikam.com>", "logged", "EMAIL", "setup default for email")
+    assert table.exit_code == 0, table.output
+    assert "logged for P-JANE" in table.output
+    assert "EMAIL (setup default for email)" in table.output
     assert missing.exit_code == 0, missing.output
     assert NOT_KEPT.split(".")[0] in missing.output.replace("\n", " ")
