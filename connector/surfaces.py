@@ -18,12 +18,11 @@ from connector.settings import ConfigError, ConnectorSettings, ServerSettings
 
 EXTENSION = "interlog"
 # Headers a reverse proxy, CDN or tunnel adds: a request carrying one did not come straight
-# from loopback. Under waitress most never arrive: with no `trusted_proxy` (interlog sets none)
-# and `clear_untrusted_proxy_headers` on (its default), waitress deletes X-Forwarded-For,
-# -Host, -Proto, -Port, -By and Forwarded from the WSGI environ before the app runs
-# (waitress/proxy_headers.py, PROXY_HEADERS and clear_untrusted_headers). They stay listed for
-# other servers; the others here waitress passes on. That is why `Host` and `Origin` are
-# checked too (`is_development_request`).
+# from loopback. Waitress deletes X-Forwarded-For, -Host, -Proto, -Port, -By and Forwarded
+# before the app runs unless told not to (no `trusted_proxy` is set; waitress/proxy_headers.py);
+# in development mode `interlog serve` tells it to keep them (`interlog/wsgi.py`,
+# `clear_untrusted_proxy_headers=False`), so they reach this check. A proxy may add none of
+# them: that is why `Host` and `Origin` are checked too (`is_development_request`).
 PROXY_HEADERS = ("X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Forwarded",
                  "X-Real-IP", "X-Client-IP", "True-Client-IP", "CF-Connecting-IP", "CDN-Loop",
                  "Via", "X-Forwarded-Server")
