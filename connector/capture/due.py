@@ -29,22 +29,23 @@ from connector.capture.state import chunks, load_state
 from connector.item_json import item_from_json
 from connector.retry import Clock
 from connector.settings import ConnectorSettings
+from storage import dialect
 from storage.capture_models import CapturedItem
 
 log = logging.getLogger(__name__)
 BATCH = 1000  # pending copies read at a time
+DUE_LOCK = 0x1A7E_D0E5  # pg advisory lock: one process logs the meetings that have started
 
 
 def log_due_meetings(session: Session, ctx: CaptureContext, *, batch: int = BATCH) -> PageOutcome:
     """Log every pending meeting whose start has passed; the figures of what was written."""
     now = ctx.now()
     ci = CapturedItem
-    query = (  # two workers at once: each takes its own (SKIP LOCKED; SQLite has one writer)
-        sa.select(ci.id, ci.mailbox, ci.item)
-        .where(ci.pending.is_(True), ci.occurred_at <= now)
-        .order_by(ci.mailbox, ci.graph_id).limit(batch)
-        .with_for_update(skip_locked=True)
-    )
+    # No row locks here: the entries are written before the copies, in the order a delta
+    # page writes them, so a page and this step never deadlock (`log_due` runs one at a time).
+    query = (sa.select(ci.id, ci.mailbox, ci.item)
+             .where(ci.pending.is_(True), ci.occurred_at <= now)
+             .order_by(ci.mailbox, ci.graph_id).limit(batch))
     total = PageOutcome()
     while rows := session.execute(query).all():
         for mailbox, group in groupby(rows, key=lambda r: str(r[1])):
@@ -86,23 +87,29 @@ def _log_mailbox(
 
 
 def log_started(
-    session: Session, settings: ConnectorSettings, now: Callable[[], datetime]
+    engine: Engine, settings: ConnectorSettings, now: Callable[[], datetime]
 ) -> PageOutcome:
-    """`log_due_meetings` with a context of its own, built only when a meeting is due (one
-    indexed EXISTS otherwise): for a worker's every cycle."""
+    """`log_due` with a context of its own, built only when a meeting is due (one indexed
+    EXISTS otherwise): for a worker's every cycle."""
     ci = CapturedItem
-    due = sa.exists().where(ci.pending.is_(True), ci.occurred_at <= now())
-    if not session.execute(sa.select(due)).scalar():
-        return PageOutcome()
-    return log_due_meetings(session, build_capture_context(session, settings, now=now))
+    with Session(engine) as session:
+        due = sa.exists().where(ci.pending.is_(True), ci.occurred_at <= now())
+        if not session.execute(sa.select(due)).scalar():
+            return PageOutcome()
+        ctx = build_capture_context(session, settings, now=now)
+    return log_due(engine, ctx)
 
 
 def log_due(engine: Engine, ctx: CaptureContext) -> PageOutcome:
-    """`log_due_meetings` in a transaction of its own (the end of a sync run, a worker cycle).
-    A failure is logged and leaves the meetings pending for the next attempt."""
+    """`log_due_meetings` in a transaction of its own (the end of a sync run, a worker cycle),
+    by one process at a time (a PostgreSQL advisory lock: another one busy → nothing to do
+    now). A failure is logged and leaves the meetings pending for the next attempt."""
     try:
-        with Session(engine) as session, session.begin():
-            return log_due_meetings(session, ctx)
+        with dialect.advisory_lock(engine, DUE_LOCK) as mine:
+            if not mine:
+                return PageOutcome()
+            with Session(engine) as session, session.begin():
+                return log_due_meetings(session, ctx)
     except sa.exc.SQLAlchemyError:
         log.exception("logging the meetings that have started failed; trying again next time")
         return PageOutcome()

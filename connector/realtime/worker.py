@@ -190,8 +190,7 @@ class Worker:
     def log_due_meetings(self) -> int:
         """Log the captured meetings whose start has passed (no Graph request); how many
         entries that wrote. One indexed EXISTS when there are none."""
-        with self._session() as session:
-            return log_started(session, self.settings, self.clock).entries_created
+        return log_started(self.engine, self.settings, self.clock).entries_created
 
     def step(self) -> bool:
         """Take one due mailbox and sync it; False when nothing was due."""

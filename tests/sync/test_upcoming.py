@@ -14,10 +14,13 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from connector.capture.due import DUE_LOCK, log_started
 from connector.realtime.worker import Worker
 from emulator import EmulatorServer, EmulatorSettings
 from emulator.generate import GeneratedData, generate
 from interlog.cli import cli
+from interlog.config import Settings
+from storage import dialect
 from storage.entries import EntryFilter, totals
 from storage.models import InteractionLogEntry as Entry
 from storage.models import utcnow
@@ -192,3 +195,21 @@ def test_after_a_demo_like_sync_the_log_ends_now_and_upcoming_lists_the_rest(
         assert totals(session, EntryFilter(status="active")).count == logged
         assert session.scalar(sa.select(sa.func.count()).select_from(Entry).where(
             Entry.ical_uid.in_([m["ical_uid"] for m in meetings]))) == 0
+
+
+def test_one_process_at_a_time_logs_the_meetings_that_have_started(
+    clean_pg_engine: Engine, data: GeneratedData, emulator: EmulatorServer, settings: Settings
+) -> None:
+    seed(clean_pg_engine, sync_dataset(data, settings))
+    run = Syncer(settings, clean_pg_engine, FakeClock(REFERENCE))
+    _add_meeting(emulator, a_contact_address(data))
+    assert run().ok
+    run.clock.advance(HALF_DAY)
+    now = lambda: run.clock.now().replace(tzinfo=None)  # noqa: E731
+
+    with dialect.advisory_lock(clean_pg_engine, DUE_LOCK) as held:  # another process at it
+        assert held
+        assert log_started(clean_pg_engine, settings, now).entries_created == 0
+        assert _logged(clean_pg_engine) == []
+    assert log_started(clean_pg_engine, settings, now).entries_created == 1
+    assert _logged(clean_pg_engine) == [(SOON.replace(tzinfo=None), 40, False)]
