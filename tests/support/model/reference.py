@@ -138,7 +138,8 @@ def meeting_entries(
 
     With `upcoming` (item 2), a meeting is logged once a sync runs after its start, from
     what was kept of it; canceled before that, or with every copy gone, never; a logged
-    meeting moved into the future keeps its date until the new start has passed.
+    meeting moved into the future keeps its date until the new start has passed, and so do
+    attendees added meanwhile: they get their entries when it is due again.
     """
     known: Occurrence | None = None  # what capture keeps of it
     logged: Occurrence | None = None  # as last logged (its date and length)
@@ -153,13 +154,14 @@ def meeting_entries(
             known = view
         elif view is not None:
             known = view
-            people |= {view.organizer, *(a for a, _ in view.attendees)}
         due = known is not None and (not flags.upcoming or known.start <= obs.at)
         if known is not None and due and not _ended(known):
-            logged = known
+            people |= {known.organizer, *(a for a, _ in known.attendees)}
+            if _contacts(people, late):  # a meeting without a contact is no entry
+                logged = known
     if logged is None or known is None:
         return set()
-    contacts = {c for a in people if not is_internal(a) and (c := contact_of(a, late))}
+    contacts = _contacts(people, late)
     outbound = is_internal(logged.organizer)
     long = logged.all_day or logged.minutes >= 24 * 60
     minutes = MEETING_MINUTES if long else logged.minutes
@@ -168,6 +170,10 @@ def meeting_entries(
         Expected("meeting", key, c, _ended(known), logged.start, minutes, flow, user)
         for c in contacts
     }
+
+
+def _contacts(people: set[str], late: dict[str, str]) -> set[str]:
+    return {c for a in people if not is_internal(a) and (c := contact_of(a, late))}
 
 
 def _ended(occ: Occurrence) -> bool:
