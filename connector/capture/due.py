@@ -4,29 +4,24 @@ A meeting captured before it started is kept with its data (`captured_items.item
 `pending`. At the end of every sync run and every worker cycle, `log_due_meetings` takes the
 pending copies whose start has passed, plans them again with the run's context (contacts,
 templates and rules as they are now) and writes their entries through the same code as a
-delta page (`connector/capture/entries.py`). Each copy is then pending no more, whatever it
+delta page (`connector/capture/kept.py`). Each copy is then pending no more, whatever it
 logged. The caller owns the transaction; nothing here commits.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
-from itertools import groupby
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from connector.capture.context import CaptureContext, build_capture_context
-from connector.capture.entries import plan_item, write_plans
+from connector.capture.kept import write_kept
 from connector.capture.outcome import PageOutcome
-from connector.capture.participants import Plan
-from connector.capture.records import Source
-from connector.capture.state import chunks, load_state
-from connector.item_json import item_from_json
+from connector.capture.state import chunks
 from connector.retry import Clock
 from connector.settings import ConnectorSettings
 from storage import dialect
@@ -48,42 +43,11 @@ def log_due_meetings(session: Session, ctx: CaptureContext, *, batch: int = BATC
              .order_by(ci.mailbox, ci.graph_id).limit(batch))
     total = PageOutcome()
     while rows := session.execute(query).all():
-        for mailbox, group in groupby(rows, key=lambda r: str(r[1])):
-            total += _log_mailbox(session, ctx, mailbox, [_decoded(r) for r in group], now)
+        total += write_kept(session, ctx, rows)
         for ids in chunks(sorted(r[0] for r in rows)):  # whatever they logged: done
             session.execute(sa.update(ci).where(ci.id.in_(ids)).values(pending=False))
     total.skipped = +total.skipped
     return total
-
-
-def _decoded(row: Any) -> Source | None:
-    try:
-        item = item_from_json(row[2]) if row[2] else None
-    except (ValueError, KeyError, TypeError):
-        log.warning("captured item %s: its kept data cannot be read; not logged", row[0])
-        return None
-    return item
-
-
-def _log_mailbox(
-    session: Session, ctx: CaptureContext, mailbox: str, items: Sequence[Source | None],
-    now: datetime,
-) -> PageOutcome:  # fmt: skip
-    out = PageOutcome()
-    plans: dict[str, Plan] = {}
-    sources: dict[str, Source] = {}
-    for item in items:
-        if item is None:
-            continue
-        plan = plan_item(ctx, mailbox, item)
-        if isinstance(plan, str):
-            out.skipped[plan] += 1
-        else:
-            plans[plan.graph_id], sources[plan.graph_id] = plan, item
-    state = load_state(session, mailbox, mail_keys=set(),
-                       meeting_keys={p.key for p in plans.values()}, removed_ids=set())
-    write_plans(session, ctx, mailbox, plans, sources, state, now, out)
-    return out
 
 
 def log_started(

@@ -4,7 +4,7 @@ When contacts are added (`interlog contacts import`, "create contact" on the unm
 list), the mail and meetings capture has already read for their addresses, or for an
 address in their company domains, are planned again with the current context (so the new
 contact matches) and written through the same code as a delta page
-(`connector/capture/entries.py`). Only what lies inside the capture windows is logged: mail
+(`connector/capture/kept.py`). Only what lies inside the capture windows is logged: mail
 received within `backfill_days`, meetings that started within `calendar_past_days` and
 have started by now (one still to come is upcoming, and logged when it starts). A meeting
 canceled or deleted by its organizer is never logged. The new contact's addresses leave the
@@ -13,29 +13,22 @@ unmatched list. The caller owns the transaction; nothing here commits.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
-from itertools import groupby
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from connector.capture.context import CaptureContext, build_capture_context
-from connector.capture.entries import plan_item, write_plans
+from connector.capture.kept import write_kept
 from connector.capture.outcome import PageOutcome
-from connector.capture.participants import Plan
-from connector.capture.records import Source
-from connector.capture.state import chunks, load_state
-from connector.item_json import item_from_json
+from connector.capture.state import chunks
 from connector.settings import ConnectorSettings
 from storage import dialect
 from storage.capture_models import CapturedAddress, CapturedItem, UnmatchedAddress
 from storage.models import CompanyDomain, Contact, ContactEmail, utcnow
 from storage.vocabulary import ItemKind
-
-log = logging.getLogger(__name__)
 
 
 def log_past_for(
@@ -77,8 +70,7 @@ def log_past(
     domains = set(domains) if ctx.sync.match_company_by_domain else set()
     total = PageOutcome()
     rows = _kept_items(session, ctx, set(addresses), domains)
-    for mailbox, group in groupby(rows, key=lambda r: str(r[1])):
-        total += _log_mailbox(session, ctx, mailbox, [_decoded(r) for r in group])
+    total += write_kept(session, ctx, [(r[0], r[1], r[3]) for r in rows])
     _forget_unmatched(session, set(addresses), domains)
     total.skipped = +total.skipped
     return total
@@ -120,36 +112,6 @@ def _kept_items(
 
 def _escaped(domain: str) -> str:
     return domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _decoded(row: Any) -> Source | None:
-    try:
-        return item_from_json(row[3])
-    except (ValueError, KeyError, TypeError):
-        log.warning("captured item %s: its kept data cannot be read; not logged", row[0])
-        return None
-
-
-def _log_mailbox(
-    session: Session, ctx: CaptureContext, mailbox: str, items: Sequence[Source | None]
-) -> PageOutcome:
-    out = PageOutcome(items_seen=len(items))
-    plans: dict[str, Plan] = {}
-    sources: dict[str, Source] = {}
-    for item in items:
-        plan = None if item is None else plan_item(ctx, mailbox, item)
-        if isinstance(plan, str):
-            out.skipped[plan] += 1
-        elif plan is not None and item is not None:
-            plans[plan.graph_id], sources[plan.graph_id] = plan, item
-    state = load_state(
-        session, mailbox,
-        mail_keys={p.key for p in plans.values() if p.kind == ItemKind.EMAIL},
-        meeting_keys={p.key for p in plans.values() if p.kind == ItemKind.MEETING},
-        removed_ids=set(),
-    )
-    write_plans(session, ctx, mailbox, plans, sources, state, ctx.now(), out)
-    return out
 
 
 def _forget_unmatched(session: Session, addresses: set[str], domains: Iterable[str]) -> None:
