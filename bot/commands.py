@@ -64,6 +64,7 @@ class Command:
     name: str
     aliases: tuple[str, ...]
     fn: CommandFn = field(compare=False)
+    writes: bool = True  # False: reads only (a redelivery may simply run it again)
 
     def help(self, lang: str) -> str:
         lines = [line.strip() for line in (self.fn.__doc__ or "").strip().splitlines()]
@@ -75,11 +76,12 @@ class Command:
 COMMANDS: dict[str, Command] = {}  # by every alias, folded
 
 
-def command(name: str, *aliases: str) -> Callable[[CommandFn], CommandFn]:
-    """Register `fn` under `name` and its aliases (the Spanish words)."""
+def command(name: str, *aliases: str, writes: bool = True) -> Callable[[CommandFn], CommandFn]:
+    """Register `fn` under `name` and its aliases (the Spanish words); `writes=False` for a
+    command that only reads."""
 
     def register(fn: CommandFn) -> CommandFn:
-        entry = Command(name, (name, *aliases), fn)
+        entry = Command(name, (name, *aliases), fn, writes)
         for alias in entry.aliases:
             COMMANDS[fold(alias)] = entry
         return fn
@@ -119,6 +121,18 @@ def dispatch_text(ctx: CommandContext, text: str) -> Reply:
     return found.fn(ctx, args.strip())
 
 
+def reads_only(text: str, action: dict[str, Any] | None) -> bool:
+    """Whether the text (or a card's command button) names a command that writes nothing:
+    `show`, `templates`, `help`, or an unknown word (answered with help)."""
+    _load_commands()
+    if action is not None:
+        if action.get("action") != "command" or not isinstance(action.get("text"), str):
+            return False
+        text = action["text"]
+    found = COMMANDS.get(fold(text.partition(" ")[0]))
+    return found is None or not found.writes
+
+
 def dispatch_action(ctx: CommandContext, data: dict[str, Any]) -> Reply:
     """A card button: `{"action": "cancel"|"restore", "entry_no": N}` or a command text."""
     _load_commands()
@@ -138,7 +152,7 @@ def _load_commands() -> None:
     from bot import contact_commands, entry_commands  # noqa: F401
 
 
-@command("help", "ayuda")
+@command("help", "ayuda", writes=False)
 def help_command(ctx: CommandContext, args: str) -> Reply:
     """`help`: this list.
     es: `ayuda`: esta lista.

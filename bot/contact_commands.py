@@ -83,7 +83,7 @@ def log(ctx: CommandContext, args: str) -> Reply:
         ctx.lang, headline, entry), entry_nos=(entry.entry_no,))
 
 
-@command("show", "mostrar")
+@command("show", "mostrar", writes=False)
 def show(ctx: CommandContext, args: str) -> Reply:
     """`show CONTACT`: the contact's last 10 active interactions.
     es: `mostrar CONTACTO`: las 10 últimas interacciones activas del contacto.

@@ -52,7 +52,7 @@ def restore(ctx: CommandContext, args: str) -> Reply:
     return Reply(headline, entry_card(ctx.lang, headline, entry), entry_nos=(entry.entry_no,))
 
 
-@command("templates", "plantillas")
+@command("templates", "plantillas", writes=False)
 def templates(ctx: CommandContext, args: str) -> Reply:
     """`templates`: the interaction templates you can log with.
     es: `plantillas`: las plantillas de interacción disponibles.

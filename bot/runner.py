@@ -8,9 +8,10 @@ Both transports (the Agents SDK route and the outgoing webhook) hand a `Turn` to
 
 Exactly once: a turn with a `delivery_key` claims it first in that same transaction
 (`storage/deliveries.py`). A redelivery (or a concurrent copy, once the first commits) gets
-the first answer again and writes nothing. Every answer is kept, read-only ones too, so a
-redelivery is always answered as the first was. A refusal or a failure rolls back with the
-claim, so a redelivery runs the command again (it wrote nothing the first time either).
+the first answer again and writes nothing. A command that only reads (`show`, `templates`,
+`help`) claims nothing: a redelivery runs it again and shows the log as it is then, which
+keeps a read a read (no write, no lock). A refusal or a failure rolls back with the claim,
+so a redelivery runs the command again (it wrote nothing the first time either).
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.commands import CommandContext, CommandError, Reply, dispatch_action, dispatch_text
+from bot.commands import (
+    CommandContext,
+    CommandError,
+    Reply,
+    dispatch_action,
+    dispatch_text,
+    reads_only,
+)
 from bot.i18n import language, t
 from storage import deliveries
 from storage.errors import InterlogError
@@ -91,7 +99,7 @@ class CommandRunner:
     def _once(self, session: Session, turn: Turn) -> Reply:
         """Claim the turn's delivery key first (the same transaction), act, keep the answer."""
         key = turn.delivery_key
-        if key is None:
+        if key is None or reads_only(turn.text, turn.action):
             return self._dispatch(session, turn)
         earlier = deliveries.claim(session, key, turn.channel)
         if earlier is not None:

@@ -93,16 +93,17 @@ def test_a_redelivered_cancel_click_cancels_once(client: BotClient) -> None:
     assert [a[0] for a in audit_actors(_engine(client))] == ["log", "cancel"]
 
 
-def test_read_only_commands_are_answered_from_the_first_delivery_too(
+def test_a_read_only_command_claims_nothing_and_a_redelivery_reads_again(
         client: BotClient) -> None:
-    """`show` is kept like any other answer: a redelivery gets what the first one saw."""
+    """`show` writes nothing, so it keeps nothing: a redelivery shows the log as it is then."""
     shown = activity("show C0001")
     first = client.send(shown).get_json()
-    client.send(activity("log call with Jane Doe"))  # the log changes after the first show
+    logged = client.send(activity("log call with Jane Doe about the redelivery")).get_json()
     again = client.send(shown).get_json()
-    assert again == first
-    assert "#" not in reply_text(again)
-    assert row_counts(_engine(client))["deliveries"] == 2  # the show and the log
+    assert "the redelivery" not in reply_text(first)
+    assert "the redelivery" in reply_text(again)  # read again, not replayed
+    assert "#" in reply_text(logged)
+    assert row_counts(_engine(client))["deliveries"] == 1  # only the log
 
 
 def test_a_refusal_keeps_no_delivery_and_is_refused_again(client: BotClient) -> None:
@@ -206,7 +207,7 @@ def test_deliveries_past_the_retention_are_purged_at_most_once_per_interval(
         client: BotClient) -> None:
     engine = _engine(client)
     runner = client.app.extensions[EXTENSION].runner
-    client.send(activity("help"))  # answered, then the first purge of this process
+    client.send(activity("log call with Jane Doe"))  # answered, then this process's first purge
     old = activity_key("a:conv1", "long-ago")
     with Session(engine) as session, session.begin():
         claim(session, old, DeliveryChannel.TEAMS, at=utcnow() - RETENTION - timedelta(hours=1))
@@ -215,7 +216,7 @@ def test_deliveries_past_the_retention_are_purged_at_most_once_per_interval(
     assert runner.purge_deliveries(utcnow() + PURGE_EVERY) == 1
     with Session(engine) as session:
         assert delivery(session, old) is None
-    assert row_counts(engine)["deliveries"] == 1  # the help, received just now
+    assert row_counts(engine)["deliveries"] == 1  # the log, received just now
 
 
 def test_the_documented_curl_example_is_answered_and_logs_once(
