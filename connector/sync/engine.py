@@ -37,7 +37,7 @@ from connector.sync.env import (
     StreamRun,
     SyncEnv,
 )
-from connector.sync.removed import verify_removed
+from connector.sync.removed import missing_from_round, verify_removed
 from connector.sync.runs import (
     RunSummary,
     StreamStats,
@@ -87,13 +87,14 @@ async def _run_round(run: StreamRun, rnd: cursors.Round) -> None:
     pager = GraphLinkPaginator(rnd.link)
     cutoff = cursors.backfill_cutoff(rnd, stream.kind, env.settings.sync)
     pending = run.fetch(rnd.link, rnd)
+    listed: set[str] = set()  # calendar: the event ids this run saw of the round
     while True:
         page: Page = await asyncio.to_thread(stream.decode, await pending)
         pager.advance(page.links)
         extra = PageOutcome()
         items = _keep(page.items, cutoff, extra)
-        if isinstance(stream, CalendarViewStream) and any(isinstance(i, Removed) for i in items):
-            items = await verify_removed(run, stream, items)
+        if isinstance(stream, CalendarViewStream):
+            items = await _checked_events(run, stream, rnd, items, listed, pager.finished)
         if not pager.finished:
             pending = run.fetch(pager.current_value, rnd)
         state = cursors.round_state(rnd, next_link=pager.next_link, delta_link=pager.delta_link)
@@ -113,6 +114,20 @@ async def _run_round(run: StreamRun, rnd: cursors.Round) -> None:
             _after_page(env, run.stats, None if pager.finished else pending)
         if pager.finished:
             return
+
+
+async def _checked_events(
+    run: StreamRun, stream: CalendarViewStream, rnd: cursors.Round, items: list[DeltaItem],
+    listed: set[str], finished: bool,
+) -> list[DeltaItem]:  # fmt: skip
+    """A calendar page with its `@removed` events checked and, when an initial round ends,
+    what Graph says of the captured events the round did not list (`sync/removed.py`)."""
+    if any(isinstance(i, Removed) for i in items):
+        items = await verify_removed(run, stream, items)
+    listed.update(i.id for i in items)
+    if finished and rnd.initial and rnd.window is not None:
+        items = items + await missing_from_round(run, stream, rnd.window, listed)
+    return items
 
 
 def _after_page(env: SyncEnv, stats: StreamStats, pending: asyncio.Task[bytes] | None) -> None:

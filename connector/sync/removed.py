@@ -6,9 +6,16 @@ mailbox has captured, `GET /users/{id}/events/{id}` — twenty to a `POST /$batc
 (`connector/graph/batch.py`), so a page's checks cost ⌈n / 20⌉ requests, not n: found → the
 fetched `GraphEvent` is passed on instead (its entries stay, moved if its times changed);
 404 → `Removed(id, "deleted")` and the writer decides. Ids never captured need no request:
-nothing refers to them. Items of a batch that fail retriably (429 with their own
-`Retry-After`, 503…) are asked again in the next batch through the run's retry policy and
-clock; any other failure fails the stream with Graph's message.
+nothing refers to them.
+
+A new *initial* round (first sync, `--full`, or a 410 resync) lists only the events that
+exist: an event deleted meanwhile is never reported `@removed`. So when such a round ends,
+each event this mailbox had captured in the window that the round did not list is checked
+the same way (`missing_from_round`) and written with the round's last page.
+
+Items of a batch that fail retriably (429 with their own `Retry-After`, 503…) are asked again
+in the next batch through the run's retry policy and clock; any other failure fails the
+stream with Graph's message.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from datetime import UTC
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -25,9 +33,10 @@ from sqlalchemy.orm import Session
 from connector.errors import Action
 from connector.graph.batch import SubResponse, get_many
 from connector.items import DeltaItem, Removed
-from connector.streams import CalendarViewStream
+from connector.streams import CalendarViewStream, Window
 from connector.sync.env import PER_MAILBOX
 from storage.capture_models import CapturedItem
+from storage.vocabulary import ItemKind
 
 if TYPE_CHECKING:
     from connector.sync.env import StreamRun
@@ -102,3 +111,32 @@ async def verify_removed(
         return items
     checked = await check_events(run, stream, sorted(ids))
     return [checked.get(i.id, i) if isinstance(i, Removed) else i for i in items]
+
+
+def _unlisted(session: Session, mailbox: str, window: Window, listed: set[str]) -> list[str]:
+    """This mailbox's captured, not canceled meetings starting in `window` not in `listed`."""
+    ci = CapturedItem
+    start, end = (w.astimezone(UTC).replace(tzinfo=None) for w in (window.start, window.end))
+    query = sa.select(ci.graph_id).where(
+        ci.mailbox == mailbox.lower(), ci.kind == ItemKind.MEETING.value,
+        ci.canceled.is_(False), ci.occurred_at >= start, ci.occurred_at < end)
+    return sorted(set(session.scalars(query)) - listed)
+
+
+async def missing_from_round(
+    run: StreamRun, stream: CalendarViewStream, window: Window, listed: set[str]
+) -> list[DeltaItem]:
+    """What Graph says now of each captured event of the window a finished initial round did
+    not list (`listed`: the ids this run saw of the round): the event (moved away) or
+    `Removed(id, "deleted")` on a 404. A round resumed from a stored link saw only its last
+    pages here, so more events are checked: ⌈n / 20⌉ requests, never a missed deletion."""
+
+    def unlisted() -> list[str]:
+        with Session(run.env.db) as session:
+            return _unlisted(session, stream.mailbox, window, listed)
+
+    ids = await asyncio.to_thread(unlisted)
+    if not ids:
+        return []
+    checked = await check_events(run, stream, ids)
+    return [checked[i] for i in ids]
