@@ -73,10 +73,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="processes")
     parser.add_argument("--no-upcoming", action="store_true",
                         help="item 2 off: meetings are entries as soon as seen")
-    parser.add_argument("--late-contacts", action="store_true",
-                        help="item 5 on: contacts added later get their past")
+    parser.add_argument("--no-late-contacts", action="store_true",
+                        help="item 5 off: no contact is added during a history")
     args = parser.parse_args()
-    flags = Flags(upcoming=not args.no_upcoming, late_contacts=args.late_contacts)
+    flags = Flags(upcoming=not args.no_upcoming, late_contacts=not args.no_late_contacts)
     seeds = [args.replay] if args.replay is not None else list(
         range(args.first, args.first + args.seeds))
     started = time.monotonic()

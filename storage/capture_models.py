@@ -46,9 +46,10 @@ class CapturedItem(Base):
     occurred_at: Mapped[datetime | None] = mapped_column(index=True)  # naive UTC; mail: its date
     # A meeting not started when last captured: its entries are still to come (it is upcoming).
     pending: Mapped[bool] = mapped_column(default=False)
-    # A meeting canceled in Outlook or deleted by its organizer: its kept data is never
-    # logged again (not for a contact added later: `connector/capture/past.py`).
-    canceled: Mapped[bool] = mapped_column(default=False)
+    # When capture saw the meeting canceled in Outlook or deleted by its organizer (naive
+    # UTC); None while it stands. A copy canceled while `pending` stays pending: it never
+    # happened, and a contact added later gets nothing of it (`connector/capture/past.py`).
+    canceled_at: Mapped[datetime | None]
 
     __table_args__ = (
         sa.UniqueConstraint("mailbox", "graph_id"),

@@ -45,7 +45,8 @@ def upcoming_meetings(
     ci, ca = CapturedItem, CapturedAddress
     base = (sa.select(ci.id, ci.key, ci.subject, ci.occurred_at, ci.is_organizer)
             .join(ca, ca.captured_item_id == ci.id)
-            .where(ci.pending.is_(True), ci.kind == ItemKind.MEETING.value, ci.occurred_at > now))
+            .where(ci.pending.is_(True), ci.canceled_at.is_(None),
+                   ci.kind == ItemKind.MEETING.value, ci.occurred_at > now))
     people = base.add_columns(ContactEmail.contact_id.label("cid")).join(
         ContactEmail, ContactEmail.address == ca.address)
     parts: list[Any] = [people]

@@ -8,6 +8,7 @@ stands, and a message deleted in Graph keeps its entries.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -63,16 +64,18 @@ def meeting_moves(
 
 
 def end_upcoming(
-    session: Session, mailbox: str, *, keys: Collection[str], graph_ids: Collection[str]
-) -> None:
+    session: Session, mailbox: str, *, keys: Collection[str], graph_ids: Collection[str],
+    now: datetime,
+) -> None:  # fmt: skip
     """Meetings that will not happen are upcoming no more: every copy of a canceled or
     organizer-deleted meeting (`keys`), and this mailbox's copies that were removed or are
     no longer logged (`graph_ids`)."""
     ci = CapturedItem
-    for batch in chunks(sorted(keys)):  # and canceled: never logged from its kept data
+    for batch in chunks(sorted(keys)):  # `pending` stays: canceled before it was logged
         session.execute(sa.update(ci).where(ci.kind == ItemKind.MEETING.value, ci.key.in_(batch),
-                                            ci.canceled.is_(False))
-                        .values(pending=False, canceled=True))
-    for batch in chunks(sorted(graph_ids)):
+                                            ci.canceled_at.is_(None))
+                        .values(canceled_at=now))
+    for batch in chunks(sorted(graph_ids)):  # a canceled copy keeps its `pending` (above)
         session.execute(sa.update(ci).where(ci.mailbox == mailbox, ci.graph_id.in_(batch),
-                                            ci.pending.is_(True)).values(pending=False))
+                                            ci.pending.is_(True), ci.canceled_at.is_(None))
+                        .values(pending=False))

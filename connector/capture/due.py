@@ -39,7 +39,7 @@ def log_due_meetings(session: Session, ctx: CaptureContext, *, batch: int = BATC
     # No row locks here: the entries are written before the copies, in the order a delta
     # page writes them, so a page and this step never deadlock (`log_due` runs one at a time).
     query = (sa.select(ci.id, ci.mailbox, ci.item)
-             .where(ci.pending.is_(True), ci.occurred_at <= now)
+             .where(ci.pending.is_(True), ci.canceled_at.is_(None), ci.occurred_at <= now)
              .order_by(ci.mailbox, ci.graph_id).limit(batch))
     total = PageOutcome()
     while rows := session.execute(query).all():
@@ -57,7 +57,8 @@ def log_started(
     EXISTS otherwise): for a worker's every cycle."""
     ci = CapturedItem
     with Session(engine) as session:
-        due = sa.exists().where(ci.pending.is_(True), ci.occurred_at <= now())
+        due = sa.exists().where(ci.pending.is_(True), ci.canceled_at.is_(None),
+                                ci.occurred_at <= now())
         if not session.execute(sa.select(due)).scalar():
             return PageOutcome()
         ctx = build_capture_context(session, settings, now=now)

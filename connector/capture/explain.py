@@ -174,7 +174,7 @@ def _not_logged(
     """A copy with nothing active in the log: why."""
     numbers = tuple(no for no, _, _ in entries)
     now = ctx.now()
-    if copy.canceled or (entries and copy.kind == ItemKind.MEETING):
+    if copy.canceled_at is not None or (entries and copy.kind == ItemKind.MEETING):
         return _with(base, "canceled: the meeting was canceled or its organizer deleted it",
                      entries=numbers)
     if entries:

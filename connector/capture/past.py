@@ -7,8 +7,10 @@ contact matches) and written through the same code as a delta page
 (`connector/capture/kept.py`). Only what lies inside the capture windows is logged: mail
 received within `backfill_days`, meetings that started within `calendar_past_days` and
 have started by now (one still to come is upcoming, and logged when it starts). A meeting
-canceled or deleted by its organizer is never logged. The new contact's addresses leave the
-unmatched list. The caller owns the transaction; nothing here commits.
+canceled in Outlook or deleted by its organizer once it had been logged gives a canceled
+entry, as it gave the contacts it had then; one canceled while still upcoming (its copy
+stays `pending`, with `canceled_at`), nothing. The new contact's
+addresses leave the unmatched list. The caller owns the transaction; nothing here commits.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from connector.capture import changes
 from connector.capture.context import CaptureContext, build_capture_context
 from connector.capture.kept import write_kept
 from connector.capture.outcome import PageOutcome
@@ -27,7 +30,8 @@ from connector.capture.state import chunks
 from connector.settings import ConnectorSettings
 from storage import dialect
 from storage.capture_models import CapturedAddress, CapturedItem, UnmatchedAddress
-from storage.models import CompanyDomain, Contact, ContactEmail, utcnow
+from storage.entry_writes import cancel_where
+from storage.models import CompanyDomain, Contact, ContactEmail, InteractionLogEntry, utcnow
 from storage.vocabulary import ItemKind
 
 
@@ -44,7 +48,8 @@ def log_past_for(
         return PageOutcome()
     addresses, domains = _reach(session, contact_nos)
     ctx = build_capture_context(session, settings, now=now)
-    return log_past(session, ctx, addresses=addresses, domains=domains)
+    return log_past(session, ctx, addresses=addresses, domains=domains,
+                    contact_nos=contact_nos)
 
 
 def _reach(session: Session, contact_nos: Collection[str]) -> tuple[set[str], set[str]]:
@@ -62,18 +67,38 @@ def _reach(session: Session, contact_nos: Collection[str]) -> tuple[set[str], se
 
 def log_past(
     session: Session, ctx: CaptureContext, *, addresses: Collection[str],
-    domains: Collection[str],
+    domains: Collection[str], contact_nos: Collection[str],
 ) -> PageOutcome:  # fmt: skip
     """Log the kept items inside the capture windows that involve `addresses` or an address
-    in `domains` (a company domain, with its subdomains, when companies match by domain);
-    then drop those addresses from the unmatched list. The figures of what was written."""
+    in `domains` (a company domain, with its subdomains, when companies match by domain) for
+    the contacts `contact_nos`; then drop those addresses from the unmatched list. A meeting
+    canceled after it had started gives them a canceled entry, as it gave everyone else. The
+    figures of what was written."""
     domains = set(domains) if ctx.sync.match_company_by_domain else set()
     total = PageOutcome()
     rows = _kept_items(session, ctx, set(addresses), domains)
+    last = session.scalar(sa.select(sa.func.max(InteractionLogEntry.entry_no))) or 0
     total += write_kept(session, ctx, [(r[0], r[1], r[3]) for r in rows])
+    canceled = sorted({str(r[4]) for r in rows if r[5] is not None})
+    total.entries_canceled += _cancel_new(session, canceled, contact_nos, after=last)
     _forget_unmatched(session, set(addresses), domains)
     total.skipped = +total.skipped
     return total
+
+
+def _cancel_new(
+    session: Session, keys: list[str], contact_nos: Collection[str], *, after: int
+) -> int:
+    """Cancel the contacts' entries just logged (numbered above `after`) of meetings canceled
+    after they started, with the reason their other entries got (else: canceled in Outlook)."""
+    e = InteractionLogEntry
+    canceled = 0
+    for key in keys:
+        reason = session.scalar(sa.select(e.canceled_reason).where(
+            e.ical_uid == key, e.canceled.is_(True)).limit(1)) or changes.CANCELED_IN_OUTLOOK
+        mine = sa.and_(e.ical_uid == key, e.contact_no.in_(list(contact_nos)), e.entry_no > after)
+        canceled += len(cancel_where(session, mine, actor="sync:contact-added", reason=reason))
+    return canceled
 
 
 def _windows(ctx: CaptureContext) -> tuple[datetime, datetime, datetime]:
@@ -93,7 +118,7 @@ def _kept_items(
     in_window = sa.or_(
         sa.and_(ci.kind == ItemKind.EMAIL.value, ci.occurred_at >= mail_from),
         sa.and_(ci.kind == ItemKind.MEETING.value, ci.occurred_at >= meetings_from,
-                ci.occurred_at <= now, ci.pending.is_(False), ci.canceled.is_(False)),
+                ci.occurred_at <= now, ci.pending.is_(False)),  # canceled while pending: never
     )
     ids: set[int] = set()
     for batch in chunks(sorted(addresses)):
@@ -104,7 +129,8 @@ def _kept_items(
             sa.or_(ca.domain == domain, ca.domain.like(f"%.{_escaped(domain)}", escape="\\")))))
     rows: list[Any] = []
     for id_batch in chunks(sorted(ids)):
-        rows += session.execute(sa.select(ci.id, ci.mailbox, ci.graph_id, ci.item).where(
+        rows += session.execute(sa.select(ci.id, ci.mailbox, ci.graph_id, ci.item, ci.key,
+                                          ci.canceled_at).where(
             ci.id.in_(id_batch), ci.item.is_not(None), in_window)).all()
     rows.sort(key=lambda r: (r[1], r[2]))  # by mailbox, then graph id: one lock order
     return rows

@@ -80,7 +80,7 @@ def capture_page(
     out.entries_canceled = changes.cancel_meetings(session, gone, actor=f"sync:{mailbox}")
     changes.end_upcoming(session, mailbox, keys={key for key, _ in gone}
                          | {e.ical_uid for e in canceled.values() if e.ical_uid},
-                         graph_ids=removed | page.unplanned)
+                         graph_ids=removed | page.unplanned, now=now)
     sightings = _sightings(plans.values(), state)  # before the copies are saved
     write_plans(session, ctx, mailbox, plans, page.sources, state, now, out)
     out.unmatched_addresses = record_unmatched(session, mailbox, sightings)

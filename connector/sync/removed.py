@@ -119,7 +119,7 @@ def _unlisted(session: Session, mailbox: str, window: Window, listed: set[str]) 
     start, end = (w.astimezone(UTC).replace(tzinfo=None) for w in (window.start, window.end))
     query = sa.select(ci.graph_id).where(
         ci.mailbox == mailbox.lower(), ci.kind == ItemKind.MEETING.value,
-        ci.canceled.is_(False), ci.occurred_at >= start, ci.occurred_at < end)
+        ci.canceled_at.is_(None), ci.occurred_at >= start, ci.occurred_at < end)
     return sorted(set(session.scalars(query)) - listed)
 
 

@@ -58,21 +58,30 @@ def test_a_contact_added_later_gets_the_mail_and_meetings_already_read(cap: Capt
         NOW + timedelta(days=2)).build()
     dropped = an_event().organizer(ALICE).attendees(NEW).subject("Canceled meeting").at(
         NOW - timedelta(days=1)).build()
-    cap.page(ALICE, recent, old, past, future, dropped)
-    cap.page(ALICE, replace(dropped, is_cancelled=True))
+    called_off = an_event().organizer(ALICE).attendees(NEW).subject("Called off").at(
+        NOW - timedelta(hours=1)).build()
+    cap.ctx.now = lambda: NOW - timedelta(hours=2)  # "Called off" is still to come
+    cap.page(ALICE, recent, old, past, future, dropped, called_off)
+    cap.page(ALICE, replace(called_off, is_cancelled=True))  # canceled before it started
+    cap.ctx.now = lambda: NOW
+    cap.page(ALICE, replace(dropped, is_cancelled=True))  # canceled after it started
     assert cap.entries() == []
     assert NEW in cap.unmatched()
 
     _add(cap, f"P-NINA,person,Nina New,,{NEW},,\n")
 
-    assert _logged(cap, "P-NINA") == {"Recent mail", "Past meeting"}
+    assert _logged(cap, "P-NINA") == {"Recent mail", "Past meeting", "Canceled meeting"}
+    [canceled] = [e for e in cap.entries() if e.subject == "Canceled meeting"]
+    assert (canceled.canceled, canceled.canceled_reason) == (True, "meeting canceled in Outlook")
+    assert all(not e.canceled for e in cap.entries() if e.subject != "Canceled meeting")
     assert NEW not in cap.unmatched()
     assert log_past_for(cap.session, cap.settings, ["P-NINA"],
                         now=lambda: NOW).entries_created == 0  # once
     later = build_capture_context(cap.session, cap.settings,
                                   now=lambda: NOW + timedelta(days=3))
     assert log_due_meetings(cap.session, later).entries_created == 1  # when it starts
-    assert _logged(cap, "P-NINA") == {"Recent mail", "Past meeting", "Future meeting"}
+    assert _logged(cap, "P-NINA") == {"Recent mail", "Past meeting", "Canceled meeting",
+                                      "Future meeting"}
 
 
 def test_a_company_domain_added_later_gets_its_addresses_past(cap: Capture) -> None:

@@ -1,4 +1,5 @@
-"""captured meetings remember a cancellation: a contact added later never gets a canceled meeting
+"""captured meetings remember when they were canceled: a contact added later gets a meeting
+canceled after it started as a canceled entry, and nothing of one canceled before
 
 Revision ID: 0011_captured_canceled
 Revises: 0010_captured_data
@@ -17,10 +18,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('captured_items', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('canceled', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
+        batch_op.add_column(sa.Column('canceled_at', sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('captured_items', schema=None) as batch_op:
-        batch_op.drop_column('canceled')
+        batch_op.drop_column('canceled_at')

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from connector.capture.past import log_past_for
 from connector.sync.engine import sync_mailboxes
 from connector.sync.runs import RunSummary, StreamStats
 from emulator import EmulatorServer, EmulatorSettings
@@ -138,7 +139,7 @@ def run(history: History, engine: Engine, flags: Flags) -> Outcome:
             if isinstance(step, Sync):
                 failures += _sync(step, emu, settings, engine, world)
             elif isinstance(step, AddContact):
-                _add_contact(engine, step)
+                _add_contact(engine, step, settings, world)
             else:
                 apply(emu.state, world, step)
     log, rows = logged(engine)
@@ -170,11 +171,14 @@ def _sync(step: Sync, emu: EmulatorServer, settings: Settings, engine: Engine,
     return [f"  sync {step} at {world.now}: {summary.status} {summary.errors}"]
 
 
-def _add_contact(engine: Engine, step: AddContact) -> None:
-    """What `interlog contacts import FILE.csv` does with a one-row file."""
+def _add_contact(engine: Engine, step: AddContact, settings: Settings, world: World) -> None:
+    """What `interlog contacts import FILE.csv` does with a one-row file: the contact, and
+    its past from the kept data (no Graph request), at the history's time."""
     row = f"{step.no},person,{step.no.title()},,{step.address},,\n"
+    now = world.now.astimezone(UTC).replace(tzinfo=None)
     with Session(engine) as session, session.begin():
-        import_contacts_csv(session, CSV_HEADER + row)
+        result = import_contacts_csv(session, CSV_HEADER + row)
+        log_past_for(session, settings, result.added + result.updated, now=lambda: now)
 
 
 def logged(engine: Engine) -> tuple[set[Expected], int]:
