@@ -75,7 +75,11 @@ def end_upcoming(
         session.execute(sa.update(ci).where(ci.kind == ItemKind.MEETING.value, ci.key.in_(batch),
                                             ci.canceled_at.is_(None))
                         .values(canceled_at=now))
+    # A copy gone (an attendee deleted it) or no longer logged is upcoming no more — unless
+    # the meeting is logged already (moved into the future): its move still follows when due.
+    logged = sa.exists().where(InteractionLogEntry.ical_uid == ci.key)
     for batch in chunks(sorted(graph_ids)):  # a canceled copy keeps its `pending` (above)
         session.execute(sa.update(ci).where(ci.mailbox == mailbox, ci.graph_id.in_(batch),
-                                            ci.pending.is_(True), ci.canceled_at.is_(None))
+                                            ci.pending.is_(True), ci.canceled_at.is_(None),
+                                            ~logged)
                         .values(pending=False))
