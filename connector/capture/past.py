@@ -16,7 +16,9 @@ addresses leave the unmatched list. The caller owns the transaction; nothing her
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
+from itertools import groupby
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,13 +26,15 @@ from sqlalchemy.orm import Session
 
 from connector.capture import changes
 from connector.capture.context import CaptureContext, build_capture_context
-from connector.capture.kept import write_kept
+from connector.capture.entries import new_entries, plan_item
+from connector.capture.kept import decoded, write_kept
 from connector.capture.outcome import PageOutcome
-from connector.capture.state import chunks
+from connector.capture.participants import Plan
+from connector.capture.state import chunks, load_state
 from connector.settings import ConnectorSettings
 from storage import dialect
 from storage.capture_models import CapturedAddress, CapturedItem, UnmatchedAddress
-from storage.entry_writes import cancel_where
+from storage.entry_writes import cancel_where, insert_entries
 from storage.models import CompanyDomain, Contact, ContactEmail, InteractionLogEntry, utcnow
 from storage.vocabulary import ItemKind
 
@@ -78,7 +82,8 @@ def log_past(
     total = PageOutcome()
     rows = _kept_items(session, ctx, set(addresses), domains)
     last = session.scalar(sa.select(sa.func.max(InteractionLogEntry.entry_no))) or 0
-    total += write_kept(session, ctx, [(r[0], r[1], r[3]) for r in rows])
+    total += write_kept(session, ctx, [(r[0], r[1], r[3]) for r in rows if not r[6]])
+    total.entries_created += _log_moved_ahead(session, ctx, [r for r in rows if r[6]])
     canceled = sorted({str(r[4]) for r in rows if r[5] is not None})
     total.entries_canceled += _cancel_new(session, canceled, contact_nos, after=last)
     _forget_unmatched(session, set(addresses), domains)
@@ -101,6 +106,25 @@ def _cancel_new(
     return canceled
 
 
+def _log_moved_ahead(session: Session, ctx: CaptureContext, rows: list[Any]) -> int:
+    """A logged meeting moved into the future keeps its entries' date until the new start
+    has passed, and then they all move (`due.py`): the new contacts' entries take that date
+    too, so that they move with the others. Returns how many were logged."""
+    created = 0
+    for mailbox, group in groupby(rows, key=lambda r: str(r[1])):
+        plans = [p for r in group if (item := decoded(r[0], r[3])) is not None
+                 and isinstance(p := plan_item(ctx, mailbox, item), Plan)]
+        state = load_state(session, mailbox, mail_keys=set(),
+                           meeting_keys={p.key for p in plans}, removed_ids=set())
+        dated = [replace(p, occurred_at=first.occurred_at, duration_min=first.duration_min,
+                         subject=first.subject)
+                 for p in plans if (first := next(iter(state.meeting_entries.get(p.key, [])),
+                                                  None)) is not None]
+        created += len(insert_entries(session, new_entries(ctx, dated, state),
+                                      actor=f"sync:{mailbox}"))
+    return created
+
+
 def _windows(ctx: CaptureContext) -> tuple[datetime, datetime, datetime]:
     """(mail from, meetings from, now): the capture windows as capture applies them."""
     now = ctx.now()
@@ -112,13 +136,18 @@ def _windows(ctx: CaptureContext) -> tuple[datetime, datetime, datetime]:
 def _kept_items(
     session: Session, ctx: CaptureContext, addresses: set[str], domains: set[str]
 ) -> list[Any]:
-    """(id, mailbox, item) of the kept copies in the windows involving the addresses."""
+    """(id, mailbox, graph id, item, key, canceled at, pending) of the kept copies in the
+    windows involving the addresses: messages, meetings that have started, and logged
+    meetings moved into the future."""
     ca, ci = CapturedAddress, CapturedItem
     mail_from, meetings_from, now = _windows(ctx)
     in_window = sa.or_(
         sa.and_(ci.kind == ItemKind.EMAIL.value, ci.occurred_at >= mail_from),
         sa.and_(ci.kind == ItemKind.MEETING.value, ci.occurred_at >= meetings_from,
                 ci.occurred_at <= now, ci.pending.is_(False)),  # canceled while pending: never
+        sa.and_(ci.kind == ItemKind.MEETING.value, ci.pending.is_(True),  # `_log_moved_ahead`
+                ci.canceled_at.is_(None), ci.occurred_at > now,
+                sa.exists().where(InteractionLogEntry.ical_uid == ci.key)),
     )
     ids: set[int] = set()
     for batch in chunks(sorted(addresses)):
@@ -130,7 +159,7 @@ def _kept_items(
     rows: list[Any] = []
     for id_batch in chunks(sorted(ids)):
         rows += session.execute(sa.select(ci.id, ci.mailbox, ci.graph_id, ci.item, ci.key,
-                                          ci.canceled_at).where(
+                                          ci.canceled_at, ci.pending).where(
             ci.id.in_(id_batch), ci.item.is_not(None), in_window)).all()
     rows.sort(key=lambda r: (r[1], r[2]))  # by mailbox, then graph id: one lock order
     return rows

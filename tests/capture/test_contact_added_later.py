@@ -26,7 +26,7 @@ from storage.contacts_csv import import_contacts_csv
 from storage.models import InteractionLogEntry as Entry
 from storage.models import utcnow
 from tests.support.builders import NOW, a_message, an_event
-from tests.support.capture import ALICE, CAPTURE, Capture, make_settings
+from tests.support.capture import ALICE, CAPTURE, JANE, Capture, make_settings
 from tests.support.databases import url_of
 from tests.support.seed import seed
 
@@ -149,3 +149,25 @@ def test_contacts_import_logs_the_past_and_says_so(clean_engine: Engine, tmp_pat
     with Session(clean_engine) as session:
         logged = session.execute(sa.select(Entry.contact_no, Entry.subject)).all()
     assert [tuple(row) for row in logged] == [("P-NINA", "Yesterday")]
+
+
+def test_a_logged_meeting_moved_into_the_future_gives_the_new_contact_its_date(
+    cap: Capture,
+) -> None:
+    """Its entries keep their date until the new start has passed; the new one too, and then
+    they all move."""
+    cap.ctx.now = lambda: NOW
+    meeting = an_event().organizer(ALICE).attendees(JANE, NEW).subject("Review").at(
+        NOW - timedelta(days=1), minutes=30).build()
+    cap.page(ALICE, meeting)
+    later = NOW + timedelta(days=5)
+    cap.page(ALICE, replace(meeting, start=later, end=later + timedelta(minutes=60)))
+
+    _add(cap, f"P-NINA,person,Nina New,,{NEW},,\n")
+
+    dates = {(e.contact_no, e.occurred_at) for e in cap.entries()}
+    assert dates == {("P-JANE", NOW - timedelta(days=1)), ("P-NINA", NOW - timedelta(days=1))}
+    due = build_capture_context(cap.session, cap.settings, now=lambda: later + timedelta(hours=1))
+    assert log_due_meetings(cap.session, due).entries_updated == 2
+    assert {(e.contact_no, e.occurred_at) for e in cap.entries()} == {
+        ("P-JANE", later), ("P-NINA", later)}
