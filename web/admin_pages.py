@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from connector.capture.past import log_past_for
+from connector.capture.past import log_new_reach, reach
 from connector.surfaces import services
 from storage.capture_models import UnmatchedAddress
 from storage.contacts import by_domain, fold
@@ -150,9 +150,10 @@ def register_routes(bp: Blueprint) -> None:
         if unmatched is None:
             abort(404)
         try:
+            before = reach(session)
             contact = create_contact_from(unmatched, no=request.form.get("no", ""),
                                           name=request.form.get("name", ""))
-            past = log_past_for(session, services().capture, [contact.no])
+            past = log_new_reach(session, services().capture, before)
             session.commit()
         except InterlogError as exc:  # shown on the page it came from; nothing written
             session.rollback()

@@ -8,7 +8,7 @@ import click
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from connector.capture.past import log_past_for
+from connector.capture.past import log_new_reach, reach
 from interlog.cli.common import AppContext, cli_actor, pass_app, print_json, print_table
 from storage.audit import audit
 from storage.contacts_csv import import_contacts_csv
@@ -27,15 +27,16 @@ def import_(app: AppContext, file: Path) -> None:
     """Upsert contacts from a CSV: no,type,name,company_no,email,email2,domains.
 
     All rows are checked first; one bad row stops the import with its line number and
-    nothing is written. The mail and meetings capture already read for the contacts'
-    addresses and company domains, inside the capture windows, are logged for them (with no
-    Graph request), and their addresses leave the unmatched list.
+    nothing is written. The mail and meetings capture already read for the addresses and
+    company domains the import adds, inside the capture windows, are logged for their
+    contacts (with no Graph request), and those addresses leave the unmatched list.
     """
     with app.transaction() as session:
+        before = reach(session)
         result = import_contacts_csv(session, file)
         audit(session, cli_actor(), "contacts_import", None, file=str(file),
               added=len(result.added), updated=len(result.updated))
-        past = log_past_for(session, app.settings, result.added + result.updated)
+        past = log_new_reach(session, app.settings, before)
     click.echo(f"Imported {result.total} contacts from {file}: {len(result.added)} added,"
                f" {len(result.updated)} updated.")
     if n := past.entries_created:

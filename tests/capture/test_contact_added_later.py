@@ -2,7 +2,7 @@
 
 Mail and meetings capture already read for an address nobody matched are logged for the
 contact added for it — from the kept data, inside the capture windows — and the address
-leaves the unmatched list. Capture is driven through `capture_page`; `log_past_for` has no
+leaves the unmatched list. Capture is driven through `capture_page`; `log_new_reach` has no
 Graph client at all, so it cannot ask Graph for anything.
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from connector.capture import build_capture_context, capture_page
 from connector.capture.due import log_due_meetings
-from connector.capture.past import log_past_for
+from connector.capture.past import log_new_reach, log_past, reach
 from interlog.cli import cli
 from storage.contacts_csv import import_contacts_csv
 from storage.models import InteractionLogEntry as Entry
@@ -36,10 +36,10 @@ HEADER = "no,type,name,company_no,email,email2,domains\n"
 
 def _add(cap: Capture, csv_rows: str) -> list[str]:
     """Import contacts as `interlog contacts import` does, then log their past."""
+    before = reach(cap.session)
     result = import_contacts_csv(cap.session, HEADER + csv_rows)
-    nos = result.added + result.updated
-    log_past_for(cap.session, cap.settings, nos, now=lambda: NOW)
-    return nos
+    log_new_reach(cap.session, cap.settings, before, now=lambda: NOW)
+    return result.added + result.updated
 
 
 def _logged(cap: Capture, contact_no: str) -> set[str]:
@@ -75,8 +75,8 @@ def test_a_contact_added_later_gets_the_mail_and_meetings_already_read(cap: Capt
     assert (canceled.canceled, canceled.canceled_reason) == (True, "meeting canceled in Outlook")
     assert all(not e.canceled for e in cap.entries() if e.subject != "Canceled meeting")
     assert NEW not in cap.unmatched()
-    assert log_past_for(cap.session, cap.settings, ["P-NINA"],
-                        now=lambda: NOW).entries_created == 0  # once
+    again = log_past(cap.session, cap.ctx, addresses={NEW}, domains=set(), contact_nos={"P-NINA"})
+    assert again.entries_created == 0  # once
     later = build_capture_context(cap.session, cap.settings,
                                   now=lambda: NOW + timedelta(days=3))
     assert log_due_meetings(cap.session, later).entries_created == 1  # when it starts
@@ -171,3 +171,19 @@ def test_a_logged_meeting_moved_into_the_future_gives_the_new_contact_its_date(
     assert log_due_meetings(cap.session, due).entries_updated == 2
     assert {(e.contact_no, e.occurred_at) for e in cap.entries()} == {
         ("P-JANE", later), ("P-NINA", later)}
+
+
+def test_an_address_added_to_a_known_contact_gets_its_past_and_nothing_else_is_replanned(
+    cap: Capture,
+) -> None:
+    cap.ctx.now = lambda: NOW
+    cap.page(ALICE, a_message().from_(NEW).to(ALICE).subject("From her new address")
+             .received(NOW - timedelta(days=1)).build())
+    before = reach(cap.session)
+
+    _add(cap, f"P-JOHN,person,John Roe,,john@adatum.com,{NEW},\n")  # a second email
+
+    assert _logged(cap, "P-JOHN") == {"From her new address"}
+    assert reach(cap.session)[0] - before[0] == {NEW}
+    unchanged = reach(cap.session)
+    assert log_new_reach(cap.session, cap.settings, unchanged).entries_created == 0

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from connector.capture import build_capture_context, capture_page
 from connector.capture.explain import NOT_KEPT, explain
-from connector.capture.past import log_past_for
+from connector.capture.past import log_new_reach, reach
 from interlog.cli import cli
 from storage.contacts_csv import import_contacts_csv
 from tests.support.builders import NOW, a_message, an_event
@@ -81,8 +81,9 @@ def test_upcoming_canceled_and_old_items_say_why(cap: Capture) -> None:
     cap.page(ALICE, replace(off.build(), is_cancelled=True))
     cap.page(ALICE, a_message().from_(NEW).to(ALICE).subject("Ancient")
              .received(NOW - timedelta(days=100)).build())
+    before = reach(cap.session)
     import_contacts_csv(cap.session, f"{HEADER}P-NINA,person,Nina,,{NEW},,\n")
-    log_past_for(cap.session, cap.settings, ["P-NINA"], now=lambda: NOW)  # outside the window
+    log_new_reach(cap.session, cap.settings, before, now=lambda: NOW)  # outside the window
 
     assert _why(cap, "Soon")[0]["reason"] == "upcoming: logged when the meeting starts"
     [off_why] = _why(cap, "Off")

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from connector.capture.past import log_past_for
+from connector.capture.past import log_new_reach, reach
 from connector.sync.engine import sync_mailboxes
 from connector.sync.runs import RunSummary, StreamStats
 from emulator import EmulatorServer, EmulatorSettings
@@ -177,8 +177,9 @@ def _add_contact(engine: Engine, step: AddContact, settings: Settings, world: Wo
     row = f"{step.no},person,{step.no.title()},,{step.address},,\n"
     now = world.now.astimezone(UTC).replace(tzinfo=None)
     with Session(engine) as session, session.begin():
-        result = import_contacts_csv(session, CSV_HEADER + row)
-        log_past_for(session, settings, result.added + result.updated, now=lambda: now)
+        before = reach(session)
+        import_contacts_csv(session, CSV_HEADER + row)
+        log_new_reach(session, settings, before, now=lambda: now)
 
 
 def logged(engine: Engine) -> tuple[set[Expected], int]:
