@@ -50,6 +50,9 @@ class CapturedItem(Base):
     # UTC); None while it stands. A copy canceled while `pending` stays pending: it never
     # happened, and a contact added later gets nothing of it (`connector/capture/past.py`).
     canceled_at: Mapped[datetime | None]
+    # A meeting's start when it was last read started (naive UTC): moved into the future
+    # afterwards, a contact added meanwhile is logged at this date, as the others were.
+    due_at: Mapped[datetime | None]
 
     __table_args__ = (
         sa.UniqueConstraint("mailbox", "graph_id"),

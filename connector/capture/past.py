@@ -30,7 +30,7 @@ from connector.capture.entries import new_entries, plan_item
 from connector.capture.kept import decoded, write_kept
 from connector.capture.outcome import PageOutcome
 from connector.capture.participants import Plan
-from connector.capture.state import chunks, load_state
+from connector.capture.state import PageState, chunks, load_state
 from connector.settings import ConnectorSettings
 from storage import dialect
 from storage.capture_models import CapturedAddress, CapturedItem, UnmatchedAddress
@@ -122,17 +122,26 @@ def _log_moved_ahead(session: Session, ctx: CaptureContext, rows: list[Any]) -> 
     too, so that they move with the others. Returns how many were logged."""
     created = 0
     for mailbox, group in groupby(rows, key=lambda r: str(r[1])):
-        plans = [p for r in group if (item := decoded(r[0], r[3])) is not None
+        group_rows = list(group)
+        due_at = {str(r[2]): r[7] for r in group_rows}
+        plans = [p for r in group_rows if (item := decoded(r[0], r[3])) is not None
                  and isinstance(p := plan_item(ctx, mailbox, item), Plan)]
         state = load_state(session, mailbox, mail_keys=set(),
                            meeting_keys={p.key for p in plans}, removed_ids=set())
-        dated = [replace(p, occurred_at=first.occurred_at, duration_min=first.duration_min,
-                         subject=first.subject)
-                 for p in plans if (first := next(iter(state.meeting_entries.get(p.key, [])),
-                                                  None)) is not None]
+        dated = [d for p in plans if (d := _at_logged_date(p, state, due_at.get(p.graph_id)))]
         created += len(insert_entries(session, new_entries(ctx, dated, state),
                                       actor=f"sync:{mailbox}"))
     return created
+
+
+def _at_logged_date(plan: Plan, state: PageState, due_at: datetime | None) -> Plan | None:
+    """The plan dated as its meeting's entries are (or, when nobody had an entry, as it was
+    when last read started); None when it never started."""
+    first = next(iter(state.meeting_entries.get(plan.key, [])), None)
+    if first is not None:
+        return replace(plan, occurred_at=first.occurred_at, duration_min=first.duration_min,
+                       subject=first.subject)
+    return None if due_at is None else replace(plan, occurred_at=due_at)
 
 
 def _windows(ctx: CaptureContext) -> tuple[datetime, datetime, datetime]:
@@ -146,7 +155,7 @@ def _windows(ctx: CaptureContext) -> tuple[datetime, datetime, datetime]:
 def _kept_items(
     session: Session, ctx: CaptureContext, addresses: set[str], domains: set[str]
 ) -> list[Any]:
-    """(id, mailbox, graph id, item, key, canceled at, pending) of the kept copies in the
+    """(id, mailbox, graph id, item, key, canceled at, pending, due at) of the kept copies in the
     windows involving the addresses: messages, meetings that have started, and logged
     meetings moved into the future."""
     ca, ci = CapturedAddress, CapturedItem
@@ -157,7 +166,8 @@ def _kept_items(
                 ci.occurred_at <= now, ci.pending.is_(False)),  # canceled while pending: never
         sa.and_(ci.kind == ItemKind.MEETING.value, ci.pending.is_(True),  # `_log_moved_ahead`
                 ci.canceled_at.is_(None), ci.occurred_at > now,
-                sa.exists().where(InteractionLogEntry.ical_uid == ci.key)),
+                sa.or_(ci.due_at.is_not(None),
+                       sa.exists().where(InteractionLogEntry.ical_uid == ci.key))),
     )
     ids: set[int] = set()
     for batch in chunks(sorted(addresses)):
@@ -169,7 +179,7 @@ def _kept_items(
     rows: list[Any] = []
     for id_batch in chunks(sorted(ids)):
         rows += session.execute(sa.select(ci.id, ci.mailbox, ci.graph_id, ci.item, ci.key,
-                                          ci.canceled_at, ci.pending).where(
+                                          ci.canceled_at, ci.pending, ci.due_at).where(
             ci.id.in_(id_batch), ci.item.is_not(None), in_window)).all()
     rows.sort(key=lambda r: (r[1], r[2]))  # by mailbox, then graph id: one lock order
     return rows

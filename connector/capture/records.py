@@ -63,6 +63,10 @@ def save_copies(
                                 rows, conflict=("mailbox", "graph_id"), update=COPY_UPDATE,
                                 returning=("id", "graph_id"))
     _save_addresses(session, ctx, saved, sources, rewritten)
+    started = {p.graph_id for p in plans if p.kind == ItemKind.MEETING and p.occurred_at <= now}
+    for batch in chunks(sorted(i for i, graph_id in saved if graph_id in started)):
+        session.execute(sa.update(CapturedItem).where(CapturedItem.id.in_(batch))
+                        .values(due_at=CapturedItem.occurred_at))
 
 
 def _save_addresses(

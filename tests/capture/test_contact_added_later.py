@@ -187,3 +187,25 @@ def test_an_address_added_to_a_known_contact_gets_its_past_and_nothing_else_is_r
     assert reach(cap.session)[0] - before[0] == {NEW}
     unchanged = reach(cap.session)
     assert log_new_reach(cap.session, cap.settings, unchanged).entries_created == 0
+
+
+def test_a_started_meeting_nobody_matched_then_moved_ahead_gives_the_date_it_had(
+    cap: Capture,
+) -> None:
+    """Read once started (no entry: nobody matched), then moved into the future: the contact
+    added meanwhile is logged at the start it had, and moves when the new one passes."""
+    cap.ctx.now = lambda: NOW
+    meeting = an_event().organizer(ALICE).attendees(NEW).subject("Kick-off").at(
+        NOW - timedelta(days=1), minutes=30).build()
+    cap.page(ALICE, meeting)
+    later = NOW + timedelta(days=5)
+    cap.page(ALICE, replace(meeting, start=later, end=later + timedelta(minutes=30)))
+    assert cap.entries() == []
+
+    _add(cap, f"P-NINA,person,Nina New,,{NEW},,\n")
+
+    assert [(e.contact_no, e.occurred_at) for e in cap.entries()] == [
+        ("P-NINA", NOW - timedelta(days=1))]
+    due = build_capture_context(cap.session, cap.settings, now=lambda: later + timedelta(hours=1))
+    assert log_due_meetings(cap.session, due).entries_updated == 1
+    assert [e.occurred_at for e in cap.entries()] == [later]

@@ -19,8 +19,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('captured_items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('canceled_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('due_at', sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('captured_items', schema=None) as batch_op:
+        batch_op.drop_column('due_at')
         batch_op.drop_column('canceled_at')
