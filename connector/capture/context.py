@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -78,6 +78,14 @@ class CaptureContext:
     people: dict[str, Who] = field(default_factory=dict)  # address → Who, filled as met
     # Naive-UTC now: a meeting is logged once its start has passed (tests pass a fake clock).
     now: Callable[[], datetime] = utcnow
+
+    def windows(self) -> tuple[datetime, datetime]:
+        """(mail from, meetings from) as of `now`: mail received within `backfill_days`,
+        meetings starting from `calendar_past_days` whole UTC days ago."""
+        now = self.now()
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        return (now - timedelta(days=self.sync.backfill_days),
+                today - timedelta(days=self.sync.calendar_past_days))
 
     def who(self, person: Address) -> Who:
         """Classification of `person`'s address (cached: addresses recur across pages)."""

@@ -72,6 +72,12 @@ def new_entries(ctx: CaptureContext, plans: Iterable[Plan], state: PageState) ->
     return [unique[k] for k in sorted(unique)]
 
 
+def choose(ctx: CaptureContext, plan: Plan) -> Choice:
+    """The template (and document fields) the rules pick for the plan, else the setup's."""
+    default = ctx.setup[plan.kind].code
+    return choose_template(ctx.rules, plan.facts, default) if plan.facts else Choice(default)
+
+
 def _entry_rows(ctx: CaptureContext, plan: Plan, state: PageState) -> list[NewEntry]:
     copy = state.copies.get(plan.graph_id)
     given = copy.contact_ids if copy is not None else frozenset()
@@ -84,8 +90,7 @@ def _entry_rows(ctx: CaptureContext, plan: Plan, state: PageState) -> list[NewEn
             if c.id not in given and c.id not in logged and c.id not in deleted]
     if not todo:
         return []
-    default = ctx.setup[plan.kind].code
-    choice = choose_template(ctx.rules, plan.facts, default) if plan.facts else Choice(default)
+    choice = choose(ctx, plan)
     template = ctx.templates[choice.template_code]
     email = plan.kind == ItemKind.EMAIL
     minutes = Decimal(template.unit_duration_min if plan.duration_min is None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,11 +22,10 @@ from sqlalchemy.orm import Session
 
 from connector.capture import skip
 from connector.capture.context import CaptureContext, build_capture_context
-from connector.capture.entries import plan_item
+from connector.capture.entries import choose, plan_item
+from connector.capture.kept import decoded
 from connector.capture.participants import Plan
 from connector.capture.records import Source
-from connector.capture.rules import Choice, choose_template
-from connector.item_json import item_from_json
 from connector.items import GraphEvent, GraphMessage
 from connector.settings import ConnectorSettings
 from storage.capture_models import CapturedAddress, CapturedItem, DeletedEntryKey
@@ -88,32 +87,21 @@ def _find(session: Session, query: str, limit: int) -> list[CapturedItem]:
         return list(session.scalars(sa.select(ci).where(ci.id.in_(ids))
                                     .order_by(*newest).limit(limit)))
     words = [w for w in query.split() if w]
-    conditions = [ci.subject.ilike(f"%{_escaped(w)}%", escape="\\") for w in words]
+    conditions = [ci.subject.icontains(w, autoescape=True) for w in words]
     return list(session.scalars(sa.select(ci).where(*conditions).order_by(*newest).limit(limit)))
-
-
-def _escaped(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _decide(session: Session, ctx: CaptureContext, copy: CapturedItem) -> Decision:
     base = Decision(key=copy.key, kind=copy.kind, subject=copy.subject, mailbox=copy.mailbox,
                     decision="skipped", reason="")
     entries = _entries(session, copy)
-    item = _item(copy)
+    item = decoded(copy.id, copy.item)
     plan = plan_item(ctx, copy.mailbox, item) if item is not None else None
     if entries and any(not canceled for _, _, canceled in entries):
         return _logged(ctx, base, entries, plan)
     if isinstance(plan, str):
         return _skipped(ctx, base, plan, item)
     return _not_logged(session, ctx, base, copy, plan, entries)
-
-
-def _item(copy: CapturedItem) -> Source | None:
-    try:
-        return item_from_json(copy.item) if copy.item else None
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 def _entries(session: Session, copy: CapturedItem) -> list[tuple[int, str, bool]]:
@@ -131,16 +119,11 @@ def _logged(
 ) -> Decision:  # fmt: skip
     numbers = tuple(no for no, _, _ in entries)
     contacts = ", ".join(c.no for c in plan.contacts) if isinstance(plan, Plan) else ""
-    choice = _choice(ctx, plan) if isinstance(plan, Plan) else None
+    choice = choose(ctx, plan) if isinstance(plan, Plan) else None
     rule = None if choice is None else (choice.rule or f"setup default for {base.kind}")
     reason = f"logged for {contacts}" if contacts else "logged"
     return Decision(**{**asdict(base), "decision": "logged", "reason": reason,
                        "entries": numbers, "template": entries[0][1], "rule": rule})
-
-
-def _choice(ctx: CaptureContext, plan: Plan) -> Choice:
-    default = ctx.setup[plan.kind].code
-    return choose_template(ctx.rules, plan.facts, default) if plan.facts else Choice(default)
 
 
 def _skipped(ctx: CaptureContext, base: Decision, reason: str, item: Source | None) -> Decision:
@@ -183,8 +166,7 @@ def _not_logged(
         return _with(base, "upcoming: logged when the meeting starts")
     if plan is None:
         return _with(base, "its kept data cannot be read")
-    cutoff = now - timedelta(days=ctx.sync.backfill_days)
-    if copy.kind == ItemKind.EMAIL and plan.occurred_at < cutoff:
+    if copy.kind == ItemKind.EMAIL and plan.occurred_at < ctx.windows()[0]:
         return _with(base, "before_backfill", setting=f"[sync] backfill_days = "
                      f"{ctx.sync.backfill_days}")
     if not plan.contacts:

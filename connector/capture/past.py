@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
@@ -144,14 +144,6 @@ def _at_logged_date(plan: Plan, state: PageState, due_at: datetime | None) -> Pl
     return None if due_at is None else replace(plan, occurred_at=due_at)
 
 
-def _windows(ctx: CaptureContext) -> tuple[datetime, datetime, datetime]:
-    """(mail from, meetings from, now): the capture windows as capture applies them."""
-    now = ctx.now()
-    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return (now - timedelta(days=ctx.sync.backfill_days),
-            today - timedelta(days=ctx.sync.calendar_past_days), now)
-
-
 def _kept_items(
     session: Session, ctx: CaptureContext, addresses: set[str], domains: set[str]
 ) -> list[Any]:
@@ -159,7 +151,7 @@ def _kept_items(
     windows involving the addresses: messages, meetings that have started, and logged
     meetings moved into the future."""
     ca, ci = CapturedAddress, CapturedItem
-    mail_from, meetings_from, now = _windows(ctx)
+    (mail_from, meetings_from), now = ctx.windows(), ctx.now()
     in_window = sa.or_(
         sa.and_(ci.kind == ItemKind.EMAIL.value, ci.occurred_at >= mail_from),
         sa.and_(ci.kind == ItemKind.MEETING.value, ci.occurred_at >= meetings_from,
@@ -175,7 +167,7 @@ def _kept_items(
                                    .where(dialect.one_of(session, ca.address, batch))))
     for domain in sorted(domains):
         ids |= set(session.scalars(sa.select(ca.captured_item_id).where(
-            sa.or_(ca.domain == domain, ca.domain.like(f"%.{_escaped(domain)}", escape="\\")))))
+            sa.or_(ca.domain == domain, ca.domain.endswith(f".{domain}", autoescape=True)))))
     rows: list[Any] = []
     for id_batch in chunks(sorted(ids)):
         rows += session.execute(sa.select(ci.id, ci.mailbox, ci.graph_id, ci.item, ci.key,
@@ -185,10 +177,6 @@ def _kept_items(
     return rows
 
 
-def _escaped(domain: str) -> str:
-    return domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _forget_unmatched(session: Session, addresses: set[str], domains: Iterable[str]) -> None:
     """The addresses now matched leave the unmatched list (and so do their domains')."""
     u = UnmatchedAddress
@@ -196,5 +184,5 @@ def _forget_unmatched(session: Session, addresses: set[str], domains: Iterable[s
         session.execute(sa.delete(u).where(u.address.in_(batch)))
     for domain in sorted(domains):
         session.execute(sa.delete(u).where(sa.or_(
-            u.domain == domain, u.domain.like(f"%.{_escaped(domain)}", escape="\\"))))
+            u.domain == domain, u.domain.endswith(f".{domain}", autoescape=True))))
 
