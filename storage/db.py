@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy.engine import Engine
 
 from storage.errors import InterlogError
+
+if TYPE_CHECKING:  # alembic is imported by the functions that migrate, not by every command
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -66,6 +67,8 @@ def _engine(url: str, **kwargs: Any) -> Engine:
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -74,4 +77,6 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 def upgrade(engine: Engine) -> None:
     """Create or upgrade the schema to the newest migration."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "head")

@@ -28,9 +28,11 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import Session
+
+# The dialect modules are imported where they are used: a SQLite command never loads
+# PostgreSQL's (about 60 ms of start-up for every CLI command, issue 16).
 
 SQLITE_MAX_PARAMS = 32_000  # below SQLite's default SQLITE_MAX_VARIABLE_NUMBER (32,766)
 
@@ -61,7 +63,13 @@ def single_writer(bind: Bind) -> bool:
 
 def upsert(session: Session, model: Any) -> Any:
     """`INSERT` into `model` (a mapped class or a table) with `on_conflict_do_…` methods."""
-    return postgresql.insert(model) if is_postgresql(session) else sqlite.insert(model)
+    if is_postgresql(session):
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(model)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(model)
 
 
 def least(session: Session) -> Any:
@@ -78,6 +86,8 @@ def one_of(session: Session, column: Any, values: Sequence[str] | Sequence[int])
     `json_each` (SQLite), an array compared with `= ANY` (PostgreSQL). For lists of a
     page's size, where one bound parameter per value costs more than the query."""
     if is_postgresql(session):
+        from sqlalchemy.dialects import postgresql
+
         return column == sa.any_(sa.bindparam(None, list(values),
                                               type_=postgresql.ARRAY(column.type)))
     listed: sa.Select[Any] = sa.select(sa.column("value")).select_from(
@@ -195,6 +205,8 @@ def _postgresql(
     session: Session, table: sa.Table, names: Sequence[str], rows: Sequence[Row],
     conflict: Sequence[str], update: Sequence[str], returning: Sequence[str],
 ) -> list[Returned]:  # fmt: skip
+    from sqlalchemy.dialects import postgresql
+
     columns = list(zip(*rows, strict=True))
     arrays = sa.select(*[
         sa.func.unnest(sa.bindparam(name, list(values),
