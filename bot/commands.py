@@ -11,14 +11,16 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.cards import Card
 from bot.i18n import t
+from bot.local_time import UserClock, choose_zone
 from storage.contacts import fold
-from storage.models import User
+from storage.models import User, utcnow
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,14 @@ class CommandContext:
     actor: str
     aad_object_id: str = ""
     text: str = ""  # the whole command as typed (cleaned), for candidate buttons
+    client_time_zone: str | None = None  # the Teams client's zone (clientInfo), as sent
+
+    @cached_property
+    def clock(self) -> UserClock:
+        """Now, in the user's zone: their Teams client's, else their configured one, else
+        the server's."""
+        configured = getattr(self.user, "time_zone", None)  # [[user]] time_zone
+        return UserClock(choose_zone(self.client_time_zone, configured), utcnow())
 
     def require_user(self) -> User:
         if self.user is None:

@@ -56,6 +56,7 @@ class Turn:
     action: dict[str, Any] | None = field(default=None)
     # The delivery's key (`storage.deliveries.activity_key` / `body_key`): acted on once.
     delivery_key: str | None = None
+    time_zone: str | None = None  # the Teams client's zone (its clientInfo entity), as sent
 
     @property
     def lang(self) -> str:
@@ -134,7 +135,8 @@ class CommandRunner:
                 clean_text(value, "message")
         user = find_user(session, aad_object_id=turn.aad_object_id)
         ctx = CommandContext(session=session, user=user, lang=turn.lang,
-                             actor=turn.actor, aad_object_id=turn.aad_object_id, text=turn.text)
+                             actor=turn.actor, aad_object_id=turn.aad_object_id, text=turn.text,
+                             client_time_zone=turn.time_zone)
         if turn.action is not None:
             return dispatch_action(ctx, turn.action)
         return dispatch_text(ctx, turn.text)

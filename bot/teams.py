@@ -46,6 +46,7 @@ from bot.flask_host import (
 )
 from bot.grammar import clean_text
 from bot.i18n import language, t
+from bot.local_time import client_time_zone
 from bot.runner import CommandRunner, Turn, new_ref
 from bot.settings import BotConfig
 from bot.state import BotState, bot_state
@@ -77,7 +78,8 @@ def _turn(activity: Activity, *, text: str = "", action: dict[str, Any] | None =
     key = activity_key(activity.conversation.id, activity.id or "")
     return Turn(channel="teams", aad_object_id=(sender.aad_object_id or "") if sender else "",
                 user_name=(sender.name or "") if sender else "", locale=activity.locale,
-                text=text, action=action, delivery_key=key)
+                text=text, action=action, delivery_key=key,
+                time_zone=client_time_zone(activity.entities))
 
 
 class InterlogAgent:

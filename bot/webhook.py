@@ -18,6 +18,7 @@ from bot.auth import verify_webhook
 from bot.cards import CONTENT_TYPE, without_buttons
 from bot.flask_host import HttpError, check_tenant, http_error_response, json_object, read_body
 from bot.grammar import clean_text
+from bot.local_time import client_time_zone
 from bot.runner import Turn
 from bot.state import bot_state
 from storage.deliveries import body_key
@@ -35,9 +36,10 @@ def _turn(body: dict[str, Any], raw: bytes) -> Turn:
     sender: dict[str, Any] = body["from"] if isinstance(body.get("from"), dict) else {}
     text = body.get("text") if isinstance(body.get("text"), str) else ""
     locale = body.get("locale") if isinstance(body.get("locale"), str) else None
+    entities = body.get("entities") if isinstance(body.get("entities"), list) else None
     return Turn(channel="teams-webhook", aad_object_id=str(sender.get("aadObjectId") or ""),
                 user_name=str(sender.get("name") or ""), locale=locale, text=clean_text(text),
-                delivery_key=body_key(raw))
+                delivery_key=body_key(raw), time_zone=client_time_zone(entities))
 
 
 @bp.post("/api/teams/webhook")
