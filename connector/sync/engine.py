@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from connector.capture import PageOutcome, build_capture_context, capture_page
 from connector.capture.due import log_due, naive_now
 from connector.errors import Action, GraphError
-from connector.graph.client import build_client
+from connector.graph.client import GraphClient, build_client
 from connector.items import DeltaItem, GraphMessage, Removed
 from connector.paging import GraphLinkPaginator
 from connector.retry import Clock, RetryPolicy, SystemClock
@@ -246,13 +246,16 @@ async def sync_mailboxes_async(
     settings: ConnectorSettings, engine: Engine, mailboxes: Sequence[str] | None = None, *,
     full: bool = False, progress: Progress | None = None, clock: Clock | None = None,
     trigger: str = "cli", capture: CaptureFn | None = None, after_page: PageHook | None = None,
-    policy: RetryPolicy | None = None,
+    policy: RetryPolicy | None = None, client: GraphClient | None = None,
 ) -> RunSummary:  # fmt: skip
-    """One sync run over `mailboxes` (default: `[sync] mailboxes`), recorded in sync_runs."""
+    """One sync run over `mailboxes` (default: `[sync] mailboxes`), recorded in sync_runs.
+    `client`: a Graph client the caller keeps (a worker's, closed by it); else one is built
+    for the run and closed at its end."""
     boxes = list(dict.fromkeys(m.strip() for m in (mailboxes or settings.sync.mailboxes)))
     if not boxes or not all(boxes):
         raise InterlogError("no mailbox to sync: set [sync] mailboxes or pass --mailbox")
-    client = build_client(settings.graph)
+    owned = client is None
+    client = client or build_client(settings.graph)
     clock = clock or SystemClock()
     try:
         with Session(engine, expire_on_commit=False) as session, session.begin():
@@ -274,7 +277,8 @@ async def sync_mailboxes_async(
         with Session(engine) as session, session.begin():
             finish_run(session, summary)
     finally:
-        await client.close()
+        if owned:
+            await client.close()
     return summary
 
 
