@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:  # Flask only when an app is built: `bot.settings` is read by every command
+    from flask import Flask
 
-if TYPE_CHECKING:
     from bot.flask_host import TokenSource
     from bot.settings import BotConfig
     from connector.surfaces import Services

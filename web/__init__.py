@@ -11,10 +11,10 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Flask, render_template, request
-from werkzeug.exceptions import HTTPException
+if TYPE_CHECKING:  # Flask only when an app is built: `web.settings` is read by every command
+    from flask import Blueprint, Flask
+    from werkzeug.exceptions import HTTPException
 
-if TYPE_CHECKING:
     from connector.surfaces import Services
     from web.settings import WebConfig
 
@@ -51,6 +51,9 @@ def register(app: Flask, services: Services, settings: WebConfig) -> None:
 
 
 def pages_blueprint() -> Blueprint:
+    from flask import Blueprint
+    from werkzeug.exceptions import HTTPException
+
     from web import admin_pages, auth, contact_page, explain_page, i18n, pages, security
 
     bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
@@ -69,11 +72,15 @@ def pages_blueprint() -> Blueprint:
 
 
 def _limit_upload() -> None:
+    from flask import request
+
     request.max_content_length = MAX_PAGE_UPLOAD
     request.max_form_memory_size = MAX_PAGE_UPLOAD
 
 
 def _error_page(exc: HTTPException) -> Any:
+    from flask import render_template
+
     from web.i18n import gettext
 
     messages = {400: "Bad request", 403: "Not allowed", 404: "Page not found.",
