@@ -43,13 +43,18 @@ def known_codes(session: Session) -> tuple[set[str], set[str]]:
     return groups, templates
 
 
-def import_templates(session: Session, text: str) -> ApplyResult:
-    """Validate a templates file against the database and apply it; all or nothing."""
+def check_templates(session: Session, text: str) -> TemplatesFile:
+    """A templates file checked against the database, or `TemplatesImportError`."""
     groups, templates = known_codes(session)
     parsed, errors = parse_templates_toml(text, known_groups=groups, known_templates=templates)
     if parsed is None:
         raise TemplatesImportError(errors)
-    return apply_templates(session, parsed)
+    return parsed
+
+
+def import_templates(session: Session, text: str) -> ApplyResult:
+    """Validate a templates file against the database and apply it; all or nothing."""
+    return apply_templates(session, check_templates(session, text))
 
 
 def apply_templates(session: Session, parsed: TemplatesFile) -> ApplyResult:

@@ -49,9 +49,9 @@ def parse_templates_toml(
         if key not in TABLES:
             errors.append(TemplateError(f"unknown table or key {key!r}; expected one of "
                                         + ", ".join(TABLES), lines.table(key)))
-    groups = _tables(data, "group", lines, errors, _group)
-    templates = _tables(data, "template", lines, errors, _template)
-    rules = _tables(data, "rule", lines, errors, _rule)
+    groups = _tables(data, "group", lines, errors, group_spec)
+    templates = _tables(data, "template", lines, errors, template_spec)
+    rules = _tables(data, "rule", lines, errors, rule_spec)
     setup = _setup(data.get("setup", {}), lines, errors)
     refs = _References(lines, errors, set(known_groups), set(known_templates))
     refs.check(groups, templates, setup, rules)
@@ -97,14 +97,16 @@ def _tables[T](
     return result
 
 
-def _group(c: TableChecker) -> GroupSpec | None:
+def group_spec(c: TableChecker) -> GroupSpec | None:
+    """A `[[group]]` table (or a form's values) as a spec; problems go to the checker."""
     c.unknown_keys(GROUP_KEYS)
     code = c.code("code")
     description = c.text("description", 100) or ""
     return GroupSpec(code, description) if code else None
 
 
-def _template(c: TableChecker) -> TemplateSpec | None:
+def template_spec(c: TableChecker) -> TemplateSpec | None:
+    """A `[[template]]` table (or a form's values) as a spec; problems go to the checker."""
     c.unknown_keys(TEMPLATE_KEYS)
     code, group = c.code("code"), c.code("group")
     spec = TemplateSpec(
@@ -119,7 +121,8 @@ def _template(c: TableChecker) -> TemplateSpec | None:
     return spec if code and group else None
 
 
-def _rule(c: TableChecker) -> RuleSpec | None:
+def rule_spec(c: TableChecker) -> RuleSpec | None:
+    """A `[[rule]]` table (or a form's values) as a spec; problems go to the checker."""
     c.unknown_keys(RULE_KEYS)
     template = c.code("template")
     priority = c.integer("priority", 100, MIN_PRIORITY, MAX_PRIORITY)
