@@ -81,6 +81,22 @@ def greatest(session: Session) -> Any:
     return sa.func.greatest if is_postgresql(session) else sa.func.max
 
 
+def month_of(session: Session, column: Any) -> Any:
+    """The month of a date-time `column` as text, `YYYY-MM`."""
+    if is_postgresql(session):
+        return sa.func.to_char(column, sa.literal_column("'YYYY-MM'"))
+    return sa.func.strftime(sa.literal_column("'%Y-%m'"), column)
+
+
+def week_of(session: Session, column: Any) -> Any:
+    """The Monday that starts a date-time `column`'s ISO week, as text `YYYY-MM-DD`."""
+    if is_postgresql(session):
+        return sa.func.to_char(sa.func.date_trunc(sa.literal_column("'week'"), column),
+                               sa.literal_column("'YYYY-MM-DD'"))
+    # Six days back, then forward to the next Monday (the same day when it is one).
+    return sa.func.date(column, sa.literal_column("'-6 days'"), sa.literal_column("'weekday 1'"))
+
+
 def one_of(session: Session, column: Any, values: Sequence[str] | Sequence[int]) -> Any:
     """`column IN values` with the list bound as one parameter: a JSON array read by
     `json_each` (SQLite), an array compared with `= ANY` (PostgreSQL). For lists of a

@@ -1,0 +1,167 @@
+"""Interaction statistics: number, cost, duration, last date interacted and last date
+attempted, per template, group, contact, company, salesperson or month.
+
+As NAV's FlowFields on Contact, Interaction Template and Interaction Group, canceled entries
+are left out of every figure. The two dates are NAV's:
+
+- `last_date` ("Date of Last Interaction"): the newest entry whose attempt did not fail;
+- `last_attempt_date` ("Last Date Attempted"): the newest entry *we* initiated
+  (`initiated_by = us`), whether or not it reached the contact (NAV's tooltip: "when you
+  tried to call the contact, with or without success").
+
+A company's row holds its own entries and those of its persons (NAV's roll-up): an entry's
+company is the `contact_company_no` it was written with, or its contact when that contact is
+a company. Entries of a person with no company are in no company's row.
+
+Every function here is one query (a single GROUP BY) over the entries the filters select:
+the only place the statistics are computed, so that reading them from aggregates the
+writers keep instead (issue 14) changes this module alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from storage.dialect import month_of, one_of, week_of
+from storage.entry_queries import EntryFilter
+from storage.errors import InterlogError
+from storage.models import Contact, InteractionGroup, InteractionLogEntry, InteractionTemplate
+from storage.vocabulary import ContactType, InitiatedBy
+
+BY = ("template", "group", "contact", "company", "salesperson", "month")
+CENTS = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class StatRow:
+    """One row of statistics: `key` is the code, contact or company number, or `YYYY-MM`."""
+
+    key: str
+    count: int
+    cost: Decimal
+    duration_min: Decimal
+    last_date: date | None  # the newest entry whose attempt did not fail
+    last_attempt_date: date | None  # the newest entry initiated by us
+
+
+@dataclass(frozen=True)
+class WeekCount:
+    """How many entries of `key` fall in the week that starts on Monday `week`."""
+
+    week: date
+    key: str
+    count: int
+
+
+def check_by(by: str) -> str:
+    if by not in BY:
+        raise InterlogError(f"statistics by {by!r}: expected one of {', '.join(BY)}")
+    return by
+
+
+def _key(session: Session, by: str) -> Any:
+    e = InteractionLogEntry
+    if by == "company":
+        own = sa.case((Contact.type == ContactType.COMPANY.value, e.contact_no))
+        return sa.func.coalesce(e.contact_company_no, own)
+    if by == "month":
+        return month_of(session, e.occurred_at)
+    return {"template": e.template_code, "group": e.group_code, "contact": e.contact_no,
+            "salesperson": e.salesperson_code}[by]
+
+
+def _selected(session: Session, filters: EntryFilter, by: str, *columns: Any) -> sa.Subquery:
+    """The active entries the filters select, with their `key` for `by`: a subquery, so that
+    the outer GROUP BY names one column (PostgreSQL compares a grouped expression's bound
+    parameters, and would refuse the same expression bound twice)."""
+    e = InteractionLogEntry
+    key = _key(session, check_by(by))
+    stmt = (sa.select(key.label("key"), *columns).select_from(e)
+            .where(*filters.where(), e.canceled.is_(False)))
+    if by == "company":
+        stmt = stmt.join(Contact, Contact.id == e.contact_id).where(key.is_not(None))
+    return stmt.subquery()
+
+
+def _day(value: datetime | str | None) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite through an expression that lost its type
+        value = datetime.fromisoformat(value)
+    return value.date()
+
+
+def _amount(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(CENTS)
+
+
+def stats(session: Session, filters: EntryFilter, by: str, *,
+          top: int | None = None) -> list[StatRow]:
+    """Rows of statistics by `by` (one of `BY`), in key order; with `top`, only the `top`
+    rows with the most entries, most first."""
+    e = InteractionLogEntry
+    us = e.initiated_by == InitiatedBy.US.value
+    rows = _selected(session, filters, by, e.cost, e.duration_min,
+                     sa.case((e.attempt_failed.is_(False), e.occurred_at)).label("reached"),
+                     sa.case((us, e.occurred_at)).label("attempted"))
+    count = sa.func.count()
+    stmt = sa.select(rows.c.key, count, sa.func.sum(rows.c.cost),
+                     sa.func.sum(rows.c.duration_min), sa.func.max(rows.c.reached),
+                     sa.func.max(rows.c.attempted)).group_by(rows.c.key)
+    if top is not None:
+        stmt = stmt.order_by(count.desc(), rows.c.key).limit(top)
+    else:
+        stmt = stmt.order_by(rows.c.key)
+    return [StatRow(key=key or "", count=n, cost=_amount(cost), duration_min=_amount(minutes),
+                    last_date=_day(reached), last_attempt_date=_day(attempted))
+            for key, n, cost, minutes, reached, attempted in session.execute(stmt)]
+
+
+def weekly(session: Session, filters: EntryFilter, by: str) -> list[WeekCount]:
+    """How many entries each week (Monday to Sunday) for each key of `by`, oldest first."""
+    rows = _selected(session, filters, by,
+                     week_of(session, InteractionLogEntry.occurred_at).label("week"))
+    stmt = (sa.select(rows.c.week, rows.c.key, sa.func.count())
+            .group_by(rows.c.week, rows.c.key).order_by(rows.c.week, rows.c.key))
+    return [WeekCount(week=date.fromisoformat(str(week)), key=key or "", count=n)
+            for week, key, n in session.execute(stmt)]
+
+
+def labels(session: Session, by: str, keys: Sequence[str]) -> dict[str, str]:
+    """What each key stands for: a template's or group's description, a contact's or
+    company's name (one query; other kinds of key have none)."""
+    column: Any
+    match check_by(by):
+        case "template":
+            column, text = InteractionTemplate.code, InteractionTemplate.description
+        case "group":
+            column, text = InteractionGroup.code, InteractionGroup.description
+        case "contact" | "company":
+            column, text = Contact.no, Contact.name
+        case _:
+            return {}
+    if not keys:
+        return {}
+    found = session.execute(sa.select(column, text).where(one_of(session, column, list(keys))))
+    return {key: name for key, name in found}
+
+
+def stat_to_json(row: StatRow) -> dict[str, object]:
+    """A row as `interlog stats --json` prints it: amounts as numbers (as in an entry's
+    JSON), dates `YYYY-MM-DD` or null."""
+    return {
+        "key": row.key,
+        "count": row.count,
+        "cost": float(row.cost),
+        "duration_min": float(row.duration_min),
+        "last_date": row.last_date.isoformat() if row.last_date else None,
+        "last_attempt_date": (row.last_attempt_date.isoformat()
+                              if row.last_attempt_date else None),
+    }
