@@ -35,6 +35,8 @@ class EntryAction(StrEnum):
     MOVE = "move"  # its meeting moved (start, length or subject)
     CANCEL = "cancel"
     RESTORE = "restore"
+    EVALUATE = "evaluate"  # its evaluation set (details: the new and the previous one)
+    NOTE = "note"  # a note line added (details: the line)
     DELETE = "delete"
 
 

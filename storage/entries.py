@@ -1,4 +1,5 @@
-"""Interaction log operations on entries a person names: log one, cancel, restore.
+"""Interaction log operations on entries a person names: log one, cancel, restore, evaluate,
+add a note.
 
 What a user, the bot, the pages or the API asks for is checked here (the template, the
 values, who owns an entry), then written by `storage/entry_writes.py`, the one home of
@@ -18,11 +19,20 @@ from sqlalchemy.orm import Session
 
 # The queries (filters, totals, JSON) and the set-based writes every surface shares live in
 # their own modules; these names stay importable from here.
-from storage.entry_queries import EntryFilter, Totals, entry_to_json, query_entries, totals
+from storage.entry_queries import (
+    EntryFilter,
+    Totals,
+    entries_of,
+    entry_to_json,
+    query_entries,
+    totals,
+)
 from storage.entry_writes import (
     NewEntry,
+    add_note_lines,
     cancel_where,
     delete_canceled,
+    evaluate_where,
     insert_entry,
     restore_where,
 )
@@ -39,6 +49,7 @@ from storage.models import (
     User,
     utcnow,
 )
+from storage.outcomes import MAX_NOTE_LINES, check_evaluation, note_lines, room_for
 from storage.users import is_owner
 from storage.values import BadValue, clean_text, number_problem
 
@@ -77,10 +88,15 @@ class Interaction:
     user_upn: str | None = None
     document_type: str | None = None
     document_no: str | None = None
+    evaluation: str = ""  # one of the five (storage.outcomes.EVALUATIONS), or "" for none
+    note: str | None = None  # its lines become the entry's first note lines
 
 
 def check_interaction(interaction: Interaction) -> None:
     """Refuse values no entry may hold (a bad direction, a negative duration, …)."""
+    check_evaluation(interaction.evaluation, allow_none=True)
+    if interaction.note is not None:
+        note_lines(interaction.note)
     for name, value, allowed in (
         ("information flow", interaction.information_flow, FLOWS),
         ("initiated by", interaction.initiated_by, INITIATORS),
@@ -157,10 +173,12 @@ def log_interaction(
 ) -> InteractionLogEntry:
     """Log one interaction for one contact; returns the saved entry (its `entry_no` set)."""
     template = get_template(session, interaction.template_code)
-    return insert_entry(session, new_entry(session, contact, interaction, template), actor=actor)
+    row = new_entry(session, contact, interaction, template)
+    note = "\n".join(note_lines(interaction.note)) if interaction.note is not None else ""
+    return insert_entry(session, row, actor=actor, evaluation=interaction.evaluation, note=note)
 
 
-def _entries(session: Session, entry_nos: Iterable[int]) -> list[InteractionLogEntry]:
+def find_entries(session: Session, entry_nos: Iterable[int]) -> list[InteractionLogEntry]:
     wanted = list(dict.fromkeys(entry_nos))
     found = {
         e.entry_no: e
@@ -175,7 +193,7 @@ def _entries(session: Session, entry_nos: Iterable[int]) -> list[InteractionLogE
     return [found[n] for n in wanted]
 
 
-def _check_owner(entries: Sequence[InteractionLogEntry], owner_upn: str | None) -> None:
+def check_owner(entries: Sequence[InteractionLogEntry], owner_upn: str | None) -> None:
     if owner_upn is None:
         return
     for entry in entries:
@@ -192,8 +210,8 @@ def cancel_entries(
     owner_upn: str | None = None,
 ) -> list[InteractionLogEntry]:
     """Mark entries canceled (all or nothing). `owner_upn` limits the call to own entries."""
-    entries = _entries(session, entry_nos)
-    _check_owner(entries, owner_upn)
+    entries = find_entries(session, entry_nos)
+    check_owner(entries, owner_upn)
     cancel_where(session, InteractionLogEntry.entry_no.in_([e.entry_no for e in entries]),
                  actor=actor, reason=reason)
     return entries
@@ -203,8 +221,8 @@ def restore_entries(
     session: Session, entry_nos: Iterable[int], *, actor: str, owner_upn: str | None = None
 ) -> list[InteractionLogEntry]:
     """Clear the canceled flag (all or nothing); refused under a canceled logged segment."""
-    entries = _entries(session, entry_nos)
-    _check_owner(entries, owner_upn)
+    entries = find_entries(session, entry_nos)
+    check_owner(entries, owner_upn)
     segment_ids = {e.logged_segment_id for e in entries if e.logged_segment_id is not None}
     if segment_ids:
         canceled = session.scalars(
@@ -221,9 +239,42 @@ def restore_entries(
     return entries
 
 
+def evaluate_entries(
+    session: Session, entry_nos: Iterable[int], evaluation: str, *, actor: str,
+    owner_upn: str | None = None,
+) -> list[InteractionLogEntry]:  # fmt: skip
+    """Evaluate entries afterwards (NAV's Evaluate Interaction; all or nothing): one of the
+    five values, on any entry, captured or canceled ones too. `owner_upn` limits the call to
+    own entries. Audited `evaluate` for each entry whose evaluation changed."""
+    check_evaluation(evaluation)
+    entries = find_entries(session, entry_nos)
+    check_owner(entries, owner_upn)
+    evaluate_where(session, InteractionLogEntry.entry_no.in_([e.entry_no for e in entries]),
+                   evaluation=evaluation, actor=actor)
+    return entries
+
+
+def note_entries(
+    session: Session, entry_nos: Iterable[int], text: str, *, actor: str,
+    owner_upn: str | None = None,
+) -> list[InteractionLogEntry]:  # fmt: skip
+    """Add the lines of `text` to the note of each entry (NAV's comment lines; all or
+    nothing), on any entry, canceled ones too. Audited `note` per entry."""
+    lines = note_lines(text)
+    entries = find_entries(session, entry_nos)
+    check_owner(entries, owner_upn)
+    for entry in entries:
+        if not room_for(entry.note, lines):
+            raise Refused(f"entry #{entry.entry_no}'s note has {MAX_NOTE_LINES} lines at most;"
+                          " nothing was added")
+    add_note_lines(session, [e.entry_no for e in entries], lines, actor=actor)
+    return entries
+
+
 __all__ = [
     "EntryFilter", "Interaction", "Totals", "cancel_entries", "check_interaction",
-    "delete_canceled", "entry_row", "entry_to_json", "get_template", "log_interaction",
-    "new_entry", "query_entries", "restore_entries", "salesperson_code", "setup_template",
+    "check_owner", "delete_canceled", "entries_of", "entry_row", "entry_to_json",
+    "evaluate_entries", "find_entries", "get_template", "log_interaction", "new_entry",
+    "note_entries", "query_entries", "restore_entries", "salesperson_code", "setup_template",
     "totals",
 ]

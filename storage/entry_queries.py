@@ -6,6 +6,7 @@ Every function takes the caller's `Session` and only reads. The writes are in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -14,12 +15,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from storage.errors import InterlogError
-from storage.models import InteractionLogEntry
+from storage.models import Contact, InteractionLogEntry
+from storage.vocabulary import ContactType
 
 
 @dataclass(frozen=True)
 class EntryFilter:
-    """The filters of the Interaction Log Entries window; `None` means any."""
+    """The filters of the Interaction Log Entries window; `None` means any.
+
+    `company_no` selects a company's entries as NAV rolls them up: the company contact's own
+    and those of its persons (each entry keeps the company its contact had when logged).
+    `evaluation` "" selects the entries not evaluated yet.
+    """
 
     contact_id: int | None = None
     company_no: str | None = None
@@ -32,6 +39,7 @@ class EntryFilter:
     since: date | None = None
     until: date | None = None  # inclusive
     document_no: str | None = None
+    evaluation: str | None = None
 
     def where(self) -> list[sa.ColumnElement[bool]]:
         if self.status not in ("active", "canceled", "all"):
@@ -40,15 +48,17 @@ class EntryFilter:
         clauses: list[sa.ColumnElement[bool]] = []
         equal = {
             e.contact_id: self.contact_id,
-            e.contact_company_no: self.company_no,
             e.template_code: self.template_code.upper() if self.template_code else None,
             e.group_code: self.group_code.upper() if self.group_code else None,
             e.salesperson_code: self.salesperson_code,
             e.user_upn: self.user_upn.lower() if self.user_upn else None,
             e.source: self.source,
             e.document_no: self.document_no,
+            e.evaluation: self.evaluation,
         }
         clauses += [column == value for column, value in equal.items() if value is not None]
+        if self.company_no is not None:
+            clauses.append(company_entries(self.company_no))
         if self.status == "active":
             clauses.append(e.canceled.is_(False))
         elif self.status == "canceled":
@@ -58,6 +68,22 @@ class EntryFilter:
         if self.until is not None and self.until < date.max:  # date.max: no end (+1 day overflows)
             clauses.append(e.occurred_at < datetime.combine(self.until + timedelta(days=1), time()))
         return clauses
+
+
+def company_entries(company_no: str) -> sa.ColumnElement[bool]:
+    """The entries of company `company_no`: its persons' (their entries carry its number) and
+    its own (found by its contact id, so that both terms use an index)."""
+    e = InteractionLogEntry
+    own = sa.select(Contact.id).where(Contact.no == company_no).scalar_subquery()
+    return sa.or_(e.contact_company_no == company_no, e.contact_id == own)
+
+
+def entries_of(contact: Contact, *, status: str = "all") -> EntryFilter:
+    """The entries a contact's page, `show` and statistics count: a person's own; a
+    company's own and its persons' (NAV's roll-up)."""
+    if contact.type == ContactType.COMPANY:
+        return EntryFilter(company_no=contact.no, status=status)
+    return EntryFilter(contact_id=contact.id, status=status)
 
 
 def query_entries(
@@ -107,6 +133,7 @@ def entry_to_json(entry: InteractionLogEntry) -> dict[str, object]:
         "canceled": entry.canceled,
         "attempt_failed": entry.attempt_failed,
         "evaluation": entry.evaluation,
+        "note": entry.note,
         "source": entry.source,
         "user": entry.user_upn,
         "salesperson_code": entry.salesperson_code,
@@ -117,3 +144,15 @@ def entry_to_json(entry: InteractionLogEntry) -> dict[str, object]:
         "ical_uid": entry.ical_uid,
         "web_link": entry.web_link,
     }
+
+
+def stream_entries(
+    session: Session, filters: EntryFilter, *, limit: int | None = None, batch: int = 1000,
+) -> Iterator[InteractionLogEntry]:
+    """The entries the filters select, newest first, read `batch` rows at a time (a
+    server-side cursor on PostgreSQL): for output that may be the whole log, never held in
+    memory at once. The session must stay open while the iterator is read."""
+    stmt = (sa.select(InteractionLogEntry).where(*filters.where())
+            .order_by(InteractionLogEntry.entry_no.desc()).limit(limit)
+            .execution_options(yield_per=batch))
+    yield from session.scalars(stmt)

@@ -2,8 +2,9 @@
 
 Capture, the bot, the pages, the API, the CLI and segments all write entries through these
 functions: `insert_entries` (log), `move_meetings` (a captured meeting moved), `cancel_where`
-and `restore_where` (the canceled flag), `delete_canceled` (only canceled entries, ever). A
-set of entries costs one statement and one audit INSERT, not a round-trip per entry.
+and `restore_where` (the canceled flag), `evaluate_where` and `add_note_lines` (the outcome
+afterwards), `delete_canceled` (only canceled entries, ever). A set of entries costs one
+statement and one audit INSERT, not a round-trip per entry.
 
 Every function takes the caller's `Session` and never commits: the caller owns the
 transaction. They write with Core statements, so the entries they insert are not in the
@@ -34,8 +35,9 @@ CAPTURED = (EntrySource.EMAIL, EntrySource.MEETING)  # sources capture dedupes (
 
 
 class NewEntry(TypedDict):
-    """An entry to insert: everything but its number, canceled flag, evaluation and creation
-    time. An `internet_message_id` or `ical_uid` makes it a captured entry, one per contact.
+    """An entry to insert: everything but its number, canceled flag, evaluation, note and
+    creation time (`insert_entry` takes the evaluation and note of a manual entry). An
+    `internet_message_id` or `ical_uid` makes it a captured entry, one per contact.
     Every key is required (None where it does not apply): a row is read by one itemgetter."""
 
     contact_id: int
@@ -65,7 +67,7 @@ class NewEntry(TypedDict):
 
 
 FIELDS = tuple(NewEntry.__annotations__)  # in declaration order
-COLUMNS = (*FIELDS, "canceled", "canceled_reason", "evaluation", "created_at")
+COLUMNS = (*FIELDS, "canceled", "canceled_reason", "evaluation", "note", "created_at")
 _values = itemgetter(*FIELDS)
 
 
@@ -74,40 +76,44 @@ def _table() -> sa.Table:
 
 
 def insert_entries(session: Session, rows: Sequence[NewEntry], *, actor: str,
-                   at: datetime | None = None) -> list[int]:
+                   at: datetime | None = None, outcome: tuple[str, str] = ("", "")) -> list[int]:
     """Insert `rows` in their order; audited `log` per entry. Returns the new entry numbers.
 
     A captured row whose message or meeting already has an entry for its contact is skipped
     (the unique keys; a concurrent writer's row waits for its commit), so the numbers
     returned may be fewer than the rows. Callers that may race sort rows by key first. The
     `log` rows carry no details: the entry holds them (a `delete` row records them).
+    `outcome` is the (evaluation, note) every row starts with: none for capture.
     """
     if not rows:
         return []
     session.flush()  # pending contacts, logged segments: the rows refer to them
     now = at or utcnow()
-    values = [_column_values(row, now) for row in rows]
+    values = [_column_values(row, now, outcome) for row in rows]
     created = dialect.bulk_insert(session, _table(), COLUMNS, values, returning=("entry_no",))
     entry_nos = sorted(row[0] for row in created)
     audit_changes(session, actor, EntryAction.LOG, dict.fromkeys(entry_nos, NO_DETAILS), at=now)
     return entry_nos
 
 
-def insert_entry(session: Session, row: NewEntry, *, actor: str) -> InteractionLogEntry:
+def insert_entry(session: Session, row: NewEntry, *, actor: str, evaluation: str = "",
+                 note: str = "") -> InteractionLogEntry:
     """Insert one entry that nothing else can hold (a manual, bot, API or segment log, no
     captured key) through `insert_entries`, and return it as a loaded object: every column
-    is known here, so it is not read back (one round trip less for the bot and the API)."""
+    is known here, so it is not read back (one round trip less for the bot and the API).
+    `evaluation` and `note` (checked by the caller) are the outcome it is logged with."""
     now = utcnow()
-    [entry_no] = insert_entries(session, [row], actor=actor, at=now)
-    entry = InteractionLogEntry(entry_no=entry_no,
-                                **dict(zip(COLUMNS, _column_values(row, now), strict=True)))
+    outcome = (evaluation, note)
+    [entry_no] = insert_entries(session, [row], actor=actor, at=now, outcome=outcome)
+    entry = InteractionLogEntry(
+        entry_no=entry_no, **dict(zip(COLUMNS, _column_values(row, now, outcome), strict=True)))
     make_transient_to_detached(entry)
     return session.merge(entry, load=False)
 
 
-def _column_values(row: NewEntry, now: datetime) -> tuple[Any, ...]:
-    # canceled, canceled_reason, evaluation, created_at
-    return (*_values(row), False, None, "", now)
+def _column_values(row: NewEntry, now: datetime, outcome: tuple[str, str]) -> tuple[Any, ...]:
+    # canceled, canceled_reason, evaluation, note, created_at
+    return (*_values(row), False, None, *outcome, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +185,51 @@ def _set_canceled(
     action = EntryAction.CANCEL if canceled else EntryAction.RESTORE
     audit_changes(session, actor, action, dict.fromkeys(entry_nos, details))
     return entry_nos
+
+
+def evaluate_where(
+    session: Session, *where: sa.ColumnElement[bool], evaluation: str, actor: str,
+) -> list[int]:  # fmt: skip
+    """Give the entries `where` selects the (checked) `evaluation`, canceled ones too (NAV's
+    Evaluate Interaction does not look at the flag); audited `evaluate` per entry changed,
+    with the previous evaluation. Returns the numbers changed (those that had it already
+    are left alone)."""
+    e = InteractionLogEntry
+    previous = session.execute(
+        sa.select(e.entry_no, e.evaluation).where(*where, e.evaluation != evaluation)
+        .order_by(e.entry_no).with_for_update()  # one lock order; the previous value holds
+    ).all()
+    entry_nos = [no for no, _ in previous]
+    if not entry_nos:
+        return []
+    session.execute(sa.update(e).where(e.entry_no.in_(entry_nos)).values(evaluation=evaluation))
+    by_previous: dict[str, dict[str, object]] = {}  # one details mapping per previous value
+    audit_changes(session, actor, EntryAction.EVALUATE, {
+        no: by_previous.setdefault(was, {"evaluation": evaluation, "previous": was})
+        for no, was in previous
+    })
+    return entry_nos
+
+
+def add_note_lines(
+    session: Session, entry_nos: Sequence[int], lines: Sequence[str], *, actor: str,
+) -> list[int]:  # fmt: skip
+    """Append the (checked, one-line) `lines` to the note of each entry, after its own lines
+    (NAV's comment lines); audited `note` per entry, the text added in its details. Returns
+    the numbers of the entries found."""
+    if not entry_nos or not lines:
+        return []
+    e = InteractionLogEntry
+    text = "\n".join(lines)
+    stmt = (
+        sa.update(e).where(e.entry_no.in_(sorted(set(entry_nos))))
+        .values(note=sa.case((e.note == "", text), else_=e.note + ("\n" + text)))
+        .returning(e.entry_no)
+    )
+    found = sorted(session.scalars(stmt))
+    details: dict[str, object] = {"note": text}  # one mapping: encoded once for all
+    audit_changes(session, actor, EntryAction.NOTE, dict.fromkeys(found, details))
+    return found
 
 
 def delete_canceled(

@@ -278,6 +278,9 @@ class InteractionLogEntry(Base):
     canceled_reason: Mapped[str | None] = mapped_column(sa.String(100))
     attempt_failed: Mapped[bool] = mapped_column(default=False)
     evaluation: Mapped[str] = mapped_column(sa.String(14), default="")
+    # NAV's comment lines, each a line of its own ("\n" between them); who added each and
+    # when is in the audit trail (`note` rows).
+    note: Mapped[str] = mapped_column(sa.Text, default="")
     source: Mapped[str] = mapped_column(sa.String(8))
     user_upn: Mapped[str | None] = mapped_column(sa.String(254), index=True)
     salesperson_code: Mapped[str] = mapped_column(sa.String(20), default="")
@@ -299,6 +302,8 @@ class InteractionLogEntry(Base):
         sa.UniqueConstraint("internet_message_id", "contact_id"),
         sa.UniqueConstraint("ical_uid", "contact_id"),
         sa.Index("ix_entries_contact_date", "contact_id", "occurred_at"),
+        # A company's entries are its own and its persons' (NAV's roll-up, EntryFilter).
+        sa.Index("ix_entries_company_date", "contact_company_no", "occurred_at"),
         check_in("information_flow", InformationFlow),
         check_in("initiated_by", InitiatedBy),
         check_in("correspondence_type", CorrespondenceType),
@@ -322,7 +327,7 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(sa.String(300))
-    action: Mapped[str] = mapped_column(sa.String(20))  # log | cancel | restore | delete
+    action: Mapped[str] = mapped_column(sa.String(20))  # log | cancel | evaluate | note | …
     entry_no: Mapped[int | None] = mapped_column(index=True)  # no FK: deletions stay audited
     details: Mapped[str] = mapped_column(sa.Text, default="")
 
