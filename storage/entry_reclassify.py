@@ -61,7 +61,8 @@ def reclassify_entries(session: Session, changes: Sequence[Reclassified], *, act
         return []
     stmt = (
         sa.update(table)
-        .where(table.c.entry_no == sa.bindparam("_no"), table.c.source.in_(CAPTURED))
+        .where(table.c.entry_no == sa.bindparam("_no"),
+               sa.or_(*(table.c.source == source.value for source in CAPTURED)))
         .values({name: sa.bindparam(f"_{name}") for name in FIELDS})
     )
     session.connection().execute(stmt, [
