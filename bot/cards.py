@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.i18n import t
+from bot.local_time import UserClock
 from storage.models import Contact, InteractionLogEntry, InteractionTemplate
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -46,13 +47,13 @@ def button(label: str, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _facts(lang: str, entry: InteractionLogEntry) -> dict[str, Any]:
+def _facts(lang: str, entry: InteractionLogEntry, clock: UserClock | None) -> dict[str, Any]:
     facts = [
         (t(lang, "contact"), f"{entry.contact_name} ({entry.contact_no})"),
         (t(lang, "template"), entry.template_code),
         (t(lang, "subject"), entry.subject or "—"),
         (t(lang, "duration"), t(lang, "minutes", n=_number(entry.duration_min))),
-        (t(lang, "date"), entry.occurred_at.strftime("%Y-%m-%d %H:%M") + " UTC"),
+        (t(lang, "date"), (clock or UserClock.utc()).show(entry.occurred_at)),
     ]
     if entry.information_flow:
         facts.append((t(lang, "flow"), t(lang, entry.information_flow)))
@@ -66,24 +67,29 @@ def _number(value: object) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def entry_card(lang: str, headline: str, entry: InteractionLogEntry) -> Card:
-    """An entry with the button that undoes the last change: Cancel, or Restore."""
+def entry_card(lang: str, headline: str, entry: InteractionLogEntry,
+               clock: UserClock | None = None) -> Card:
+    """An entry with the button that undoes the last change: Cancel, or Restore; its date
+    in the user's zone (`clock`; UTC without one)."""
     if entry.canceled:
         action = button(t(lang, "restore"), {"action": "restore", "entry_no": entry.entry_no})
     else:
         action = button(t(lang, "cancel"), {"action": "cancel", "entry_no": entry.entry_no})
-    return card([title(headline), _facts(lang, entry)], [action])
+    return card([title(headline), _facts(lang, entry, clock)], [action])
 
 
-def entries_card(lang: str, contact: Contact, entries: Sequence[InteractionLogEntry]) -> Card:
-    """A contact's recent entries, newest first, one line each."""
+def entries_card(lang: str, contact: Contact, entries: Sequence[InteractionLogEntry],
+                 clock: UserClock | None = None) -> Card:
+    """A contact's recent entries, newest first, one line each, labelled with its local date
+    and time (in the user's zone: `clock`; UTC without one)."""
     if not entries:
         return card([text_block(t(lang, "show_empty", name=contact.name, no=contact.no))])
+    clock = clock or UserClock.utc()
     body: list[dict[str, Any]] = [title(t(lang, "show_title", name=contact.name, no=contact.no))]
     for entry in entries:
         line = (
-            f"**#{entry.entry_no}** {entry.occurred_at:%Y-%m-%d} · {entry.template_code} · "
-            f"{entry.subject or '—'} · {t(lang, 'minutes', n=_number(entry.duration_min))}"
+            f"**#{entry.entry_no}** {clock.show_day(entry.occurred_at)} · {entry.template_code}"
+            f" · {entry.subject or '—'} · {t(lang, 'minutes', n=_number(entry.duration_min))}"
         )
         body.append(text_block(line, spacing="Small"))
     return card(body)

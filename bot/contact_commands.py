@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import sqlalchemy as sa
+
 from bot.cards import candidates_card, entries_card, entry_card
 from bot.commands import CommandContext, CommandError, Reply, command
 from bot.grammar import GrammarError, LogRequest, parse_log
@@ -12,11 +16,10 @@ from storage.entries import (
     Interaction,
     get_template,
     log_interaction,
-    query_entries,
     setup_template,
 )
 from storage.errors import AmbiguousContact, UnknownContact
-from storage.models import Contact, InteractionTemplate, utcnow
+from storage.models import Contact, InteractionLogEntry, InteractionTemplate
 from storage.upcoming import upcoming_meetings
 
 SHOW_LIMIT = 10
@@ -55,22 +58,38 @@ def _template(ctx: CommandContext, request: LogRequest) -> InteractionTemplate:
     return get_template(ctx.session, request.template_code or "")
 
 
+def _occurred_at(ctx: CommandContext, request: LogRequest) -> datetime | None:
+    """The UTC moment the words name in the user's zone (None: now); the future is refused,
+    since a log records what has happened."""
+    clock = ctx.clock
+    local = request.when.resolve(clock.now())
+    if local is None:
+        return None
+    moment = clock.to_utc(local)
+    if moment > clock.now_utc:
+        raise CommandError(t(ctx.lang, "future", said=" ".join(request.when.said),
+                             moment=clock.show(moment), now=clock.show(clock.now_utc)))
+    return moment
+
+
 @command("log", "registrar")
 def log(ctx: CommandContext, args: str) -> Reply:
-    """`log call|meeting|email|TEMPLATE with CONTACT [about SUBJECT] [N min] [inbound|outbound] [failed]`: log an interaction.
-    es: `registrar llamada|reunión|correo|PLANTILLA con CONTACTO [sobre ASUNTO] [N min] [entrante|saliente] [fallida]`: registra una interacción.
+    """`log call|meeting|email|TEMPLATE with CONTACT [yesterday|today|on DATE] [at HH:MM] [about SUBJECT] [N min] [inbound|outbound] [failed|no answer] [very positive|positive|neutral|negative|very negative] [note: TEXT]`: log an interaction (dates and times in your time zone; quotes keep words as written).
+    es: `registrar llamada|reunión|correo|PLANTILLA con CONTACTO [ayer|hoy|el FECHA] [a las HH:MM] [sobre ASUNTO] [N min] [entrante|saliente] [fallida|sin respuesta] [muy positiva|positiva|neutral|negativa|muy negativa] [nota: TEXTO]`: registra una interacción (fechas y horas en su zona horaria; las comillas conservan las palabras tal cual).
     """  # noqa: E501
     user = ctx.require_user()
     try:
-        request = parse_log(args)
+        request = parse_log(args, lang=ctx.lang)
     except GrammarError as exc:
         raise CommandError(t(ctx.lang, exc.key, **exc.values)) from None
+    occurred_at = _occurred_at(ctx, request)
     template = _template(ctx, request)
     contact = _contact(ctx, request.ref)
     initiated_by = {"outbound": "us", "inbound": "them"}.get(request.flow or "")
     entry = log_interaction(ctx.session, contact, Interaction(
         template_code=template.code,
         subject=request.subject,
+        occurred_at=occurred_at,
         duration_min=request.duration_min,
         information_flow=request.flow,
         initiated_by=initiated_by,
@@ -79,27 +98,39 @@ def log(ctx: CommandContext, args: str) -> Reply:
         user_upn=user.upn,
     ), actor=ctx.actor)
     headline = t(ctx.lang, "logged", entry_no=entry.entry_no)
-    return Reply(f"{headline}: {contact.name}, {template.code}", entry_card(
-        ctx.lang, headline, entry), entry_nos=(entry.entry_no,))
+    summary = f"{headline}: {contact.name}, {template.code}, {ctx.clock.show(entry.occurred_at)}"
+    return Reply(summary, entry_card(ctx.lang, headline, entry, ctx.clock),
+                 entry_nos=(entry.entry_no,))
+
+
+def latest_entries(ctx: CommandContext, contact: Contact) -> list[InteractionLogEntry]:
+    """The contact's last active entries by date (a call logged today for last week comes
+    after this week's), newest first."""
+    e = InteractionLogEntry
+    filters = EntryFilter(contact_id=contact.id, status="active")
+    return list(ctx.session.scalars(sa.select(e).where(*filters.where())
+                                    .order_by(e.occurred_at.desc(), e.entry_no.desc())
+                                    .limit(SHOW_LIMIT)))
 
 
 @command("show", "mostrar", writes=False)
 def show(ctx: CommandContext, args: str) -> Reply:
-    """`show CONTACT`: the contact's last 10 active interactions.
-    es: `mostrar CONTACTO`: las 10 últimas interacciones activas del contacto.
-    """
+    """`show CONTACT`: the contact's last 10 active interactions, newest first, by date in your time zone.
+    es: `mostrar CONTACTO`: las 10 últimas interacciones activas del contacto, por fecha en su zona horaria.
+    """  # noqa: E501
     ctx.require_user()
     if not args.strip():
         raise CommandError(t(ctx.lang, "need_ref"))
     contact = _contact(ctx, args.strip())
-    entries = query_entries(ctx.session, EntryFilter(contact_id=contact.id, status="active"),
-                            limit=SHOW_LIMIT, newest_first=True)
-    lines = [f"#{e.entry_no} {e.occurred_at:%Y-%m-%d} {e.template_code} {e.subject}"
+    entries = latest_entries(ctx, contact)
+    clock = ctx.clock
+    lines = [f"#{e.entry_no} {clock.show_day(e.occurred_at)} {e.template_code} {e.subject}"
              for e in entries]
     key = "show_title" if entries else "show_empty"
-    soon = upcoming_meetings(ctx.session, now=utcnow(), contact_id=contact.id, limit=SHOW_LIMIT)
+    soon = upcoming_meetings(ctx.session, now=clock.now_utc, contact_id=contact.id,
+                             limit=SHOW_LIMIT)
     if soon:  # not in the log until they start
         lines += [t(ctx.lang, "show_upcoming"),
-                  *(f"{m.start:%Y-%m-%d %H:%M} UTC {m.subject}" for m in soon)]
+                  *(f"{clock.show(m.start)} {m.subject}" for m in soon)]
     text = "\n".join([t(ctx.lang, key, name=contact.name, no=contact.no), *lines])
-    return Reply(text, entries_card(ctx.lang, contact, entries))
+    return Reply(text, entries_card(ctx.lang, contact, entries, clock))

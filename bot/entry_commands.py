@@ -37,7 +37,8 @@ def cancel(ctx: CommandContext, args: str) -> Reply:
     cancel_entries(ctx.session, [entry.entry_no], actor=ctx.actor, owner_upn=owner,
                    reason="canceled in Teams")
     headline = t(ctx.lang, key, entry_no=entry.entry_no)
-    return Reply(headline, entry_card(ctx.lang, headline, entry), entry_nos=(entry.entry_no,))
+    return Reply(headline, entry_card(ctx.lang, headline, entry, ctx.clock),
+                 entry_nos=(entry.entry_no,))
 
 
 @command("restore", "restaurar")
@@ -49,7 +50,8 @@ def restore(ctx: CommandContext, args: str) -> Reply:
     key = "restored" if entry.canceled else "already_active"
     restore_entries(ctx.session, [entry.entry_no], actor=ctx.actor, owner_upn=owner)
     headline = t(ctx.lang, key, entry_no=entry.entry_no)
-    return Reply(headline, entry_card(ctx.lang, headline, entry), entry_nos=(entry.entry_no,))
+    return Reply(headline, entry_card(ctx.lang, headline, entry, ctx.clock),
+                 entry_nos=(entry.entry_no,))
 
 
 @command("templates", "plantillas", writes=False)

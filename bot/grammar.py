@@ -1,18 +1,23 @@
 """Reading what people type: mentions and markup removed, keywords in English or Spanish.
 
-`log call with Jane Doe about renewal 15 min outbound failed` and
-`registrar llamada con Jane Doe sobre renovación 15 min saliente fallida` read the same.
-Keywords ignore case and accents; the contact and subject keep what was typed.
+`log call with Jane Doe yesterday at 15:00 about renewal 15 min outbound positive` and
+`registrar llamada con Jane Doe ayer a las 15:00 sobre renovación 15 min saliente positiva`
+read the same. Keywords ignore case and accents; the contact, the subject and the note keep
+what was typed, and a quoted phrase is taken as written (`about "follow-up yesterday"`).
+Dates and times are read by `bot/when.py`, wherever they stand after the contact.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from storage.contacts import fold
+from bot.when import When, match_when
+from bot.words import GrammarError, Word, joined, split_words
+
+__all__ = ["GrammarError", "LogRequest", "clean_text", "parse_entry_no", "parse_log"]
 
 KINDS = {
     "call": "phone_call", "phone": "phone_call", "llamada": "phone_call",
@@ -23,7 +28,16 @@ WITH = frozenset({"with", "con"})
 ABOUT = frozenset({"about", "sobre"})
 FLOWS = {"inbound": "inbound", "entrante": "inbound", "outbound": "outbound",
          "saliente": "outbound"}
-FAILED = frozenset({"failed", "fallida", "fallido"})
+FAILED = frozenset({"failed", "fallida", "fallido", "unanswered"})
+NO_ANSWER = frozenset({("no", "answer"), ("sin", "respuesta"), ("no", "contesto")})
+EVALUATIONS = {
+    "positive": "positive", "positiva": "positive", "positivo": "positive",
+    "neutral": "neutral", "neutra": "neutral", "neutro": "neutral",
+    "negative": "negative", "negativa": "negative", "negativo": "negative",
+    **{value: value for value in ("very_positive", "very_negative")},
+}
+VERY = frozenset({"very", "muy"})
+NOTE_WORDS = ("note:", "nota:")
 MINUTE_WORDS = frozenset({"m", "min", "mins", "minute", "minutes", "minuto", "minutos"})
 MAX_DURATION = Decimal(10000)
 
@@ -32,15 +46,6 @@ _MENTION = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$", re.ASCII)  # ASCII: "²" or "٣" is no number
 _NUMBER_MIN = re.compile(r"^(\d+(?:[.,]\d+)?)(?:m|min|mins)$", re.ASCII)
-
-
-class GrammarError(ValueError):
-    """The text does not read as the command; `key` names the i18n message to show."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
 
 
 def clean_text(text: str | None) -> str:
@@ -66,6 +71,9 @@ class LogRequest:
     duration_min: Decimal | None = None
     flow: str | None = None
     failed: bool = False
+    when: When = field(default_factory=When)  # nothing said: now
+    evaluation: str = ""  # very_positive | positive | neutral | negative | very_negative
+    note: str | None = None
 
 
 @dataclass
@@ -73,6 +81,7 @@ class _Options:
     duration_min: Decimal | None = None
     flow: str | None = None
     failed: bool = False
+    evaluation: str = ""
 
 
 def _duration(text: str) -> Decimal:
@@ -85,53 +94,106 @@ def _duration(text: str) -> Decimal:
     return value
 
 
-def _take_options(words: list[str], options: _Options) -> list[str]:
-    """Strip trailing `N min`, `inbound|outbound`, `failed` (any order) off `words`."""
+def _take_option(words: list[Word], options: _Options) -> int:
+    """Read the option the words end with into `options`; how many words it took (0: none)."""
+    last = words[-1].key
+    before = words[-2].key if len(words) >= 2 else None
+    if (before, last) in NO_ANSWER:
+        options.failed = True
+        return 2
+    if last in FAILED:
+        options.failed = True
+        return 1
+    if last in FLOWS:
+        options.flow = options.flow or FLOWS[last]
+        return 1
+    if last in EVALUATIONS:
+        very = before in VERY and EVALUATIONS[last] in ("positive", "negative")
+        options.evaluation = options.evaluation or (
+            f"very_{EVALUATIONS[last]}" if very else EVALUATIONS[last])
+        return 2 if very else 1
+    if last in MINUTE_WORDS and before is not None and _NUMBER.match(before):
+        options.duration_min = _duration(words[-2].text)
+        return 2
+    if match := _NUMBER_MIN.match(last):
+        options.duration_min = _duration(match.group(1))
+        return 1
+    return 0
+
+
+def _take_options(words: list[Word], options: _Options) -> list[Word]:
+    """Strip trailing options (`N min`, `inbound|outbound`, `failed`, `no answer`, an
+    evaluation; any order) off `words`."""
     words = list(words)
-    while words:
-        last = fold(words[-1])
-        if last in FAILED:
-            options.failed = True
-        elif last in FLOWS:
-            options.flow = FLOWS[last]
-        elif last in MINUTE_WORDS and len(words) >= 2 and _NUMBER.match(words[-2]):
-            options.duration_min = _duration(words[-2])
-            words.pop()
-        elif match := _NUMBER_MIN.match(last):
-            options.duration_min = _duration(match.group(1))
-        else:
-            break
-        words.pop()
+    while words and (used := _take_option(words, options)):
+        del words[-used:]
     return words
 
 
-def parse_log(args: str) -> LogRequest:
-    """`call|meeting|email|TEMPLATE with REF [about SUBJECT] [N min] [in|outbound] [failed]`."""
-    words = args.split()
-    if len(words) < 3 or fold(words[1]) not in WITH:
+def _split_note(args: str) -> tuple[str, str | None]:
+    """The message before `note:` / `nota:`, and the note: the rest, as typed."""
+    for word in split_words(args):
+        if word.quoted:
+            continue
+        prefix = next((p for p in NOTE_WORDS if word.text[:len(p)].casefold() == p), None)
+        if prefix is not None:
+            note = args[word.start + len(prefix):].strip()
+            if not note:
+                raise GrammarError("empty_note")
+            return args[:word.start], note
+    return args, None
+
+
+def _take_when(words: list[Word], *, day_first_only: bool) -> tuple[When, list[Word]]:
+    """The date and time said anywhere but in the command's first word and the contact's
+    first word, and the words left."""
+    with_at = next((i for i, w in enumerate(words) if i > 0 and w.key in WITH), 0)
+    protected = {0, with_at, with_at + 1}
+    when, kept, i = When(), [], 0
+    while i < len(words):
+        used = 0
+        if i not in protected:
+            when, used = match_when(words, i, when, day_first_only=day_first_only)
+        if used:
+            i += used
+        else:
+            kept.append(words[i])
+            i += 1
+    return when, kept
+
+
+def parse_log(args: str, *, lang: str = "en") -> LogRequest:
+    """`call|meeting|email|TEMPLATE with REF [yesterday|today|on DATE] [at HH:MM]
+    [about SUBJECT] [N min] [inbound|outbound] [failed|no answer] [EVALUATION] [note: TEXT]`
+    (or the Spanish words). Dates in Spanish are day first (`el 30/11`)."""
+    args, note = _split_note(args)
+    when, words = _take_when(split_words(args), day_first_only=lang == "es")
+    if len(words) < 3 or words[1].key not in WITH:
         raise GrammarError("bad_log")
-    what = fold(words[0])
-    kind = KINDS.get(what)
+    kind = KINDS.get(words[0].key)
     options = _Options()
     rest = _take_options(words[2:], options)
-    folded = [fold(w) for w in rest]
-    split_at = next((i for i, w in enumerate(folded) if w in ABOUT and i > 0), None)
+    split_at = next((i for i, w in enumerate(rest) if w.key in ABOUT and i > 0), None)
     subject = None
     if split_at is not None:
-        subject = " ".join(rest[split_at + 1:]) or None
+        subject = joined(rest[split_at + 1:]) or None
         if subject is None:
             raise GrammarError("bad_log")
         rest = _take_options(rest[:split_at], options)
-    if not rest:
+    ref = joined(rest)
+    if not ref:
         raise GrammarError("bad_log")
     return LogRequest(
         kind=kind,
-        template_code=None if kind else words[0].upper(),
-        ref=" ".join(rest),
+        template_code=None if kind else words[0].text.upper(),
+        ref=ref,
         subject=subject,
         duration_min=options.duration_min,
         flow=options.flow,
         failed=options.failed,
+        when=when,
+        evaluation=options.evaluation,
+        note=note,
     )
 
 

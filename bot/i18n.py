@@ -40,9 +40,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_yours": "Entry #{entry_no} is not yours; only an admin may change it.",
         "bad_entry_no": "Say which entry, e.g. `cancel 1234`.",
         "bad_log": (
-            "I could not read that. Say e.g. `log call with Jane Doe about renewal 15 min`."
+            "I could not read that. Say e.g. `log call with Jane Doe yesterday at 15:00 about"
+            " renewal 15 min`."
         ),
         "bad_duration": "The duration must be between 0 and 10000 minutes, not {value}.",
+        "future": (
+            "{said!r} is {moment}, still to come (it is {now} for you): a log records what has"
+            " happened. Log it once it has."
+        ),
+        "bad_date": "{value} is not a date. Say e.g. `on 2026-11-30` or `yesterday`.",
+        "ambiguous_date": (
+            "{value} could be day/month or month/day: write it as year-month-day, e.g."
+            " `on 2026-11-03`."
+        ),
+        "bad_time": "{value} is not a time of day. Say e.g. `at 15:00` or `at 3pm`.",
+        "two_dates": "Say one date only (e.g. `yesterday` or `on 2026-11-30`).",
+        "two_times": "Say one time only (e.g. `at 15:00`).",
+        "empty_note": "Say what the note is after `note:`, e.g. `note: call back Monday`.",
         "need_ref": "Say which contact, e.g. `show Jane Doe`.",
         "unknown_command": "I don't know {word!r}.",
         "did_you_mean": "Did you mean `{suggestion}`?",
@@ -86,9 +100,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bad_entry_no": "Indique el movimiento, p. ej. `cancelar 1234`.",
         "bad_log": (
             "No lo he entendido. Diga p. ej. "
-            "`registrar llamada con Jane Doe sobre renovación 15 min`."
+            "`registrar llamada con Jane Doe ayer a las 15:00 sobre renovación 15 min`."
         ),
         "bad_duration": "La duración debe estar entre 0 y 10000 minutos, no {value}.",
+        "future": (
+            "{said!r} es {moment}, aún no ha llegado (para usted son las {now}): el registro"
+            " recoge lo que ya ha ocurrido. Regístrelo cuando ocurra."
+        ),
+        "bad_date": "{value} no es una fecha. Diga p. ej. `el 30/11` o `ayer`.",
+        "ambiguous_date": "{value} no es una fecha clara: escríbala como `el 30/11/2026`.",
+        "bad_time": "{value} no es una hora. Diga p. ej. `a las 15:00`.",
+        "two_dates": "Indique una sola fecha (p. ej. `ayer` o `el 30/11`).",
+        "two_times": "Indique una sola hora (p. ej. `a las 15:00`).",
+        "empty_note": "Escriba la nota después de `nota:`, p. ej. `nota: llamar el lunes`.",
         "need_ref": "Indique el contacto, p. ej. `mostrar Jane Doe`.",
         "unknown_command": "No conozco {word!r}.",
         "did_you_mean": "¿Quería decir `{suggestion}`?",

@@ -61,6 +61,11 @@ class UserClock:
     zone: ZoneInfo | None
     now_utc: datetime  # naive UTC
 
+    @classmethod
+    def utc(cls) -> UserClock:
+        """A clock that shows UTC (where no user is known)."""
+        return cls(ZoneInfo("UTC"), datetime.now(UTC).replace(tzinfo=None))
+
     def local(self, moment: datetime) -> datetime:
         """A stored (naive UTC) moment as an aware local time."""
         return moment.replace(tzinfo=UTC).astimezone(self.zone)
@@ -78,6 +83,6 @@ class UserClock:
         """`2026-11-30 15:00 CST`: a stored moment as the user reads it."""
         return self.local(moment).strftime("%Y-%m-%d %H:%M %Z").strip()
 
-    def show_time(self, moment: datetime) -> str:
-        """`15:00`: the local time of day of a stored moment."""
-        return self.local(moment).strftime("%H:%M")
+    def show_day(self, moment: datetime) -> str:
+        """`2026-11-30 15:00`: a stored moment's local date and time, without the zone."""
+        return self.local(moment).strftime("%Y-%m-%d %H:%M")
