@@ -265,8 +265,8 @@ def note_entries(
     check_owner(entries, owner_upn)
     for entry in entries:
         if not room_for(entry.note, lines):
-            raise Refused(f"entry #{entry.entry_no}'s note has {MAX_NOTE_LINES} lines at most;"
-                          " nothing was added")
+            raise BadValue("note", f"entry #{entry.entry_no}'s note holds {MAX_NOTE_LINES}"
+                           " lines at most; nothing was added")
     add_note_lines(session, [e.entry_no for e in entries], lines, actor=actor)
     return entries
 

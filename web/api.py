@@ -1,4 +1,5 @@
-"""`/api/v1`: record interactions from another system (an ERP), cancel, restore, list.
+"""`/api/v1`: record interactions from another system (an ERP), cancel, restore, evaluate,
+add a note, list.
 
 Bearer API keys (`interlog api-keys create NAME`); every successful call is in the audit
 trail as `api:NAME`. Errors are JSON `{"error", "field", "status"}`; nothing is written
@@ -8,10 +9,14 @@ by a call that fails.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, g, request
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from storage.api_models import ApiKey, authenticate, find_idempotency, record_idempotency
@@ -20,7 +25,9 @@ from storage.contacts import by_email
 from storage.entries import (
     cancel_entries,
     entry_to_json,
+    evaluate_entries,
     log_interaction,
+    note_entries,
     query_entries,
     restore_entries,
     totals,
@@ -33,7 +40,15 @@ from storage.models import (
     InteractionTemplate,
     utcnow,
 )
-from web.api_input import InteractionRequest, idempotency_key, parse_interaction
+from storage.values import BadValue
+from web.api_input import (
+    InteractionRequest,
+    evaluation_of,
+    idempotency_key,
+    note_of,
+    outcome_field,
+    parse_interaction,
+)
 from web.context import db
 from web.filters import BadInput, parse_filters
 
@@ -125,11 +140,7 @@ def _record(req: InteractionRequest, key: str | None) -> Response:
 
 
 def post_interaction() -> Response:
-    try:
-        body = json.loads(request.get_data(cache=False) or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiProblem(400, "the body is not valid JSON", "body") from None
-    req = parse_interaction(body)
+    req = parse_interaction(_body())
     key = idempotency_key(request.headers.get("Idempotency-Key"))
     if key is not None and (replay := _replay(key, req)) is not None:
         return replay
@@ -144,22 +155,49 @@ def post_interaction() -> Response:
 
 
 def _change(entry_no: int, action: str) -> Response:
+    change = _CHANGES[action]
     session = db()
+    given = change.given()
     entry = session.get(InteractionLogEntry, entry_no)
     if entry is None:
         raise ApiProblem(404, f"no interaction log entry #{entry_no}")
     if entry.source != "api":
         raise ApiProblem(403, f"entry #{entry_no} was not recorded through the API; "
                               "change it in interlog")
-    # Any key may cancel or restore what any key recorded (NAV: whoever has the right may
-    # cancel any entry; a key is an integration's credential). The audit row names both the
-    # key that acts (its actor) and the key that recorded the entry (docs/security.md).
+    # Any key may change what any key recorded (NAV: whoever has the right may cancel or
+    # evaluate any entry; a key is an integration's credential). The audit row names both
+    # the key that acts (its actor) and the key that recorded the entry (docs/security.md).
     recorded_by = _recorded_by(entry_no)
-    op = cancel_entries if action == "cancel" else restore_entries
-    op(session, [entry_no], actor=g.api_actor)
+    change.apply(session, entry_no, given)
     body = entry_to_json(entry)
     _done(f"api_{action}", entry_no, recorded_by=recorded_by)
     return as_json(body)
+
+
+def _body() -> Any:
+    try:
+        return json.loads(request.get_data(cache=False) or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiProblem(400, "the body is not valid JSON", "body") from None
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A change of one entry: what the request gives (`given`), and how it is applied."""
+
+    given: Callable[[], str]
+    apply: Callable[[Session, int, str], object]
+
+
+_CHANGES = {
+    "cancel": _Change(lambda: "", lambda s, n, _: cancel_entries(s, [n], actor=g.api_actor)),
+    "restore": _Change(lambda: "", lambda s, n, _: restore_entries(s, [n], actor=g.api_actor)),
+    "evaluate": _Change(
+        lambda: evaluation_of(outcome_field(_body(), "evaluation"), required=True),
+        lambda s, n, value: evaluate_entries(s, [n], value, actor=g.api_actor)),
+    "note": _Change(lambda: note_of(outcome_field(_body(), "note")),
+                    lambda s, n, text: note_entries(s, [n], text, actor=g.api_actor)),
+}
 
 
 def _recorded_by(entry_no: int) -> str | None:
@@ -205,7 +243,7 @@ def _handle(exc: Exception) -> Response:
     db().rollback()
     if isinstance(exc, ApiProblem):
         return problem(exc.status, exc.message, exc.field)
-    if isinstance(exc, BadInput):
+    if isinstance(exc, BadInput | BadValue):
         return problem(400, exc.message, exc.field)
     if isinstance(exc, NotFound):
         return problem(404, str(exc))
@@ -247,7 +285,7 @@ def blueprint() -> Blueprint:
     bp.add_url_rule("/interactions", "list_interactions", list_interactions, methods=["GET"])
     entry = f"/interactions/<int(max={MAX_ENTRY_NO}):entry_no>"
     bp.add_url_rule(entry, "get_interaction", get_interaction)
-    for action in ("cancel", "restore"):
+    for action in _CHANGES:
         bp.add_url_rule(f"{entry}/{action}", action,
                         lambda entry_no, action=action: _change(entry_no, action),
                         methods=["POST"])

@@ -1,4 +1,5 @@
-"""The body of `POST /api/v1/interactions`, checked field by field into an `Interaction`.
+"""The bodies of `POST /api/v1/interactions` (checked field by field into an `Interaction`)
+and of `…/evaluate` and `…/note` (an entry's outcome afterwards).
 
 Every problem is a `BadInput` naming the field; a body that validates carries only values an
 entry may hold (lengths as the columns, a duration in range, a real date).
@@ -14,13 +15,15 @@ from decimal import Decimal
 from typing import Any
 
 from storage.entries import Interaction
+from storage.outcomes import EVALUATIONS, check_evaluation, note_lines
 from storage.values import BadValue, finite_decimal
 from web.filters import BadInput, checked_text
 
 STRINGS = {"template": 10, "subject": 250, "document_type": 40, "document_no": 40}
 FIELDS = ("contact", "template", "subject", "date", "duration_min", "document_type",
-          "document_no")
+          "document_no", "cost", "attempt_failed", "evaluation", "note")
 MAX_DURATION = Decimal("99999999")
+MAX_COST = Decimal("99999999")
 IDEMPOTENCY_MAX = 200
 
 
@@ -77,15 +80,53 @@ def parse_when(value: Any) -> datetime | None:
     return moment.replace(microsecond=0)
 
 
-def _duration(value: Any) -> Decimal | None:
+def _amount(name: str, value: Any, high: Decimal, what: str) -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadInput("duration_min", "duration_min must be a number of minutes")
+        raise BadInput(name, f"{name} must be {what}")
     try:
-        return finite_decimal(value, "duration_min", low=Decimal(0), high=MAX_DURATION)
+        return finite_decimal(value, name, low=Decimal(0), high=high)
     except BadValue as exc:
         raise BadInput(exc.field, exc.message) from None
+
+
+def _flag(name: str, value: Any) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise BadInput(name, f"{name} must be true or false")
+    return value
+
+
+def evaluation_of(value: Any, *, required: bool = False) -> str:
+    """An `evaluation` field: one of the five values (absent or null: none, unless required)."""
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise BadInput("evaluation", "evaluation must be one of " + ", ".join(EVALUATIONS))
+    try:
+        return check_evaluation(checked_text("evaluation", value))
+    except BadValue as exc:
+        raise BadInput(exc.field, exc.message) from None
+
+
+def note_of(value: Any) -> str:
+    """A `note` field: text whose lines become note lines (storage.outcomes.note_lines)."""
+    if not isinstance(value, str):
+        raise BadInput("note", "note must be a string")
+    try:
+        note_lines(value)
+    except BadValue as exc:
+        raise BadInput(exc.field, exc.message) from None
+    return value
+
+
+def outcome_field(body: Any, name: str) -> Any:
+    """The one field `name` of the body of `…/evaluate` or `…/note`."""
+    if not isinstance(body, dict) or set(body) != {name}:
+        raise BadInput(name, f'the body must be a JSON object with "{name}" only')
+    return body[name]
 
 
 def body_hash(body: Any) -> str:
@@ -105,10 +146,16 @@ def parse_interaction(body: Any) -> InteractionRequest:
     template = strings.pop("template")
     if template is None:
         raise BadInput("template", "template is required: an interaction template code")
+    note = body.get("note")
     interaction = Interaction(
         template_code=template.upper(),
         occurred_at=parse_when(body.get("date")),
-        duration_min=_duration(body.get("duration_min")),
+        duration_min=_amount("duration_min", body.get("duration_min"), MAX_DURATION,
+                             "a number of minutes"),
+        cost=_amount("cost", body.get("cost"), MAX_COST, "an amount"),
+        attempt_failed=_flag("attempt_failed", body.get("attempt_failed")),
+        evaluation=evaluation_of(body.get("evaluation")),
+        note=None if note is None else note_of(note),
         source="api",
         **strings,  # type: ignore[arg-type]
     )

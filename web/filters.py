@@ -24,10 +24,11 @@ from storage.models import (
     InteractionTemplate,
     User,
 )
+from storage.outcomes import EVALUATIONS
 from storage.values import MAX_FILTER_CHARS, BadValue, clean_text
 
 FILTER_FIELDS = ("contact", "company", "template", "group", "salesperson", "user", "source",
-                 "status", "since", "until", "document_no")
+                 "status", "since", "until", "document_no", "evaluation")
 STATUSES = ("all", "active", "canceled")
 
 
@@ -107,6 +108,12 @@ def _company_no(session: Session, value: str) -> str:
     return company.no
 
 
+def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise BadInput(name, f"{value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
 def parse_filters(
     session: Session, args: Mapping[str, str], *, allowed_extra: tuple[str, ...] = ()
 ) -> ParsedFilters:
@@ -131,14 +138,10 @@ def parse_filters(
         kwargs["salesperson_code"] = _check_person(session, "salesperson", values["salesperson"])
     if "user" in values:
         kwargs["user_upn"] = values["user"] = _check_person(session, "user", values["user"])
-    if "source" in values:
-        if values["source"] not in SOURCES:
-            raise BadInput("source", f"{values['source']!r} is not one of {', '.join(SOURCES)}")
-        kwargs["source"] = values["source"]
-    status = values.get("status", "all")
-    if status not in STATUSES:
-        raise BadInput("status", f"{status!r} is not one of {', '.join(STATUSES)}")
-    kwargs["status"] = status
+    for name, allowed in (("source", SOURCES), ("evaluation", EVALUATIONS)):
+        if name in values:
+            kwargs[name] = _one_of(name, values[name], allowed)
+    kwargs["status"] = _one_of("status", values.get("status", "all"), STATUSES)
     for name in ("since", "until"):
         if name in values:
             kwargs[name] = parse_date(name, values[name])

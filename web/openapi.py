@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from storage.models import SOURCES
+from storage.outcomes import EVALUATIONS, MAX_NOTE_LINE
 from web.api import MAX_LIMIT
 from web.filters import FILTER_FIELDS, STATUSES
 
@@ -12,6 +13,12 @@ from web.filters import FILTER_FIELDS, STATUSES
 def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
     return {"type": kind, "nullable": True, **extra}
 
+
+NOTE: dict[str, Any] = {
+    "type": "string", "minLength": 1,
+    "description": f"Each line is a note line (at most {MAX_NOTE_LINE} characters), added "
+                   "after the entry's own",
+}
 
 ENTRY: dict[str, Any] = {
     "type": "object",
@@ -33,7 +40,10 @@ ENTRY: dict[str, Any] = {
         "correspondence_type": {"type": "string"},
         "canceled": {"type": "boolean"},
         "attempt_failed": {"type": "boolean"},
-        "evaluation": {"type": "string"},
+        "evaluation": {"type": "string", "enum": ["", *EVALUATIONS],
+                       "description": "NAV's evaluation; \"\" until the entry is evaluated"},
+        "note": {"type": "string",
+                 "description": "NAV's comment lines, joined by \"\\n\"; \"\" for none"},
         "source": {"type": "string", "enum": list(SOURCES)},
         "user": _nullable("string"),
         "salesperson_code": {"type": "string"},
@@ -61,7 +71,23 @@ NEW_INTERACTION: dict[str, Any] = {
         "duration_min": {"type": "number", "minimum": 0, "maximum": 99999999},
         "document_type": {"type": "string", "maxLength": 40, "example": "sales_invoice"},
         "document_no": {"type": "string", "maxLength": 40, "example": "SI-1001"},
+        "cost": {"type": "number", "minimum": 0, "maximum": 99999999,
+                 "description": "Default: the template's unit cost"},
+        "attempt_failed": {"type": "boolean", "default": False,
+                           "description": "A failed attempt to reach the contact"},
+        "evaluation": {"type": "string", "enum": list(EVALUATIONS)},
+        "note": NOTE,
     },
+}
+
+EVALUATION: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["evaluation"],
+    "properties": {"evaluation": {"type": "string", "enum": list(EVALUATIONS)}},
+}
+
+NEW_NOTE: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["note"],
+    "properties": {"note": NOTE},
 }
 
 ERROR: dict[str, Any] = {
@@ -90,18 +116,35 @@ def _query(name: str) -> dict[str, Any]:
         schema = {"type": "string", "format": "date"}
     if name == "source":
         schema = {"type": "string", "enum": list(SOURCES)}
+    if name == "evaluation":
+        schema = {"type": "string", "enum": list(EVALUATIONS)}
     return {"name": name, "in": "query", "required": False, "schema": schema}
 
 
+SUMMARIES = {
+    "cancel": "Cancel an entry recorded through the API (it leaves every total)",
+    "restore": "Restore a canceled entry recorded through the API",
+    "evaluate": "Evaluate an entry recorded through the API (canceled ones too)",
+    "note": "Add note lines to an entry recorded through the API (canceled ones too)",
+}
+BODIES = {"evaluate": "Evaluation", "note": "NewNote"}
+
+
 def _change(action: str) -> dict[str, Any]:
-    return {"post": {
+    operation: dict[str, Any] = {
         "operationId": f"{action}Interaction",
-        "summary": f"{action.capitalize()} an entry recorded through the API",
+        "summary": SUMMARIES[action],
         "parameters": [{"$ref": "#/components/parameters/EntryNo"}],
         "responses": {"200": _entry("The entry"), "401": _error("Missing or wrong API key"),
                       "403": _error("Not an entry recorded through the API"),
                       "404": _error("No such entry")},
-    }}
+    }
+    if action in BODIES:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{BODIES[action]}"}}}}
+        operation["responses"]["400"] = _error("The body does not validate (the field is "
+                                               "named)")
+    return {"post": operation}
 
 
 def _list_operation() -> dict[str, Any]:
@@ -167,14 +210,15 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": _entry("The entry"),
                               "401": _error("Missing or wrong API key"),
                               "404": _error("No such entry")}}},
-            "/api/v1/interactions/{entry_no}/cancel": _change("cancel"),
-            "/api/v1/interactions/{entry_no}/restore": _change("restore"),
+            **{f"/api/v1/interactions/{{entry_no}}/{action}": _change(action)
+               for action in SUMMARIES},
         },
         "components": {
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
             "parameters": {"EntryNo": {"name": "entry_no", "in": "path", "required": True,
                                        "schema": {"type": "integer", "minimum": 0,
                                                   "maximum": 2**31 - 1}}},
-            "schemas": {"Entry": ENTRY, "NewInteraction": NEW_INTERACTION, "Error": ERROR},
+            "schemas": {"Entry": ENTRY, "NewInteraction": NEW_INTERACTION, "Error": ERROR,
+                        "Evaluation": EVALUATION, "NewNote": NEW_NOTE},
         },
     }

@@ -121,7 +121,7 @@ def test_evaluate_and_note_are_all_or_nothing(db: Session, world: World) -> None
 def test_a_note_has_at_most_its_lines(db: Session, world: World) -> None:
     entry = _log(db, world.jose, note="\n".join(["line"] * (MAX_NOTE_LINES - 1)))
     note_entries(db, [entry.entry_no], "the last one", actor="test")
-    with pytest.raises(Refused, match="100 lines at most"):
+    with pytest.raises(BadValue, match="100 lines at most"):
         note_entries(db, [entry.entry_no], "one too many", actor="test")
 
 
