@@ -57,7 +57,7 @@ class CommandContext:
     def clock(self) -> UserClock:
         """Now, in the user's zone: their Teams client's, else their configured one, else
         the server's."""
-        configured = getattr(self.user, "time_zone", None)  # [[user]] time_zone
+        configured = self.user.time_zone if self.user is not None else None
         return UserClock(choose_zone(self.client_time_zone, configured), utcnow())
 
     def require_user(self) -> User:

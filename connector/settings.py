@@ -67,6 +67,7 @@ class UserSettings:
     salesperson_code: str = ""
     aad_object_id: str = ""
     admin: bool = False
+    time_zone: str = ""  # IANA, e.g. "America/Mexico_City"; "": the server's
 
 
 @dataclass(frozen=True)

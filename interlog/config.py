@@ -136,7 +136,8 @@ def _section(name: str, cls: type, raw: Any, env: Mapping[str, str]) -> Any:
 
 
 def _user_default(key: str) -> Any:
-    return {"upn": "", "salesperson_code": "", "aad_object_id": "", "admin": False}[key]
+    return {"upn": "", "salesperson_code": "", "aad_object_id": "", "admin": False,
+            "time_zone": ""}[key]
 
 
 def _users(raw: Any) -> tuple[UserSettings, ...]:

@@ -125,6 +125,7 @@ class User(Base):
     salesperson_code: Mapped[str] = mapped_column(sa.String(20), default="")
     aad_object_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     admin: Mapped[bool] = mapped_column(default=False)
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default="")  # IANA; "": the server's
 
     def __repr__(self) -> str:
         return f"User(upn={self.upn!r}, salesperson_code={self.salesperson_code!r})"

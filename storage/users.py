@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from storage.values import BadValue
 
 SALESPERSON_CODE_CHARS: int = User.__table__.c.salesperson_code.type.length  # type: ignore[attr-defined]
 UPN_CHARS: int = User.__table__.c.upn.type.length  # type: ignore[attr-defined]
+TIME_ZONE_CHARS: int = User.__table__.c.time_zone.type.length  # type: ignore[attr-defined]
 
 
 class UserLike(Protocol):
@@ -33,6 +35,8 @@ class UserLike(Protocol):
     def aad_object_id(self) -> str: ...
     @property
     def admin(self) -> bool: ...
+    @property
+    def time_zone(self) -> str: ...
 
 
 class Asker(Protocol):
@@ -56,7 +60,21 @@ def user_problem(user: UserLike) -> str | None:
                 f" {SALESPERSON_CODE_CHARS} characters")
     if len(normal_upn(user.upn)) > UPN_CHARS:
         return f"upn is longer than {UPN_CHARS} characters"
+    if user.time_zone and not known_time_zone(user.time_zone):
+        return (f"time_zone {user.time_zone!r} is not an IANA time zone"
+                " (e.g. \"America/Mexico_City\")")
     return None
+
+
+def known_time_zone(name: str) -> bool:
+    """Whether `name` is an IANA time zone this machine knows (`America/Mexico_City`)."""
+    if len(name) > TIME_ZONE_CHARS or name != name.strip():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
 
 
 def find_user(session: Session, *, upn: str | None = None,
@@ -127,14 +145,15 @@ def seed_users(session: Session, users: Iterable[UserLike]) -> UserSeedResult:
             _release_aad_object_id(session, aad, upn)
         if user is None:
             session.add(User(upn=upn, salesperson_code=item.salesperson_code,
-                             aad_object_id=aad, admin=item.admin))
+                             aad_object_id=aad, admin=item.admin, time_zone=item.time_zone))
             result.added.append(upn)
-        elif (user.salesperson_code, user.aad_object_id, user.admin) != (
-            item.salesperson_code, aad, item.admin
+        elif (user.salesperson_code, user.aad_object_id, user.admin, user.time_zone) != (
+            item.salesperson_code, aad, item.admin, item.time_zone
         ):
             user.salesperson_code = item.salesperson_code
             user.aad_object_id = aad
             user.admin = item.admin
+            user.time_zone = item.time_zone
             result.updated.append(upn)
         session.flush()
     if users:
