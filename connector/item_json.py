@@ -9,15 +9,19 @@ with no Graph request. `item_from_json(item_to_json(x)) == x` for every item.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from connector.items import Address, Attendee, GraphEvent, GraphMessage
 
 _MESSAGE = "m"
 _EVENT = "e"
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# Compact UTF-8 text, as json.dumps(ensure_ascii=False) wrote it; naive datetimes as
+# isoformat() gives them (msgspec encodes them in C).
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
 
 
 def _addr(a: Address) -> list[str]:
@@ -28,18 +32,13 @@ def _from_addr(value: list[str]) -> Address:
     return Address(*value)
 
 
-def _when(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def _from_when(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
 def _message(m: GraphMessage, subject: str) -> dict[str, Any]:
     out: dict[str, Any] = {"t": _MESSAGE, "id": m.id, "imid": m.internet_message_id,
-                           "subject": subject, "received": _when(m.received_at),
-                           "sent": _when(m.sent_at)}
+                           "subject": subject, "received": m.received_at, "sent": m.sent_at}
     # Plain ifs, not a loop over (name, value, default): capture writes thousands a second.
     if m.sender is not None:
         out["from"] = _addr(m.sender)
@@ -68,7 +67,7 @@ def _message(m: GraphMessage, subject: str) -> dict[str, Any]:
 
 def _event(e: GraphEvent, subject: str) -> dict[str, Any]:
     out: dict[str, Any] = {"t": _EVENT, "id": e.id, "uid": e.ical_uid, "subject": subject,
-                           "start": e.start.isoformat(), "end": e.end.isoformat()}
+                           "start": e.start, "end": e.end}
     if e.organizer is not None:
         out["organizer"] = _addr(e.organizer)
     if e.attendees:
@@ -95,13 +94,13 @@ def item_to_json(item: GraphMessage | GraphEvent, *, subject: str | None = None)
     given, is kept instead of the item's own (capture keeps the one its entries get)."""
     text = item.subject if subject is None else subject
     if isinstance(item, GraphMessage):
-        return _dumps(_message(item, text))
-    return _dumps(_event(item, text))
+        return _encode(_message(item, text)).decode()
+    return _encode(_event(item, text)).decode()
 
 
 def item_from_json(text: str) -> GraphMessage | GraphEvent:
     """The item `item_to_json` wrote. Raises ValueError on text it did not write."""
-    data = json.loads(text)
+    data = _decode(text)
     kind = data.get("t") if isinstance(data, dict) else None
     if kind == _MESSAGE:
         return _message_from(data)

@@ -1,30 +1,37 @@
-"""What every stream shares: the request shape, page decoding, and JSON → dataclass helpers.
+"""What every stream shares: the request shape, page decoding, and Graph → item helpers.
 
 A stream declares one Graph collection: its path, the query of a round's first request, the
-`Prefer` header, and `parse(raw) -> DeltaItem`. It holds no page loop: `connector/sync/engine.py`
-drives every stream the same way. Raw JSON never leaves this package.
+`Prefer` header, the schema of its items (`streams/schema.py`) and `convert(wire) -> DeltaItem`.
+It holds no page loop: `connector/sync/engine.py` drives every stream the same way. Raw JSON
+never leaves this package: msgspec decodes a page straight into the schema's typed structs,
+validating it, and each is converted into interlog's item.
 """
 
 from __future__ import annotations
 
 import functools
-import json
+import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
+import msgspec
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.request_information import RequestInformation
 
 from connector.errors import Action, GraphError
 from connector.graph.client import GraphClient
 from connector.items import Address, DeltaItem, Removed, Skipped
+from connector.paging import DELTA, NEXT
+from connector.streams import schema
 from storage.vocabulary import StreamKind
+
+log = logging.getLogger(__name__)
 
 
 class Malformed(ValueError):
-    """An item that cannot become a dataclass; its message is the counted reason."""
+    """An item that cannot become interlog's item; its message is the counted reason."""
 
 
 @dataclass(frozen=True)
@@ -37,10 +44,28 @@ class Window:
 
 @dataclass(frozen=True)
 class Page:
-    """A decoded delta page: the parsed items and the raw links for the paginator."""
+    """A decoded delta page: the items and its links (`@odata.nextLink` / `deltaLink`)."""
 
     items: list[DeltaItem]
-    links: dict[str, Any]
+    links: dict[str, str]
+
+
+@functools.cache
+def _decoders(kind: type[schema.Item]) -> tuple[Any, Any]:
+    """msgspec decoders of a whole page of `kind`, and of one item (built once)."""
+    return msgspec.json.Decoder(schema.Page[kind]), msgspec.json.Decoder(kind)  # type: ignore[valid-type]
+
+
+_RAW_PAGE = msgspec.json.Decoder(schema.Page[msgspec.Raw])
+
+
+def _links(page: schema.Page[Any]) -> dict[str, str]:
+    links = {}
+    if page.next_link is not None:
+        links[NEXT] = page.next_link
+    if page.delta_link is not None:
+        links[DELTA] = page.delta_link
+    return links
 
 
 class Stream(ABC):
@@ -48,6 +73,7 @@ class Stream(ABC):
 
     kind: StreamKind
     path: str  # documentation of the collection, e.g. /users/{user}/calendarView/delta
+    wire_type: ClassVar[type[schema.Item]]  # its items in Graph's JSON (`schema.py`)
 
     def __init__(self, mailbox: str, folder: str = "") -> None:
         self.mailbox = mailbox
@@ -68,36 +94,66 @@ class Stream(ABC):
         """The request for a nextLink / deltaLink, followed verbatim."""
 
     @abstractmethod
-    def parse(self, raw: dict[str, Any]) -> DeltaItem:
-        """One JSON item → a frozen dataclass; raises `Malformed` naming what is wrong."""
+    def convert(self, wire: Any) -> DeltaItem:
+        """One validated item of `schema` → interlog's item; raises `Malformed` naming what
+        is wrong."""
 
     def decode(self, content: bytes) -> Page:
-        """A page body → parsed items (malformed ones become `Skipped`) and its links."""
+        """A page body → its items (malformed ones become `Skipped`) and its links.
+
+        The whole page is decoded and validated in one call; when an item does not match
+        the schema, the page is decoded again item by item, so that only that item is
+        skipped (counted `malformed:<why>`, logged with msgspec's message). A body that is
+        not JSON, or not a page (no `value` list, a link that is not a string), fails the
+        stream with a `GraphError` naming the problem, and nothing of it is written.
+        """
+        page_decoder, _ = _decoders(self.wire_type)
         try:
-            data = json.loads(content)
-        except (ValueError, UnicodeDecodeError) as exc:
+            page = page_decoder.decode(content)
+        except msgspec.ValidationError:
+            return self._decode_each(content)
+        except msgspec.DecodeError as exc:
             raise GraphError(Action.RETRY, f"{self.name}: a page was not JSON ({exc})") from None
-        values = data.get("value") if isinstance(data, dict) else None
-        if not isinstance(values, list):
-            raise GraphError(Action.RETRY, f"{self.name}: a page had no 'value' list")
-        return Page([self.parse_item(raw) for raw in values], data)
+        return Page([self.item(wire) for wire in page.value], _links(page))
+
+    def _decode_each(self, content: bytes) -> Page:
+        try:
+            page = _RAW_PAGE.decode(content)
+        except msgspec.ValidationError as exc:
+            raise GraphError(Action.RETRY, f"{self.name}: a malformed page: {exc}") from None
+        _, item_decoder = _decoders(self.wire_type)
+        items: list[DeltaItem] = []
+        for raw in page.value:
+            try:
+                items.append(self.item(item_decoder.decode(raw)))
+            except msgspec.ValidationError as exc:
+                items.append(self._invalid(schema.item_id(raw), exc))
+        return Page(items, _links(page))
 
     def parse_item(self, raw: Any) -> DeltaItem:
-        if not isinstance(raw, dict):
-            return Skipped("", "not_an_object")
-        item_id = raw.get("id")
-        if not isinstance(item_id, str) or not item_id:
-            return Skipped("", "no_id")
-        removed = raw.get("@removed")
-        if removed is not None:
-            reason = removed.get("reason") if isinstance(removed, dict) else None
-            return Removed(item_id, str(reason or "deleted"))
+        """One item already parsed from JSON (a `$batch` answer's body) → interlog's item."""
         try:
-            return self.parse(raw)
+            wire = msgspec.convert(raw, self.wire_type)
+        except msgspec.ValidationError as exc:
+            return self._invalid(schema.item_id(raw), exc)
+        return self.item(wire)
+
+    def _invalid(self, item_id: str, error: msgspec.ValidationError) -> Skipped:
+        why = schema.reason(error)
+        log.warning("%s %s: item %r skipped (malformed:%s): %s", self.mailbox, self.name,
+                    item_id, why, error)
+        return Skipped("" if why == "no_id" else item_id, why)
+
+    def item(self, wire: schema.Item) -> DeltaItem:
+        """A validated item → `Removed`, interlog's item, or `Skipped` with the reason."""
+        if not wire.id:
+            return Skipped("", "no_id")
+        if wire.removed is not None:
+            return Removed(wire.id, wire.removed.reason or "deleted")
+        try:
+            return self.convert(wire)
         except Malformed as exc:
-            return Skipped(item_id, str(exc))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            return Skipped(item_id, f"bad_{type(exc).__name__.lower()}")
+            return Skipped(wire.id, str(exc))
 
 
 def configure(prefer: list[str], query: Any = None) -> RequestConfiguration[Any]:
@@ -108,18 +164,12 @@ def configure(prefer: list[str], query: Any = None) -> RequestConfiguration[Any]
     return config
 
 
-def address(value: Any) -> Address | None:
+def address(value: schema.Recipient | schema.Attendee | None) -> Address | None:
     """`{"emailAddress": {"address", "name"}}` → Address (lower-case), None when unusable."""
-    if not isinstance(value, dict):
+    email = None if value is None else value.email_address
+    if email is None or email.address is None:
         return None
-    email = value.get("emailAddress")
-    if not isinstance(email, dict):
-        return None
-    text = email.get("address")
-    if not isinstance(text, str):
-        return None
-    name = email.get("name")
-    return _address(text, name if isinstance(name, str) else "")
+    return _address(email.address, email.name or "")
 
 
 @functools.lru_cache(maxsize=16384)
@@ -131,52 +181,25 @@ def _address(text: str, name: str) -> Address | None:
     return Address(text, name.strip())
 
 
-def addresses(value: Any, field: str) -> tuple[Address, ...]:
+def addresses(values: list[schema.Recipient | None] | None) -> tuple[Address, ...]:
     """A recipients list → addresses (entries without a usable address are dropped)."""
-    if value is None:
+    if not values:
         return ()
-    if not isinstance(value, list):
-        raise Malformed(f"bad_{field}")
-    found = (address(v) for v in value)
+    found = [address(v) for v in values]
     return tuple(a for a in found if a is not None)
 
 
-def text(raw: dict[str, Any], key: str, default: str = "") -> str:
-    value = raw.get(key)
-    return value if isinstance(value, str) else default
-
-
-def optional_text(raw: dict[str, Any], key: str) -> str | None:
-    value = raw.get(key)
-    return value if isinstance(value, str) and value else None
-
-
-def flag(raw: dict[str, Any], key: str) -> bool:
-    return raw.get(key) is True
-
-
-def strings(raw: dict[str, Any], key: str) -> tuple[str, ...]:
-    value = raw.get(key)
-    if not isinstance(value, list):
-        return ()
-    return tuple(v for v in value if isinstance(v, str))
-
-
-def utc(value: Any, field: str) -> datetime | None:
-    """A Graph dateTimeOffset (or naive UTC string with 7 fractional digits) → naive UTC."""
+def utc(value: str | None, field: str) -> datetime | None:
+    """A Graph dateTimeOffset (or naive UTC string with 7 fractional digits) → naive UTC;
+    digits past the microsecond are dropped."""
     if value is None:
         return None
-    if not isinstance(value, str) or not value:
-        raise Malformed(f"bad_{field}")
-    body = value[:-1] if value.endswith("Z") else value
-    head, dot, frac = body.partition(".")
-    if dot:
-        digits = "".join(ch for ch in frac if ch.isdigit())
-        body = f"{head}.{digits[:6]}{frac[len(digits):]}"
     try:
-        parsed = datetime.fromisoformat(body)
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         raise Malformed(f"bad_{field}") from None
+    if parsed.tzinfo is UTC:
+        return parsed.replace(tzinfo=None)
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed

@@ -7,7 +7,6 @@ encoded in the links), so `connector/sync/engine.py` opens a new round when the 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from kiota_abstractions.request_information import RequestInformation
 from msgraph.generated.users.item.calendar_view.delta.delta_request_builder import (
@@ -16,18 +15,8 @@ from msgraph.generated.users.item.calendar_view.delta.delta_request_builder impo
 
 from connector.graph.client import GraphClient
 from connector.items import Attendee, GraphEvent
-from connector.streams.base import (
-    Malformed,
-    Stream,
-    Window,
-    address,
-    configure,
-    flag,
-    optional_text,
-    strings,
-    text,
-    utc,
-)
+from connector.streams import schema
+from connector.streams.base import Malformed, Stream, Window, address, configure, utc
 from storage.vocabulary import StreamKind
 
 UTC_NAMES = frozenset({"utc", "etc/utc", "z", "gmt", "coordinated universal time", ""})
@@ -37,33 +26,27 @@ def iso_z(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def event_time(value: Any, field: str) -> datetime:
+def event_time(value: schema.DateTimeZone | None, field: str) -> datetime:
     """`{"dateTime": "…0000000", "timeZone": "UTC"}` → naive UTC (we always ask for UTC)."""
-    if not isinstance(value, dict):
+    if value is None:
         raise Malformed(f"no_{field}")
-    zone = value.get("timeZone")
-    if isinstance(zone, str) and zone.strip().lower() not in UTC_NAMES:
+    zone = value.time_zone
+    if zone is not None and zone.strip().lower() not in UTC_NAMES:
         raise Malformed(f"{field}_not_utc")
-    parsed = utc(value.get("dateTime"), field)
+    parsed = utc(value.date_time, field)
     if parsed is None:
         raise Malformed(f"no_{field}")
     return parsed
 
 
-def attendees(value: Any) -> tuple[Attendee, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise Malformed("bad_attendees")
+def attendees(values: list[schema.Attendee | None] | None) -> tuple[Attendee, ...]:
     out = []
-    for item in value:
+    for item in values or ():
         found = address(item)
-        if found is None:
+        if found is None or item is None:
             continue
-        status = item.get("status") if isinstance(item.get("status"), dict) else {}
-        out.append(
-            Attendee(found, text(item, "type", "required"), text(status, "response", "none"))
-        )
+        response = item.status.response if item.status is not None else None
+        out.append(Attendee(found, item.type or "required", response or "none"))
     return tuple(out)
 
 
@@ -71,6 +54,7 @@ class CalendarViewStream(Stream):
     """`GET /users/{user}/calendarView/delta?startDateTime&endDateTime`."""
 
     kind = StreamKind.CALENDAR
+    wire_type = schema.Event
     path = "/users/{user}/calendarView/delta"
 
     @staticmethod
@@ -102,24 +86,23 @@ class CalendarViewStream(Stream):
         builder = client.sdk.users.by_user_id(self.mailbox).events.by_event_id(event_id)
         return builder.to_get_request_information(configure(self.prefer(1)[1:]))
 
-    def parse(self, raw: dict[str, Any]) -> GraphEvent:
-        ical_uid = optional_text(raw, "iCalUId")
-        if ical_uid is None:
+    def convert(self, wire: schema.Event) -> GraphEvent:
+        if not wire.ical_uid:
             raise Malformed("no_ical_uid")
         return GraphEvent(
-            id=raw["id"],
-            ical_uid=ical_uid,
-            subject=text(raw, "subject"),
-            start=event_time(raw.get("start"), "start"),
-            end=event_time(raw.get("end"), "end"),
-            organizer=address(raw.get("organizer")),
-            attendees=attendees(raw.get("attendees")),
-            is_cancelled=flag(raw, "isCancelled"),
-            is_online_meeting=flag(raw, "isOnlineMeeting"),
-            is_all_day=flag(raw, "isAllDay"),
-            sensitivity=text(raw, "sensitivity", "normal") or "normal",
-            type=text(raw, "type", "singleInstance") or "singleInstance",
-            series_master_id=optional_text(raw, "seriesMasterId"),
-            categories=strings(raw, "categories"),
-            web_link=optional_text(raw, "webLink"),
+            id=wire.id,
+            ical_uid=wire.ical_uid,
+            subject=wire.subject or "",
+            start=event_time(wire.start, "start"),
+            end=event_time(wire.end, "end"),
+            organizer=address(wire.organizer),
+            attendees=attendees(wire.attendees),
+            is_cancelled=wire.is_cancelled is True,
+            is_online_meeting=wire.is_online_meeting is True,
+            is_all_day=wire.is_all_day is True,
+            sensitivity=wire.sensitivity or "normal",
+            type=wire.type or "singleInstance",
+            series_master_id=wire.series_master_id or None,
+            categories=tuple(wire.categories) if wire.categories else (),
+            web_link=wire.web_link or None,
         )

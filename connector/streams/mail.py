@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from kiota_abstractions.request_information import RequestInformation
 from msgraph.generated.users.item.mail_folders.item.messages.delta.delta_request_builder import (
     DeltaRequestBuilder,
@@ -12,19 +10,8 @@ from msgraph.generated.users.item.mail_folders.item.messages.delta.delta_request
 from connector.graph.client import GraphClient
 from connector.graph.permissions import WhenPermitted
 from connector.items import GraphMessage
-from connector.streams.base import (
-    Malformed,
-    Stream,
-    Window,
-    address,
-    addresses,
-    configure,
-    flag,
-    optional_text,
-    strings,
-    text,
-    utc,
-)
+from connector.streams import schema
+from connector.streams.base import Malformed, Stream, Window, address, addresses, configure, utc
 from storage.vocabulary import StreamKind
 
 # Only what matching, rules and entries need (no body: Mail.ReadBasic.All is enough).
@@ -42,18 +29,13 @@ UNKNOWN = "unknown"  # the property was not asked for (ReadBasic): capture appli
 # `[sync] unknown_privacy`
 
 
-def sensitivity(raw: dict[str, Any]) -> str:
+def sensitivity(props: list[schema.ExtendedProperty] | None) -> str:
     """Outlook's sensitivity from the expanded MAPI property (normal when absent)."""
-    props = raw.get("singleValueExtendedProperties")
-    if not isinstance(props, list):
-        return "normal"
-    for prop in props:
-        if not isinstance(prop, dict):
-            continue
-        kind, _, tag = str(prop.get("id", "")).partition(" ")
+    for prop in props or ():
+        kind, _, tag = (prop.id or "").partition(" ")
         try:
             if kind.lower() == "integer" and int(tag, 16) == 0x36:
-                return SENSITIVITY.get(int(str(prop.get("value"))), "normal")
+                return SENSITIVITY.get(int(str(prop.value)), "normal")
         except ValueError:
             raise Malformed("bad_sensitivity") from None
     return "normal"
@@ -63,6 +45,7 @@ class MailFolderStream(Stream):
     """`GET /users/{user}/mailFolders/{folder}/messages/delta`."""
 
     kind = StreamKind.MAIL
+    wire_type = schema.Message
     path = "/users/{user}/mailFolders/{folder}/messages/delta"
     _client: GraphClient | None = None  # the client of the last request built
 
@@ -95,22 +78,23 @@ class MailFolderStream(Stream):
         builder = self._builder(client).with_url(link)
         return builder.to_get_request_information(configure(self.prefer(page_size)))
 
-    def parse(self, raw: dict[str, Any]) -> GraphMessage:
+    def convert(self, wire: schema.Message) -> GraphMessage:
         return GraphMessage(
-            id=raw["id"],
-            internet_message_id=optional_text(raw, "internetMessageId"),
-            subject=text(raw, "subject"),
-            sender=address(raw.get("from")),
-            to=addresses(raw.get("toRecipients"), "to"),
-            cc=addresses(raw.get("ccRecipients"), "cc"),
-            bcc=addresses(raw.get("bccRecipients"), "bcc"),
-            received_at=utc(raw.get("receivedDateTime"), "received"),
-            sent_at=utc(raw.get("sentDateTime"), "sent"),
-            is_draft=flag(raw, "isDraft"),
-            has_attachments=flag(raw, "hasAttachments"),
-            categories=strings(raw, "categories"),
-            web_link=optional_text(raw, "webLink"),
-            sensitivity=sensitivity(raw) if self._reads_sensitivity() else UNKNOWN,
+            id=wire.id,
+            internet_message_id=wire.internet_message_id or None,
+            subject=wire.subject or "",
+            sender=address(wire.from_),
+            to=addresses(wire.to_recipients),
+            cc=addresses(wire.cc_recipients),
+            bcc=addresses(wire.bcc_recipients),
+            received_at=utc(wire.received_date_time, "received"),
+            sent_at=utc(wire.sent_date_time, "sent"),
+            is_draft=wire.is_draft is True,
+            has_attachments=wire.has_attachments is True,
+            categories=tuple(wire.categories) if wire.categories else (),
+            web_link=wire.web_link or None,
+            sensitivity=(sensitivity(wire.single_value_extended_properties)
+                         if self._reads_sensitivity() else UNKNOWN),
             folder=self.folder,
-            conversation_id=optional_text(raw, "conversationId"),
+            conversation_id=wire.conversation_id or None,
         )
