@@ -9,7 +9,8 @@ import click
 
 from interlog.cli.common import AppContext, cli_actor, pass_app
 from storage.contacts import resolve_contact
-from storage.entries import Interaction, log_interaction
+from storage.entries import MAX_AMOUNT, Interaction, log_interaction
+from storage.outcomes import EVALUATIONS
 from storage.values import BadValue, finite_decimal
 
 
@@ -54,7 +55,8 @@ class MomentType(click.ParamType):
         return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0)
 
 
-MINUTES = DecimalType(Decimal("99999999.99"))  # the duration column, Numeric(10, 2)
+MINUTES = DecimalType(MAX_AMOUNT)  # the duration column, Numeric(10, 2)
+AMOUNT = DecimalType(MAX_AMOUNT)  # a cost: what every surface accepts
 MOMENT = MomentType()
 
 
@@ -72,21 +74,30 @@ MOMENT = MomentType()
 @click.option("--at", "at", type=MOMENT, default=None,
               help="When (ISO 8601; local time unless it has an offset). Default: now.")
 @click.option("--user", "user_upn", default=None, help="UPN of the salesperson.")
+@click.option("--evaluation", type=click.Choice(EVALUATIONS), default=None,
+              help="The outcome: very_positive, positive, neutral, negative or very_negative.")
+@click.option("--note", default=None,
+              help="A note (NAV's comment); each line of it is a note line.")
+@click.option("--cost", type=AMOUNT, default=None,
+              help="What it cost (default: the template's unit cost).")
 @pass_app
 def log(app: AppContext, ref: str, template_code: str, subject: str | None,
         duration: Decimal | None, flow: str | None, initiated_by: str | None, failed: bool,
-        at: datetime | None, user_upn: str | None) -> None:
+        at: datetime | None, user_upn: str | None, evaluation: str | None, note: str | None,
+        cost: Decimal | None) -> None:
     """Log one interaction (a call, a visit, …) for a contact; prints the entry number."""
     interaction = Interaction(
         template_code=template_code, subject=subject, occurred_at=at, duration_min=duration,
-        information_flow=flow, initiated_by=initiated_by, attempt_failed=failed,
-        source="manual", user_upn=user_upn,
+        cost=cost, information_flow=flow, initiated_by=initiated_by, attempt_failed=failed,
+        source="manual", user_upn=user_upn, evaluation=evaluation or "", note=note,
     )
     with app.transaction() as session:
         contact = resolve_contact(session, ref)
         entry = log_interaction(session, contact, interaction, actor=cli_actor())
+        outcome = "".join(f", {part}" for part in (
+            "attempt failed" if entry.attempt_failed else "", entry.evaluation) if part)
         summary = (f"Logged #{entry.entry_no}: {entry.template_code} with {contact.name}"
-                   f" ({contact.no}), {entry.duration_min} min, cost {entry.cost}.")
+                   f" ({contact.no}), {entry.duration_min} min, cost {entry.cost}{outcome}.")
     click.echo(summary)
 
 
