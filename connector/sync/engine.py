@@ -1,11 +1,11 @@
 """The sync loop: one generic `run_stream` for every stream, mailboxes in parallel.
 
 Per page: fetch (retried in `connector/retry.py`, at most 4 requests in flight per mailbox
-and `max_concurrency` in all) → decode into dataclasses → `capture_page` → save the cursor
-(next_link inside a round, delta_link at its end) in the SAME transaction → commit. The
-next page is fetched while the current one is written. A 410 drops the cursor and runs a
-new initial round once; the writer dedupes, so nothing is logged twice. One failing
-mailbox or stream is recorded and the others go on.
+and `max_concurrency` in all) → decode (msgspec, into typed items) → `capture_page` → save
+the cursor (next_link inside a round, delta_link at its end) in the SAME transaction →
+commit. The next page is fetched and decoded while the current one is written. A 410 drops
+the cursor and runs a new initial round once; the writer dedupes, so nothing is logged
+twice. One failing mailbox or stream is recorded and the others go on.
 """
 
 from __future__ import annotations
@@ -82,21 +82,30 @@ def _write(run: StreamRun, items: list[DeltaItem], state: cursors.CursorState,
     return outcome
 
 
+def _prefetch(run: StreamRun, link: str | None, rnd: cursors.Round) -> asyncio.Task[Page]:
+    """A page fetched and decoded (in a thread), while the page before it is written."""
+
+    async def fetch() -> Page:
+        return await asyncio.to_thread(run.stream.decode, await run.fetch(link, rnd))
+
+    return asyncio.ensure_future(fetch())
+
+
 async def _run_round(run: StreamRun, rnd: cursors.Round) -> None:
     env, stream = run.env, run.stream
     pager = GraphLinkPaginator(rnd.link)
     cutoff = cursors.backfill_cutoff(rnd, stream.kind, env.settings.sync)
-    pending = run.fetch(rnd.link, rnd)
+    pending = _prefetch(run, rnd.link, rnd)
     listed: set[str] = set()  # calendar: the event ids this run saw of the round
     while True:
-        page: Page = await asyncio.to_thread(stream.decode, await pending)
+        page = await pending
         pager.advance(page.links)
         extra = PageOutcome()
         items = _keep(page.items, cutoff, extra)
         if isinstance(stream, CalendarViewStream):
             items = await _checked_events(run, stream, rnd, items, listed, pager.finished)
         if not pager.finished:
-            pending = run.fetch(pager.current_value, rnd)
+            pending = _prefetch(run, pager.current_value, rnd)
         state = cursors.round_state(rnd, next_link=pager.next_link, delta_link=pager.delta_link)
         try:
             async with env.write_lock:
@@ -130,7 +139,7 @@ async def _checked_events(
     return items
 
 
-def _after_page(env: SyncEnv, stats: StreamStats, pending: asyncio.Task[bytes] | None) -> None:
+def _after_page(env: SyncEnv, stats: StreamStats, pending: asyncio.Task[Page] | None) -> None:
     """The caller's hook; an Exception raised there is a request to stop (`StopSync`)."""
     assert env.after_page is not None
     try:
