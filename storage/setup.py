@@ -134,6 +134,11 @@ def _checked[T](table: str, values: Mapping[str, object],
     return spec
 
 
+def _given(values: Mapping[str, object]) -> dict[str, object]:
+    """The values given (None: keep what is there)."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
 def _changes(before: Mapping[str, object], after: Mapping[str, object]) -> dict[str, object]:
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
@@ -165,7 +170,7 @@ def edit_group(session: Session, code: str, values: Mapping[str, object], *, act
     """Change a group's description (its code is its identity)."""
     group = get_group(session, code)
     before = {"code": group.code, "description": group.description}
-    spec = _checked("group", {**before, **values, "code": group.code}, group_spec)
+    spec = _checked("group", {**before, **_given(values), "code": group.code}, group_spec)
     group.description = spec.description
     session.flush()
     audit(session, actor, "group_edit", None, code=group.code,
@@ -251,7 +256,8 @@ def edit_template(session: Session, code: str, values: Mapping[str, object], *, 
     """Change a template's values (not its code). Entries keep what they were logged with."""
     template = get_template(session, code)
     before = template_values(template)
-    spec = _checked("template", {**before, **values, "code": template.code}, template_spec)
+    given = {**before, **_given(values), "code": template.code}
+    spec = _checked("template", given, template_spec)
     get_group(session, spec.group)
     _write_template(session, template, spec)
     audit(session, actor, "template_edit", None, code=template.code,
@@ -351,7 +357,7 @@ def edit_rule(session: Session, rule_id: int, values: Mapping[str, object], *, a
     """Change a rule; a value given as "" clears that condition."""
     rule = get_rule(session, rule_id)
     before = rule_values(rule)
-    spec = _checked("rule", {**before, **values}, rule_spec)
+    spec = _checked("rule", {**before, **_given(values)}, rule_spec)
     _write_rule(session, rule, spec)
     session.flush()
     after = _rule_spec_values(spec)
