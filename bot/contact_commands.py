@@ -12,8 +12,8 @@ from bot.grammar import GrammarError, LogRequest, parse_log
 from bot.i18n import t
 from storage.contacts import fold, resolve_contact
 from storage.entries import (
-    EntryFilter,
     Interaction,
+    entries_of,
     get_template,
     log_interaction,
     setup_template,
@@ -107,7 +107,7 @@ def latest_entries(ctx: CommandContext, contact: Contact) -> list[InteractionLog
     """The contact's last active entries by date (a call logged today for last week comes
     after this week's), newest first."""
     e = InteractionLogEntry
-    filters = EntryFilter(contact_id=contact.id, status="active")
+    filters = entries_of(contact, status="active")  # a company's: with its persons'.
     return list(ctx.session.scalars(sa.select(e).where(*filters.where())
                                     .order_by(e.occurred_at.desc(), e.entry_no.desc())
                                     .limit(SHOW_LIMIT)))
