@@ -147,6 +147,17 @@ ES: dict[str, str] = {
     "Created": "Creadas",
     "Updated": "Actualizadas",
     "Actions": "Acciones",
+    "Statistics": "Estadísticas",
+    "Month": "Mes",
+    "Canceled entries are left out.": "Las interacciones canceladas no se cuentan.",
+    "Interactions per week by group": "Interacciones por semana y grupo",
+    "the last %(n)s weeks": "las últimas %(n)s semanas",
+    "Interactions per salesperson": "Interacciones por vendedor",
+    "Top contacts": "Contactos con más interacciones",
+    "Interactions by": "Interacciones por",
+    "Last date interacted": "Última interacción",
+    "Last date attempted": "Último intento",
+    "(none)": "(ninguno)",
 }
 
 CATALOGS = {"es": ES}
