@@ -7,6 +7,7 @@ Every function takes the caller's `Session` and only reads. The writes are in
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -144,6 +145,18 @@ def entry_to_json(entry: InteractionLogEntry) -> dict[str, object]:
         "ical_uid": entry.ical_uid,
         "web_link": entry.web_link,
     }
+
+
+def stream_entries(
+    session: Session, filters: EntryFilter, *, limit: int | None = None, batch: int = 1000,
+) -> Iterator[InteractionLogEntry]:
+    """The entries the filters select, newest first, read `batch` rows at a time (a
+    server-side cursor on PostgreSQL): for output that may be the whole log, never held in
+    memory at once. The session must stay open while the iterator is read."""
+    stmt = (sa.select(InteractionLogEntry).where(*filters.where())
+            .order_by(InteractionLogEntry.entry_no.desc()).limit(limit)
+            .execution_options(yield_per=batch))
+    yield from session.scalars(stmt)
 
 
 def stream_entries(

@@ -1,27 +1,33 @@
-"""What every command shares: settings and engine loaded once, sessions, errors, output."""
+"""What every command shares: settings and engine loaded once, sessions, errors, output.
+
+Imported by every command (and by `interlog --help`), so it imports only click and the light
+error and value modules at start-up: the config, SQLAlchemy and rich are imported when a
+command first asks for them (issue 16).
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
-from interlog.config import ConfigError, Settings, load_settings
-from storage.db import make_engine
+from connector.settings import ConfigError
 from storage.errors import InterlogError
 from storage.values import text_problem
+
+if TYPE_CHECKING:
+    from rich.table import Table
+    from rich.text import Text
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
+
+    from interlog.config import Settings
 
 
 @dataclass
@@ -36,6 +42,8 @@ class AppContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from interlog.config import load_settings
+
             path = Path(self.config_path) if self.config_path else None
             self._settings = load_settings(path, db_url=self.db_url)
         return self._settings
@@ -43,12 +51,16 @@ class AppContext:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            from storage.db import make_engine
+
             self._engine = make_engine(self.settings.storage.url)
         return self._engine
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One session and one transaction: committed on success, rolled back on error."""
+        from sqlalchemy.orm import Session
+
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
@@ -68,6 +80,43 @@ def cli_actor() -> str:
 
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def json_line(data: Any) -> str:
+    """`data` as one line of JSON Lines (`--jsonl`)."""
+    return json.dumps(data, ensure_ascii=False, default=str) + "\n"
+
+
+OUTPUT_CHUNK = 64 * 1024  # characters written at once: one write per chunk, not per line
+
+
+def write_lines(lines: Iterable[str]) -> None:
+    """Write `lines` (each ending with a newline) to stdout as they come, a chunk at a time:
+    the output may be the whole log, so it is never joined in memory."""
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        chunk.append(line)
+        size += len(line)
+        if size >= OUTPUT_CHUNK:
+            click.echo("".join(chunk), nl=False)
+            chunk, size = [], 0
+    if chunk:
+        click.echo("".join(chunk), nl=False)
+
+
+def stream_json(items: Iterable[Any]) -> None:
+    """Print `items` as `print_json` prints a list (the same text), one item at a time as
+    they are read: the array is never built in memory."""
+    def parts() -> Iterator[str]:
+        opening = "[\n  "
+        for item in items:
+            yield opening + json.dumps(item, indent=2, ensure_ascii=False,
+                                       default=str).replace("\n", "\n  ")
+            opening = ",\n  "
+        yield "[]\n" if opening == "[\n  " else "\n]\n"
+
+    write_lines(parts())
 
 
 # Characters a terminal acts on instead of showing: C0 controls (ESC starts colour, cursor,
@@ -102,11 +151,15 @@ def terminal_text(value: object) -> Text:
     """A table cell as the terminal must show it: `terminal_safe`, and a `Text`, so `[link=…]`
     or `[bold]` in a subject is shown, not read as Rich markup. Every table cell of the CLI
     goes through here."""
+    from rich.text import Text
+
     return Text(terminal_safe(value))
 
 
 def new_table(title: str | None, columns: Sequence[str],
               right: Sequence[str] = ()) -> Table:
+    from rich.table import Table
+
     table = Table(title=None if title is None else terminal_text(title))
     for column in columns:
         table.add_column(column, justify="right" if column in right else "left")
@@ -121,7 +174,15 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     table = new_table(title, columns)
     for row in rows:
         add_row(table, row)
-    Console().print(table)
+    print_rich(table)
+
+
+def print_rich(renderable: object) -> None:
+    """Print a rich table or text on stdout (rich is imported only by commands that print
+    one)."""
+    from rich.console import Console
+
+    Console().print(renderable)
 
 
 def _refuse_unstorable_arguments() -> None:
@@ -132,6 +193,25 @@ def _refuse_unstorable_arguments() -> None:
         if problem is not None:
             click.echo(f"interlog: argument {number} {problem} (not UTF-8 text)", err=True)
             sys.exit(1)
+
+
+def _is_operational_error(exc: Exception) -> bool:
+    """Whether `exc` is SQLAlchemy's `OperationalError`, without importing SQLAlchemy for
+    the commands that never loaded it."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, errors.OperationalError)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of a closed pipe is not
+    reported as an error."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (CliRunner's buffer)
+        pass
 
 
 def run_main(cli: click.Group) -> None:
@@ -152,9 +232,15 @@ def run_main(cli: click.Group) -> None:
     except (InterlogError, ConfigError) as exc:  # may quote a contact's name or a subject
         click.echo(f"interlog: {terminal_safe(exc)}", err=True)
         sys.exit(1)
-    except OperationalError as exc:
-        click.echo(f"interlog: database error: {' '.join(str(exc.orig).split())}", err=True)
-        sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except BrokenPipeError:  # `interlog entries list --all --jsonl | head`: the reader left
+        _quiet_stdout()
+        sys.exit(1)
+    except Exception as exc:
+        if not _is_operational_error(exc):
+            raise
+        orig = getattr(exc, "orig", exc)
+        click.echo(f"interlog: database error: {' '.join(str(orig).split())}", err=True)
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)

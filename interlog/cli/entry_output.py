@@ -1,0 +1,178 @@
+"""How `entries list` prints what it reads: streamed, whatever the number of entries.
+
+- `--json`: one JSON array, written entry by entry as the rows are read (`stream_json`);
+  `--jsonl`: one entry a line. Neither is ever held whole in memory.
+- Text: a rich table when at most `TABLE_MAX_ROWS` entries can be shown (the default 50);
+  beyond (`--all`, `--limit 500`), plain aligned lines, printed as they are read: a table
+  measures every cell before printing its first line (about 1.4 ms an entry).
+- The totals line (canceled entries left out) sums the entries shown, at no extra cost; when
+  more match than are shown it says so, and `--totals` asks the database for the totals of
+  every match (which reads them all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import click
+
+from interlog.cli.common import (
+    add_row,
+    json_line,
+    new_table,
+    print_rich,
+    stream_json,
+    terminal_safe,
+    write_lines,
+)
+from storage.entry_queries import EntryFilter, entry_to_json, stream_entries, totals
+from storage.models import InteractionLogEntry
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from storage.upcoming import Upcoming
+
+DEFAULT_LIMIT = 50
+TABLE_MAX_ROWS = 100
+COLUMNS = ("no", "date", "time", "contact", "name", "template", "flow", "by", "subject", "min",
+           "cost", "user", "status")
+# Plain lines: the columns of the table, fixed widths, the subject last and whole.
+PLAIN = (("contact", 10), ("name", 20), ("template", 10), ("flow", 8), ("by", 4), ("min", 8),
+         ("cost", 9), ("user", 24), ("status", 8))
+RIGHT = frozenset({"no", "min", "cost"})
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What `entries list` prints: the newest `limit` (None: all), as `output`."""
+
+    limit: int | None
+    output: str = "text"  # text | json | jsonl
+    all_totals: bool = False
+
+
+@dataclass
+class _Taken:
+    """The first `limit` rows of `rows`; `more` tells, once read, whether others followed."""
+
+    rows: Iterable[InteractionLogEntry]
+    limit: int | None
+    more: bool = False
+
+    def __iter__(self) -> Iterator[InteractionLogEntry]:
+        for index, row in enumerate(self.rows):
+            if index == self.limit:
+                self.more = True
+                return
+            yield row
+
+
+@dataclass
+class _Sum:
+    """The totals of the entries shown, canceled ones left out."""
+
+    count: int = 0
+    cost: Decimal = field(default_factory=Decimal)
+    duration_min: Decimal = field(default_factory=Decimal)
+
+    def add(self, entry: InteractionLogEntry) -> InteractionLogEntry:
+        if not entry.canceled:
+            self.count += 1
+            self.cost += entry.cost
+            self.duration_min += entry.duration_min
+        return entry
+
+
+def print_entries(session: Session, filters: EntryFilter, shown: Shown) -> bool:
+    """Print the newest entries `filters` select as `shown` says; whether more match."""
+    extra = None if shown.limit is None else shown.limit + 1
+    taken = _Taken(stream_entries(session, filters, limit=extra), shown.limit)
+    if shown.output == "json":
+        stream_json(entry_to_json(e) for e in taken)
+    elif shown.output == "jsonl":
+        write_lines(json_line(entry_to_json(e)) for e in taken)
+    else:
+        counted = _Sum()
+        entries = (counted.add(e) for e in taken)
+        if shown.limit is not None and shown.limit <= TABLE_MAX_ROWS:
+            _print_table(list(entries))
+        else:
+            write_lines(_plain_lines(entries))
+        click.echo(_totals_line(session, filters, shown, counted, more=taken.more))
+    return taken.more
+
+
+def _cells(e: InteractionLogEntry) -> tuple[object, ...]:
+    status = "canceled" if e.canceled else ("failed" if e.attempt_failed else "")
+    return (e.entry_no, e.occurred_at.date().isoformat(), e.occurred_at.time().isoformat(
+        "seconds"), e.contact_no, e.contact_name, e.template_code, e.information_flow,
+        e.initiated_by, e.subject, e.duration_min, e.cost, e.user_upn, status)
+
+
+def _print_table(found: Sequence[InteractionLogEntry]) -> None:
+    table = new_table(f"Interaction log entries ({len(found)}, newest first)", COLUMNS,
+                      right=tuple(RIGHT))
+    for e in found:
+        add_row(table, _cells(e))
+    print_rich(table)
+
+
+def _fit(value: object, width: int, right: bool) -> str:
+    text = terminal_safe(value)
+    if len(text) > width:
+        text = text[:width - 1] + "…"
+    return text.rjust(width) if right else text.ljust(width)
+
+
+def _plain_lines(entries: Iterable[InteractionLogEntry]) -> Iterator[str]:
+    """A header, then an aligned line per entry, as they are read (newest first, so the first
+    entry number is the widest)."""
+    number_width = 0
+    for e in entries:
+        cells = dict(zip(COLUMNS, _cells(e), strict=True))
+        if not number_width:
+            number_width = max(len(str(e.entry_no)), 2)
+            yield _line({c: c for c in COLUMNS}, number_width)
+        yield _line(cells, number_width)
+
+
+def _line(cells: dict[str, object], number_width: int) -> str:
+    parts = [_fit(cells["no"], number_width, True), _fit(cells["date"], 10, False),
+             _fit(cells["time"], 8, False)]
+    parts += [_fit(cells[name], width, name in RIGHT) for name, width in PLAIN]
+    return "  ".join([*parts, terminal_safe(cells["subject"])]).rstrip() + "\n"
+
+
+def _totals_line(session: Session, filters: EntryFilter, shown: Shown, counted: _Sum, *,
+                 more: bool) -> str:
+    if shown.all_totals:
+        found = totals(session, filters)
+        count, minutes, cost = found.count, found.duration_min, found.cost
+        label = "Totals of all that match"
+    else:
+        count, minutes, cost = counted.count, counted.duration_min, counted.cost
+        label = "Totals of those shown" if more else "Totals"
+    line = f"{label} (canceled left out): {count} entries, {minutes} min, cost {cost}"
+    return line + ("; --totals for all that match" if more and not shown.all_totals else "")
+
+
+def print_upcoming(found: Sequence[Upcoming], output: str) -> None:
+    """`entries list --upcoming`: the meetings as JSON, JSON lines or a table."""
+    from storage.upcoming import upcoming_to_json
+
+    if output == "json":
+        stream_json(upcoming_to_json(m) for m in found)
+        return
+    if output == "jsonl":
+        write_lines(json_line(upcoming_to_json(m)) for m in found)
+        return
+    table = new_table(f"Upcoming meetings ({len(found)})", ("date", "time", "subject",
+                                                            "contacts"))
+    for m in found:
+        add_row(table, (m.start.date().isoformat(), m.start.time().isoformat("seconds"),
+                        m.subject, ", ".join(f"{c.no} {c.name}" for c in m.contacts)))
+    print_rich(table)
