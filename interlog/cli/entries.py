@@ -26,7 +26,12 @@ if TYPE_CHECKING:
 
 # The subcommands of `entries` defined in other modules, imported when they run (see
 # `interlog/cli/lazy.py`); the help is the first paragraph of the command's docstring.
-ENTRY_COMMANDS: dict[str, Lazy] = {}
+ENTRY_COMMANDS: dict[str, Lazy] = {
+    "evaluate": Lazy("interlog.cli.entry_outcomes", "evaluate", "Evaluate entries N… (all or"
+                     " nothing): very_positive … very_negative."),
+    "note": Lazy("interlog.cli.entry_outcomes", "note", "Add TEXT to the note of entry N: each"
+                 " of its lines is a note line after the others."),
+}
 
 
 @click.group("entries", cls=LazyGroup, lazy=ENTRY_COMMANDS)
