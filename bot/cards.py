@@ -59,6 +59,10 @@ def _facts(lang: str, entry: InteractionLogEntry, clock: UserClock | None) -> di
         facts.append((t(lang, "flow"), t(lang, entry.information_flow)))
     if entry.attempt_failed:
         facts.append((t(lang, "failed"), t(lang, "yes")))
+    if entry.evaluation:
+        facts.append((t(lang, "evaluation"), t(lang, entry.evaluation)))
+    if entry.note:
+        facts.append((t(lang, "note"), entry.note.replace("\n", " · ")))
     return {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in facts]}
 
 

@@ -62,7 +62,10 @@ def _occurred_at(ctx: CommandContext, request: LogRequest) -> datetime | None:
     """The UTC moment the words name in the user's zone (None: now); the future is refused,
     since a log records what has happened."""
     clock = ctx.clock
-    local = request.when.resolve(clock.now())
+    try:
+        local = request.when.resolve(clock.now())
+    except GrammarError as exc:  # a day no calendar has (29/2/2026)
+        raise CommandError(t(ctx.lang, exc.key, **exc.values)) from None
     if local is None:
         return None
     moment = clock.to_utc(local)
@@ -96,11 +99,12 @@ def log(ctx: CommandContext, args: str) -> Reply:
         attempt_failed=request.failed,
         source="bot",
         user_upn=user.upn,
+        evaluation=request.evaluation,
+        note=request.note,
     ), actor=ctx.actor)
     headline = t(ctx.lang, "logged", entry_no=entry.entry_no)
-    summary = f"{headline}: {contact.name}, {template.code}, {ctx.clock.show(entry.occurred_at)}"
-    return Reply(summary, entry_card(ctx.lang, headline, entry, ctx.clock),
-                 entry_nos=(entry.entry_no,))
+    return Reply(f"{headline}: {contact.name}, {template.code}",  # the card has the date
+                 entry_card(ctx.lang, headline, entry, ctx.clock), entry_nos=(entry.entry_no,))
 
 
 def latest_entries(ctx: CommandContext, contact: Contact) -> list[InteractionLogEntry]:
