@@ -39,6 +39,9 @@ COMMANDS: dict[str, Lazy] = {
                      " contact of a list."),
     "serve": Lazy(C + "serve", "serve", "Serve the bot, webhooks, notifications, pages and API"
                   " on a production WSGI server."),
+    "stats": Lazy(C + "stats", "stats_", "Number, cost, duration, last date interacted and last"
+                  " date attempted, per template, group, contact, company, salesperson or month;"
+                  " canceled entries left out."),
     "subscriptions": Lazy(C + "subscriptions", "subscriptions", "Graph change notifications for"
                           " the configured mailboxes."),
     "sync": Lazy(C + "sync", "sync", "Sync mailboxes and calendars into interaction log entries"
