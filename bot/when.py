@@ -22,6 +22,7 @@ ON = frozenset({"on", "el"})
 AT = {("at",): 1, ("a", "las"): 2, ("a", "la"): 2}
 MERIDIEM = {"am": 0, "a.m.": 0, "pm": 12, "p.m.": 12}
 MAX_YEARS_BACK = 8  # 29/2 without a year: the most recent leap year
+MIN_YEAR, MAX_YEAR = 1900, 9000  # a year outside is a typo (and 9999 + a zone overflows)
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
 _SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?$", re.ASCII)
@@ -64,6 +65,8 @@ def calendar_day(year: int | None, month: int, day: int, *, today: date) -> date
     except ValueError:
         raise GrammarError("bad_date", value=f"{day}/{month}") from None
     if year is not None:
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise GrammarError("bad_date", value=f"{day}/{month}/{year}")
         return date(year, month, day)
     for back in range(MAX_YEARS_BACK + 1):
         try:

@@ -111,6 +111,8 @@ def test_a_date_without_a_year_is_the_most_recent_past_one() -> None:
 @pytest.mark.parametrize(("text", "key"), [
     ("call with Jane on 31/02", "bad_date"),
     ("call with Jane on 2026-13-01", "bad_date"),
+    ("call with Jane on 0000-01-01", "bad_date"),
+    ("call with Jane on 9999-12-31", "bad_date"),
     ("call with Jane on 3/11", "ambiguous_date"),
     ("call with Jane at 25:00", "bad_time"),
     ("call with Jane at 13pm", "bad_time"),
