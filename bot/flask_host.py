@@ -1,8 +1,10 @@
-"""Flask (sync WSGI) host for the Microsoft 365 Agents SDK.
+"""What the bot's Flask (sync WSGI) endpoints share: reading and refusing requests, JSON
+answers, and the Bot Connector of the Microsoft 365 Agents SDK.
 
-The SDK is asyncio throughout; all of its coroutines run on ONE long-lived event loop in
-a background thread, so loop-bound objects (aiohttp sessions, locks) are never shared
-between loops. A WSGI thread submits a coroutine and waits for its result.
+A command runs in the WSGI thread that received it. Only what is asyncio in the SDK (the
+Bot Connector client, the MSAL token) runs on ONE long-lived event loop in a background
+thread, so loop-bound objects (aiohttp sessions, locks) are never shared between loops: a
+WSGI thread submits a coroutine there and waits for its result.
 """
 
 from __future__ import annotations
@@ -15,21 +17,17 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
-from flask import Response, jsonify, request
-from microsoft_agents.hosting.core import (
-    ClaimsIdentity,
-    ConnectorClientBase,
-    HttpAdapterBase,
-    HttpResponse,
-    TeamsConnectorClient,
-    TurnContext,
-    UserTokenClient,
-)
+from flask import Response, request
+from microsoft_agents.activity import Activity
+from microsoft_agents.hosting.core import ClaimsIdentity, TeamsConnectorClient
 
 # (resource, scopes) → an access token for the Bot Connector; "" when anonymous.
 TokenSource = Callable[[str, list[str]], Awaitable[str]]
 
 log = logging.getLogger(__name__)
+
+AGENTS_SDK_SCOPE = "https://api.botframework.com"  # the Bot Connector's audience
+CLOSE_AFTER_S = 60.0  # a client replaced by a newer token is closed once its replies are done
 
 
 class LoopThread:
@@ -63,82 +61,85 @@ class LoopThread:
                 self._loop = None
 
 
-class FlaskRequestAdapter:
-    """`HttpRequestProtocol` over a request already read and parsed in the WSGI thread."""
+class Connector:
+    """Replies to Teams through the Bot Connector: the Agents SDK's `TeamsConnectorClient`,
+    one per serviceUrl and token, built once and kept on the one event loop (its aiohttp
+    session and connections are reused, not opened per reply).
 
-    def __init__(self, headers: Mapping[str, str], body: dict[str, Any],
-                 claims: ClaimsIdentity) -> None:
-        self._headers = dict(headers)
-        self._body = body
-        self._claims = claims
-
-    @property
-    def method(self) -> str:
-        return "POST"
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return self._headers
-
-    async def json(self) -> dict[str, Any]:
-        return self._body
-
-    def get_claims_identity(self) -> ClaimsIdentity:
-        return self._claims
-
-    def get_path_param(self, name: str) -> str:
-        return ""
-
-
-class ReplyClientFactory:
-    """Connector clients for replies to the activity's serviceUrl, with the bot's token.
-
-    No user-token (OAuth sign-in) service is used, so no token is fetched for it: a turn
-    costs at most one (cached) Bot Connector token, and none with expectReplies.
+    No user-token (OAuth sign-in) service is used. A reply costs at most one (cached) Bot
+    Connector token, asked for before the command runs, and none with expectReplies or an
+    invoke (their answer is the HTTP response).
     """
 
-    def __init__(self, token_source: TokenSource) -> None:
+    MAX_CLIENTS = 32  # serviceUrls are a handful of regional hosts; tokens turn over hourly
+
+    def __init__(self, loop: LoopThread, token_source: TokenSource) -> None:
+        self._loop = loop
         self._token_source = token_source
+        self._clients: dict[tuple[str, str], TeamsConnectorClient] = {}
+        self._closing: set[asyncio.Task[None]] = set()  # referenced until they end
 
-    async def create_connector_client(
-        self, context: TurnContext | None, claims_identity: ClaimsIdentity, service_url: str,
-        audience: str, scopes: list[str] | None = None, use_anonymous: bool = False,
-    ) -> ConnectorClientBase:
-        token = "" if use_anonymous else await self._token(
-            audience, scopes or claims_identity.get_token_scope())
-        return TeamsConnectorClient(endpoint=service_url, token=token)
-
-    async def _token(self, audience: str, scopes: list[str]) -> str:
-        """The bot's outgoing token, or 502 (JSON) when Entra ID does not give one. It is
-        asked for before the turn runs, so a failure leaves nothing done."""
+    def token(self, claims: dict[str, Any] | None) -> str:
+        """The bot's outgoing token for a turn with these (verified) claims; "" when the turn
+        is anonymous (development mode). 502 (JSON) when Entra ID does not give one."""
+        if claims is None:
+            return ""
+        identity = ClaimsIdentity(claims, authentication_type="Bearer")
+        audience = (identity.get_token_audience() if identity.is_agent_claim()
+                    else AGENTS_SDK_SCOPE)
         try:
-            return await self._token_source(audience, scopes)
+            return self._loop.run(self._token(audience, identity.get_token_scope()))
         except Exception as exc:  # MSAL, the network, a misconfigured app: all the same here
             log.warning("cannot get the bot's token to reply to Teams: %s: %s",
                         type(exc).__name__, exc)
             raise HttpError(502, "the bot cannot get its token to reply to Teams; "
                                  "check [bot] app_id, app_password and app_tenant_id") from exc
 
-    async def create_user_token_client(
-        self, context: TurnContext, claims_identity: ClaimsIdentity, use_anonymous: bool = False
-    ) -> UserTokenClient:
-        return UserTokenClient(endpoint="https://token.botframework.com", token="",
-                               app_id=claims_identity.get_app_id() or "anonymous")
+    async def _token(self, audience: str, scopes: list[str]) -> str:
+        return await self._token_source(audience, scopes)
+
+    def reply(self, service_url: str, token: str, message: dict[str, Any],
+              timeout: float) -> None:
+        """POST `message` to `{serviceUrl}/v3/conversations/{id}/activities/{replyToId}`."""
+        self._loop.run(self._reply(service_url, token, message), timeout=timeout)
+
+    async def _reply(self, service_url: str, token: str, message: dict[str, Any]) -> None:
+        client = self._client(service_url, token)
+        activity = Activity.model_validate(message)
+        await client.conversations.reply_to_activity(
+            message["conversation"]["id"], message["replyToId"], activity)
+
+    def _client(self, service_url: str, token: str) -> TeamsConnectorClient:
+        """The client of `service_url` with `token`, made on the loop (aiohttp binds to it).
+        One with an older token for that serviceUrl (or the oldest, past `MAX_CLIENTS`) is
+        closed a little later, so a reply still using it ends first."""
+        key = (service_url, token)
+        client = self._clients.get(key)
+        if client is None:
+            stale = [k for k in self._clients if k[0] == service_url]
+            if len(self._clients) - len(stale) >= self.MAX_CLIENTS:
+                stale.append(next(k for k in self._clients if k not in stale))
+            for old in stale:
+                self._close_later(self._clients.pop(old))
+            client = self._clients[key] = TeamsConnectorClient(endpoint=service_url,
+                                                               token=token)
+        return client
+
+    def _close_later(self, client: TeamsConnectorClient) -> None:
+        loop = asyncio.get_running_loop()
+
+        def close() -> None:
+            task = loop.create_task(client.close())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+        loop.call_later(CLOSE_AFTER_S, close)
 
 
-class FlaskCloudAdapter(HttpAdapterBase):
-    """`HttpAdapterBase` holds the shared logic (process the turn, 202 / invoke / replies)."""
-
-
-def to_flask(response: HttpResponse) -> Response:
-    if response.body is not None:
-        result = jsonify(response.body)
-        result.status_code = int(response.status_code)
-    else:
-        result = Response(status=int(response.status_code))
-    for name, value in (response.headers or {}).items():
-        result.headers[name] = value
-    return result
+def json_response(body: Any, status: int = 200) -> Response:
+    """`body` as a compact JSON response (what `jsonify` gives, without its machinery)."""
+    return Response(json.dumps(body, separators=(",", ":")), status=status,
+                    mimetype="application/json")
 
 
 class HttpError(Exception):
@@ -151,9 +152,7 @@ class HttpError(Exception):
 
 
 def http_error_response(exc: HttpError) -> Response:
-    result = jsonify({"error": exc.message})
-    result.status_code = exc.status
-    return result
+    return json_response({"error": exc.message}, exc.status)
 
 
 def read_body(limit: int) -> bytes:
