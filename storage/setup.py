@@ -114,7 +114,7 @@ def _normalized(values: Mapping[str, object]) -> dict[str, object]:
     """Form and command-line values as a templates file holds them; None is "not given"."""
     out: dict[str, object] = {}
     for key, value in values.items():
-        if value is None or (key in RULE_OPTIONAL and value == ""):
+        if value is None or (key in RULE_OPTIONAL | {"priority"} and value == ""):
             continue
         if key in AMOUNT_KEYS or key == "priority":
             value = _number(value)

@@ -80,8 +80,8 @@ def _differences(before: dict[str, object], after: dict[str, object]) -> str:
 
 def rule_text(values: dict[str, object]) -> str:
     """A rule as one line: its template, priority and conditions."""
-    conditions = ", ".join(f"{k} = {v!r}" for k, v in values.items()
-                           if k not in ("template", "priority"))
+    conditions = ", ".join(f"{k} = '{v}'" if isinstance(v, str) else f"{k} = {v}"
+                           for k, v in values.items() if k not in ("template", "priority"))
     return (f"template {values['template']}, priority {values['priority']}"
             + (f", {conditions}" if conditions else ", always"))
 

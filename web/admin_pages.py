@@ -1,4 +1,6 @@
-"""Templates & rules (with a TOML upload checked line by line) and Sync (runs, unmatched)."""
+"""Templates & rules (with a TOML upload checked line by line, previewed before it is applied)
+and Sync (runs, unmatched). The forms that set up one group, template or rule are in
+`web/setup_pages.py`."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ from werkzeug.wrappers import Response
 
 from connector.capture.past import log_new_reach, reach
 from connector.surfaces import services
+from storage.audit import audit
 from storage.capture_models import UnmatchedAddress
 from storage.contacts import by_domain, fold
 from storage.errors import InterlogError
 from storage.models import (
+    KINDS,
     Contact,
     ContactEmail,
     InteractionGroup,
@@ -27,9 +31,11 @@ from storage.sync_models import SyncRun
 from storage.templates_io import TemplatesImportError, import_templates
 from storage.values import CONTROL_RE, clean_text, contact_number_problem, email_problem
 from storage.worker_models import MailboxLease
+from web import setup_pages
 from web.auth import current_user
 from web.context import db
 from web.i18n import gettext as _
+from web.setup_pages import preview
 
 RULE_CONDITIONS = ("kind", "direction", "subject", "from_domain", "participant_domain",
                    "category", "has_attachments", "online_meeting", "document_type")
@@ -55,24 +61,40 @@ def _templates_context() -> dict[str, Any]:
     }
 
 
+def render_templates_page(*, upload_errors: list[Any] | None = None,
+                          filename: str | None = None,
+                          preview: dict[str, Any] | None = None) -> str:
+    return render_template("templates.html", upload_errors=upload_errors, filename=filename,
+                           preview=preview, kinds=KINDS, **_templates_context())
+
+
 def _upload() -> Any:
+    """Apply a templates file, or (`action=preview`) show what it would change first. The
+    preview's Apply button sends the file's text back as `text`."""
     _require_admin()
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        flash(_("Choose a file first."), "error")
-        return redirect(url_for("web.templates_page"))
-    try:
-        text = upload.read().decode("utf-8")
-    except UnicodeDecodeError:
-        abort(400, description="the templates file must be UTF-8 text")
+    text, filename = request.form.get("text"), request.form.get("filename", "")
+    if text is None:
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash(_("Choose a file first."), "error")
+            return redirect(url_for("web.templates_page"))
+        try:
+            text = upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            abort(400, description="the templates file must be UTF-8 text")
+        filename = upload.filename
+    if request.form.get("action") == "preview":
+        return preview(text, filename)
     session = db()
     try:
-        import_templates(session, text)
+        result = import_templates(session, text)
+        audit(session, current_user().actor, "templates_import", None, file=filename,
+              groups=result.groups, templates=result.templates, setup=result.setup,
+              rules=result.rules)
         session.commit()
     except TemplatesImportError as exc:
         session.rollback()
-        return render_template("templates.html", upload_errors=exc.errors,
-                               filename=upload.filename, **_templates_context()), 400
+        return render_templates_page(upload_errors=exc.errors, filename=filename), 400
     flash(_("Templates file applied."), "ok")
     return redirect(url_for("web.templates_page"))
 
@@ -132,11 +154,13 @@ def sync_runs(limit: int = 20) -> list[SyncRun]:
 def register_routes(bp: Blueprint) -> None:
     @bp.get("/templates")
     def templates_page() -> Any:
-        return render_template("templates.html", upload_errors=None, **_templates_context())
+        return render_templates_page()
 
     @bp.post("/templates/upload")
     def templates_upload() -> Any:
         return _upload()
+
+    setup_pages.register_routes(bp)
 
     @bp.get("/sync")
     def sync_page() -> Any:
