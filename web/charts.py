@@ -22,6 +22,11 @@ ROW = 22  # a horizontal bar's height with its gap
 LABEL_W = 170  # room for a horizontal bar's label
 
 
+def _r(value: float) -> float:
+    """A coordinate as the SVG gets it: a tenth of a unit is finer than a pixel."""
+    return round(value, 1)
+
+
 @dataclass(frozen=True)
 class Bar:
     x: float
@@ -104,7 +109,7 @@ def weekly_chart(counts: Sequence[WeekCount], since: date | None = None,
     every = max(1, math.ceil(len(weeks) / 12))
     for i in range(5):
         value = top_value * i // 4
-        chart.y_ticks.append(Tick(left - 6, top + plot_h - plot_h * value / top_value,
+        chart.y_ticks.append(Tick(left - 6, _r(top + plot_h - plot_h * value / top_value),
                                   str(value)))
     for i, week in enumerate(weeks):
         x = left + i * slot + slot * 0.15
@@ -112,11 +117,11 @@ def weekly_chart(counts: Sequence[WeekCount], since: date | None = None,
         for c in per_week.get(week, []):
             h = plot_h * c.count / top_value
             base -= h
-            chart.bars.append(Bar(x, base, slot * 0.7, h, colour[c.key],
+            chart.bars.append(Bar(_r(x), _r(base), _r(slot * 0.7), _r(h), colour[c.key],
                                   f"{week.isoformat()} · {c.key}: {c.count}", c.key,
                                   value=c.count))
         if i % every == 0:
-            chart.x_ticks.append(Tick(x + slot * 0.35, height - 8, week.isoformat()))
+            chart.x_ticks.append(Tick(_r(x + slot * 0.35), height - 8, week.isoformat()))
     return chart
 
 
@@ -129,7 +134,7 @@ def ranking_chart(rows: Sequence[StatRow], names: dict[str, str], none: str = ""
     for i, row in enumerate(ordered):
         label = names.get(row.key) or row.key or none
         named = f"{label} ({row.key})" if row.key and label != row.key else label
-        chart.bars.append(Bar(LABEL_W, i * ROW + 2, max(1.0, room * row.count / most),
+        chart.bars.append(Bar(LABEL_W, i * ROW + 2, _r(max(1.0, room * row.count / most)),
                               ROW - 6, "s0", f"{named}: {row.count}", row.key, label,
                               row.count))
     return chart
