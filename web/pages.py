@@ -38,7 +38,9 @@ from storage.models import (
     InteractionTemplate,
     User,
 )
+from storage.outcomes import EVALUATIONS
 from storage.users import owner_limit
+from web import entry_page
 from web.auth import current_user, safe_next
 from web.context import db
 from web.filters import FILTER_FIELDS, STATUSES, BadInput, ParsedFilters, parse_filters
@@ -53,7 +55,7 @@ CSV_COLUMNS = (
     "entry_no", "contact_no", "contact_company_no", "contact_name", "date", "time",
     "template_code", "group_code", "information_flow", "initiated_by", "subject",
     "duration_min", "cost", "correspondence_type", "canceled", "attempt_failed", "evaluation",
-    "source", "user", "salesperson_code", "segment_no", "document_type", "document_no",
+    "note", "source", "user", "salesperson_code", "segment_no", "document_type", "document_no",
     "internet_message_id", "ical_uid", "web_link",
 )
 
@@ -69,6 +71,7 @@ def _choices() -> dict[str, Any]:
         "users": list(session.scalars(sa.select(User.upn).order_by(User.upn))),
         "sources": SOURCES,
         "statuses": STATUSES,
+        "evaluations": EVALUATIONS,
     }
 
 
@@ -235,3 +238,4 @@ ROUTES: tuple[Route, ...] = (
 
 def register_routes(bp: Blueprint) -> None:
     add_routes(bp, ROUTES)
+    entry_page.register_routes(bp)  # an entry's own page, from the log's entry numbers

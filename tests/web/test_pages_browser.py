@@ -151,7 +151,7 @@ def test_a_spanish_browser_gets_spanish_pages_and_numbers(site: Site, page_es: P
 
 def test_the_contact_page_shows_its_statistics(site: Site, page: Page) -> None:
     page.goto(f"{site.base}/log")
-    page.locator("#entry-5 a").click()
+    page.locator("#entry-5 a[href^='/contacts/']").click()  # the contact, not the entry
     expect(page.locator("h1")).to_contain_text("Nina North")
     expect(page.locator("#total-count")).to_have_text("2")
     expect(page.locator("#total-duration")).to_have_text("10.00")
