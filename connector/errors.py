@@ -76,6 +76,21 @@ TRANSPORT_ACTIONS: dict[str, Action] = {
     "LocalProtocolError": Action.FATAL,
 }
 
+# Entra ID's answer to a refused token request (OAuth 2.0 `error`) → action. A refused
+# credential is the same for every mailbox and no retry mends it: FATAL, and the client does
+# not ask again (connector/graph/client.py). Unlisted codes: by status (5xx, 429: RETRY).
+TOKEN_ACTIONS: dict[str, Action] = {
+    "invalid_client": Action.FATAL,  # AADSTS7000215 wrong secret, AADSTS700016 unknown app
+    "unauthorized_client": Action.FATAL,  # the app is disabled or not in the tenant
+    "invalid_request": Action.FATAL,  # e.g. AADSTS90002 unknown tenant
+    "invalid_grant": Action.FATAL,
+    "invalid_scope": Action.FATAL,
+    "unsupported_grant_type": Action.FATAL,
+    "temporarily_unavailable": Action.RETRY,
+}
+TOKEN_HINT = ("check [graph] tenant_id, client_id and client_secret "
+              "(or $INTERLOG_GRAPH_CLIENT_SECRET) or certificate_path")
+
 # What a mailbox-level failure tells the admin, by status.
 MAILBOX_HINTS: dict[int, str] = {
     401: "Graph refused the credentials: check [graph] tenant_id, client_id and the secret",
@@ -187,3 +202,15 @@ def error_from_response(
         code=body.code,
         retry_after=parse_retry_after(headers.get("retry-after")),
     )
+
+
+def token_error(status: int | None, code: str, description: str, what: str) -> GraphError:
+    """A classified `GraphError` for a refused token request: Entra ID's code and description
+    (without its trace ids) and what to check — never the secret, which Entra ID never echoes."""
+    action = TOKEN_ACTIONS.get(code)
+    if action is None:
+        action = Action.RETRY if status is None or status >= 500 or status == 429 else Action.FATAL
+    text = description.split(" Trace ID:")[0].strip() or "no description"
+    message = f"{what}: Entra ID refused the token request: {status or ''} {code} {text}"
+    return GraphError(action, f"{' '.join(message.split())} — {TOKEN_HINT}", status=status,
+                      code=code)

@@ -39,6 +39,8 @@ class GraphSettings:
     cloud: str = "global"
     base_url: str = ""
     static_token: Secret = Secret()
+    authority: str = ""  # emulators only: their Entra ID authority, https on a loopback host
+    ca_file: str = ""  # emulators only: the CA certificate (PEM) their https is signed by
 
 
 @dataclass(frozen=True)

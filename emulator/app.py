@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import auth, graph
+from . import auth, graph, login
 from . import resources as res
 from .settings import EmulatorSettings
 from .state import Mailbox, Store
@@ -71,7 +71,9 @@ class Emulator:
         self.settings = settings
         self.store = Store(tenant, settings)
         self.subscriptions = Subscriptions(self.store, settings)
-        self.tokens = auth.TokenIssuer(settings.tenant_id, self.store.app)
+        self.tokens = auth.TokenIssuer(settings.tenant_id, self.store.app,
+                                       lifetime_s=settings.token_lifetime_s,
+                                       leeway_s=settings.token_leeway_s)
         self.app = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=_METHODS)])
 
     async def _endpoint(self, request: Request) -> Response:
@@ -97,9 +99,9 @@ class Emulator:
 
                 route = "control"
                 return await handle_control(self, req)
-            if req.method == "POST" and auth.is_token_path(req.segments):
-                route = "control"  # Entra ID's endpoint, not Graph: not counted
-                return auth.token_endpoint(self.tokens, req)
+            if login.is_login_path(req):
+                route = "control"  # Entra ID's endpoints, not Graph: counted apart
+                return login.handle(self.tokens, self.store.counters, req)
             route = self._route_name(req)  # counted under its route even when it fails
             if check_auth:
                 self._check_auth(req)

@@ -1,7 +1,8 @@
-"""The app's application permissions: a client-credentials token endpoint and role checks.
+"""The app's application permissions: the tokens the emulator issues, and role checks.
 
-The token endpoint (`POST /{tenant}/oauth2/v2.0/token`, Entra ID's path) issues a JWT whose
-`roles` claim is the tenant file's `app.roles` (default `DEFAULT_ROLES`). Every Graph request
+The token endpoint (`emulator/login.py`, Entra ID's `POST /{tenant}/oauth2/v2.0/token`)
+issues a JWT whose `roles` claim is the tenant file's `app.roles` (default `DEFAULT_ROLES`),
+signed here (`TokenIssuer`). Every Graph request
 is then checked against the roles of the bearer token it carries — a token issued here, or,
 for any other (opaque) bearer token, the tenant's roles — and refused as Graph refuses it:
 403 `ErrorAccessDenied`, "Access is denied. Check credentials and try again." (the code and
@@ -29,13 +30,11 @@ import json
 import secrets
 import time
 from typing import Any
-from urllib.parse import parse_qsl
 
-from .wire import GraphError, Req, Resp
+from .wire import GraphError, Req
 
 # The set the docs recommend (docs/deployment.md), plus User.ReadBasic.All for `/users`.
 DEFAULT_ROLES = ("Mail.Read", "Calendars.Read", "CallRecords.Read.All", "User.ReadBasic.All")
-TOKEN_LIFETIME_S = 3599
 DENIED = ("ErrorAccessDenied", "Access is denied. Check credentials and try again.")
 
 MAIL_FULL = frozenset({"Mail.Read", "Mail.ReadWrite"})
@@ -69,9 +68,12 @@ def _unb64(text: str) -> bytes:
 class TokenIssuer:
     """Issues and verifies this emulator's access tokens (HS256 with a per-run key)."""
 
-    def __init__(self, tenant_id: str, app: dict[str, Any]) -> None:
+    def __init__(self, tenant_id: str, app: dict[str, Any], *, lifetime_s: int = 3599,
+                 leeway_s: float = 300.0) -> None:
         self._key = secrets.token_bytes(32)
         self.tenant_id = tenant_id
+        self.lifetime_s = lifetime_s
+        self.leeway_s = leeway_s
         self.roles: tuple[str, ...] = tuple(app.get("roles", DEFAULT_ROLES))
         self.client_id: str | None = app.get("clientId")
         self._secret: str | None = app.get("clientSecret")
@@ -81,7 +83,7 @@ class TokenIssuer:
         iat = int(time.time() if now is None else now)
         claims = {
             "aud": "https://graph.microsoft.com", "iss": f"https://sts.windows.net/{self.tenant_id}/",
-            "iat": iat, "nbf": iat, "exp": iat + TOKEN_LIFETIME_S, "tid": self.tenant_id,
+            "iat": iat, "nbf": iat, "exp": iat + self.lifetime_s, "tid": self.tenant_id,
             "appid": client_id, "idtyp": "app", "roles": list(self.roles),
         }  # fmt: skip
         head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
@@ -92,7 +94,8 @@ class TokenIssuer:
         return _b64(hmac.new(self._key, text.encode(), hashlib.sha256).digest())
 
     def verify(self, token: str) -> dict[str, Any] | None:
-        """The claims of a token this emulator issued and that has not expired; else None."""
+        """The claims of a token this emulator issued and that has not expired (give or take
+        `leeway_s`, the clock skew a validator allows); else None."""
         head, _, rest = token.partition(".")
         body, _, sig = rest.partition(".")
         if not hmac.compare_digest(sig, self._sign(f"{head}.{body}")):
@@ -101,7 +104,7 @@ class TokenIssuer:
             claims: dict[str, Any] = json.loads(_unb64(body))
         except ValueError:
             return None
-        return claims if claims.get("exp", 0) > time.time() else None
+        return claims if claims.get("exp", 0) + self.leeway_s > time.time() else None
 
     def check_client(self, client_id: str, secret: str | None) -> str | None:
         """Why the client's credentials are refused (an AADSTS line), or None."""
@@ -158,31 +161,3 @@ def _asks_beyond_basic(req: Req) -> bool:
         return True
     select = {s.strip().lower() for s in req.query.get("$select", "").split(",")}
     return bool(select & NOT_BASIC)
-
-
-def token_endpoint(issuer: TokenIssuer, req: Req) -> Resp:
-    """`POST /{tenant}/oauth2/v2.0/token` with `grant_type=client_credentials`."""
-    form = dict(parse_qsl(req.body.decode("utf-8", "replace")))
-    if form.get("grant_type") != "client_credentials":
-        return _oauth_error(400, "unsupported_grant_type", "AADSTS70003: The app requested an "
-                            "unsupported grant type.")  # fmt: skip
-    if not form.get("scope", "").endswith("/.default"):
-        return _oauth_error(400, "invalid_scope", "AADSTS1002012: The provided value for scope "
-                            "is not valid. Client credential flows must have a scope value "
-                            "with /.default suffixed to the resource identifier.")  # fmt: skip
-    client_id = form.get("client_id", "")
-    problem = issuer.check_client(client_id, form.get("client_secret"))
-    if problem is not None:
-        return _oauth_error(401, "invalid_client", problem)
-    body = {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S,
-            "ext_expires_in": TOKEN_LIFETIME_S, "access_token": issuer.issue(client_id)}
-    return Resp(200, json.dumps(body).encode())
-
-
-def _oauth_error(status: int, code: str, description: str) -> Resp:
-    return Resp(status, json.dumps({"error": code, "error_description": description}).encode())
-
-
-def is_token_path(segments: list[str]) -> bool:
-    """`/{tenant}/oauth2/v2.0/token` (the tenant segment is not checked)."""
-    return [s.lower() for s in segments[1:]] == ["oauth2", "v2.0", "token"]

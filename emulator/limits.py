@@ -136,6 +136,9 @@ class Counters:
             self.faults = 0
             self.bytes_out = 0
             self.notifications = 0
+            self.token_requests = 0  # POSTs to the token endpoint (emulator/login.py)
+            self.tokens_issued = 0
+            self.metadata_requests = 0  # OpenID configuration
 
     def record(self, route: str, status: int, size: int) -> None:
         """Count one answered request."""
@@ -160,6 +163,9 @@ class Counters:
                 "faults": self.faults,
                 "bytesOut": self.bytes_out,
                 "notifications": self.notifications,
+                "tokenRequests": self.token_requests,
+                "tokensIssued": self.tokens_issued,
+                "metadataRequests": self.metadata_requests,
             }
 
 

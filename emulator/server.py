@@ -1,8 +1,11 @@
-"""Run the emulator in-process: uvicorn on a free port in a daemon thread."""
+"""Run the emulator in-process: uvicorn on a free port in a daemon thread (https with
+`tls=True`: a certificate from a throw-away CA, `emu.ca_file`, see `emulator/tls.py`)."""
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -15,6 +18,7 @@ from .app import Emulator
 from .settings import EmulatorSettings
 from .state import Store
 from .tenant import Tenant
+from .tls import make_tls
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -40,13 +44,18 @@ class EmulatorServer:
     """A running emulator; use as a context manager (`with EmulatorServer.start(...) as emu`)."""
 
     def __init__(
-        self, emulator: Emulator, server: uvicorn.Server, thread: threading.Thread, url: str
-    ):
+        self, emulator: Emulator, server: uvicorn.Server, thread: threading.Thread, url: str,
+        tls_dir: Path | None = None,
+    ):  # fmt: skip
         self.emulator = emulator
         self._server = server
         self._thread = thread
+        self._tls_dir = tls_dir
         self.url = url
         self.base_url = f"{url}/v1.0"
+        # Entra ID's authority as azure-identity takes it (`authority=`): https only.
+        self.authority = url if tls_dir is not None else None
+        self.ca_file = str(tls_dir / "ca.pem") if tls_dir is not None else None
 
     @property
     def state(self) -> Store:
@@ -66,8 +75,11 @@ class EmulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         ready_timeout: float = 20.0,
+        tls: bool = False,
     ) -> EmulatorServer:
-        """Start serving; returns once the server accepts connections.
+        """Start serving; returns once the server accepts connections. With `tls`, over
+        https: `authority` is then what azure-identity can be pointed at, `ca_file` the CA
+        certificate a client must trust.
 
         Raises:
             ValueError: for a bad tenant.
@@ -78,12 +90,16 @@ class EmulatorServer:
         )
         sock = _listen(host, port)
         bound = sock.getsockname()[1]
+        tls_dir = Path(tempfile.mkdtemp(prefix="graph-emulator-tls-")) if tls else None
+        files = make_tls(tls_dir) if tls_dir is not None else None
         config = uvicorn.Config(
             emulator.app,
             log_level="warning",
             lifespan="off",
             access_log=False,
             timeout_keep_alive=30,
+            ssl_certfile=str(files.cert_file) if files else None,
+            ssl_keyfile=str(files.key_file) if files else None,
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(
@@ -92,13 +108,16 @@ class EmulatorServer:
         thread.start()
         _wait_started(server, thread, ready_timeout)
         shown = f"[{host}]" if ":" in host else host
-        return cls(emulator, server, thread, f"http://{shown}:{bound}")
+        scheme = "https" if tls else "http"
+        return cls(emulator, server, thread, f"{scheme}://{shown}:{bound}", tls_dir)
 
     def stop(self) -> None:
         """Stop serving and the notification thread."""
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self.emulator.subscriptions.notifier.stop()
+        if self._tls_dir is not None:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
 
     def __enter__(self) -> EmulatorServer:
         return self

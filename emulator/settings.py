@@ -25,6 +25,10 @@ class EmulatorSettings:
         filter_cap: most messages a delta round with `$filter` returns (Graph: 5,000).
         latency_s: artificial delay per mailbox request (makes concurrency observable).
         require_token: when set, the only bearer token accepted.
+        token_lifetime_s: `expires_in` of the tokens the token endpoint issues (Entra ID:
+            about an hour); short in tests of refresh.
+        token_leeway_s: how long after its `exp` an issued token is still accepted (the clock
+            skew Microsoft's token validation allows by default, 5 minutes).
         max_subscription_minutes: the longest subscription lifetime accepted.
         validation_timeout_s: how long the subscription handshake may take.
         tenant_id: the tenant id reported in notifications.
@@ -40,6 +44,8 @@ class EmulatorSettings:
     filter_cap: int = 5000
     latency_s: float = 0.0
     require_token: str | None = None
+    token_lifetime_s: int = 3599
+    token_leeway_s: float = 300.0
     max_subscription_minutes: int = 4230
     validation_timeout_s: float = 10.0
     tenant_id: str = "00000000-0000-4000-8000-00000000c0de"

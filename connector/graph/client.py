@@ -1,7 +1,11 @@
 """The Graph client, built from `[graph]` settings: credentials, cloud, base URL, middleware.
 
-- Credentials: `ClientSecretCredential` or `CertificateCredential` (azure-identity, async),
-  or, for emulators on a loopback address only, a fixed bearer token (`static_token`).
+- Credentials (`connector/graph/credentials.py`): `ClientSecretCredential` or
+  `CertificateCredential` (azure-identity, async), or, for emulators on a loopback address
+  only, a fixed bearer token (`static_token`). An emulator's own token endpoint is reached by
+  the same azure-identity credential through `authority` (+ `ca_file`). One client holds one
+  credential and one HTTP pool: a worker keeps its client for its lifetime
+  (`connector/realtime/graph_session.py`), so tokens are reused until they near expiry.
 - Tokens go to Graph hosts only: the auth provider gets explicit `https://<host>/.default`
   scopes and an allow-list of host names (a request anywhere else goes out unauthenticated).
 - The SDK's RetryHandler is left out of the middleware: `connector/retry.py` is the one
@@ -13,13 +17,13 @@
 
 from __future__ import annotations
 
-import time
+import ssl
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-from azure.core.credentials import AccessToken
+from azure.core.exceptions import ClientAuthenticationError
 from kiota_abstractions.authentication import AuthenticationProvider
 from kiota_abstractions.native_response_handler import NativeResponseHandler
 from kiota_abstractions.request_information import RequestInformation
@@ -35,6 +39,8 @@ from msgraph.graph_request_adapter import options as GRAPH_DEFAULT_OPTIONS
 from msgraph_core import GraphClientFactory
 
 from connector.errors import GraphError, classify_transport, error_from_response
+from connector.graph.credentials import SharedCredential, make_credential, refusal
+from connector.graph.credentials import StaticTokenCredential as StaticTokenCredential
 from connector.graph.permissions import (
     UNKNOWN,
     Permissions,
@@ -54,32 +60,18 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 TIMEOUT = httpx.Timeout(60.0, connect=15.0)
 
 
-class StaticTokenCredential:
-    """An async TokenCredential that always returns one fixed token (emulators only)."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def __repr__(self) -> str:
-        return "StaticTokenCredential('***')"
-
-    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        return AccessToken(self._token, int(time.time()) + 3600)
-
-    async def close(self) -> None:
-        return None
-
-
 @dataclass(frozen=True)
 class Endpoint:
     base_url: str  # no trailing slash, e.g. https://graph.microsoft.com/v1.0
     scope: str  # https://<graph host>/.default
     allowed_hosts: tuple[str, ...]
-    authority: str
+    authority: str  # a host (login.microsoftonline.com) or an emulator's https URL
+    ca_file: str | None = None  # an emulator's CA, trusted for base_url and authority
 
 
 def endpoint_for(graph: GraphSettings) -> Endpoint:
-    """Where requests go and which hosts may see a token, from `cloud` and `base_url`."""
+    """Where requests go and which hosts may see a token, from `cloud`, `base_url` and,
+    for emulators, `static_token`, `authority` and `ca_file`."""
     if graph.cloud not in CLOUDS:
         raise ConfigError(f"[graph] cloud = {graph.cloud!r}: expected one of {', '.join(CLOUDS)}")
     host, authority = CLOUDS[graph.cloud]
@@ -90,36 +82,39 @@ def endpoint_for(graph: GraphSettings) -> Endpoint:
     if parts.scheme == "http" and parts.hostname not in LOOPBACK:
         raise ConfigError("[graph] base_url may use http:// only on a loopback address")
     allowed = (host,)
-    if graph.static_token:
+    if graph.static_token or graph.authority:
         if parts.hostname not in LOOPBACK:
-            raise ConfigError("[graph] static_token is for emulators on 127.0.0.1 / localhost only")
+            key = "static_token" if graph.static_token else "authority"
+            raise ConfigError(f"[graph] {key} is for emulators: base_url must be on "
+                              "127.0.0.1 / localhost")  # fmt: skip
         allowed = (parts.hostname,)
-    return Endpoint(base, f"https://{host}/.default", allowed, authority)
+    if graph.authority:
+        authority = _emulator_authority(graph)
+    return Endpoint(base, f"https://{host}/.default", allowed, authority, _ca_file(graph))
 
 
-def make_credential(graph: GraphSettings, authority: str) -> Any:
-    """The async azure-identity credential (or the static one) the settings ask for."""
+def _emulator_authority(graph: GraphSettings) -> str:
     if graph.static_token:
-        return StaticTokenCredential(graph.static_token.value)
-    if not graph.tenant_id or not graph.client_id:
-        raise ConfigError("[graph] needs tenant_id and client_id (or static_token for an emulator)")
-    from azure.identity.aio import CertificateCredential, ClientSecretCredential
-
-    if graph.certificate_path:
-        return CertificateCredential(
-            graph.tenant_id, graph.client_id, certificate_path=graph.certificate_path,
-            authority=authority,
-        )  # fmt: skip
-    if not graph.client_secret:
-        raise ConfigError(
-            "[graph] needs client_secret (or $INTERLOG_GRAPH_CLIENT_SECRET) or certificate_path"
-        )
-    return ClientSecretCredential(
-        graph.tenant_id, graph.client_id, graph.client_secret.value, authority=authority
-    )
+        raise ConfigError("[graph] static_token and authority exclude each other: an emulator "
+                          "is reached with either a fixed token or its token endpoint")
+    parts = urlsplit(graph.authority)
+    if parts.scheme != "https" or parts.hostname not in LOOPBACK:
+        raise ConfigError(f"[graph] authority = {graph.authority!r}: an emulator's https:// URL "
+                          "on 127.0.0.1 / localhost (azure-identity accepts https only)")
+    return graph.authority.rstrip("/")
 
 
-def _http_client(base_url: str) -> httpx.AsyncClient:
+def _ca_file(graph: GraphSettings) -> str | None:
+    if not graph.ca_file:
+        return None
+    if not graph.authority:
+        raise ConfigError("[graph] ca_file is for an emulator's https: set authority too")
+    if not Path(graph.ca_file).is_file():
+        raise ConfigError(f"[graph] ca_file = {graph.ca_file!r}: no such file")
+    return graph.ca_file
+
+
+def _http_client(base_url: str, ca_file: str | None) -> httpx.AsyncClient:
     """httpx with Graph's default middleware minus RetryHandler (we retry in one place)."""
     options: dict[str, RequestOption] = dict(GRAPH_DEFAULT_OPTIONS)
     middleware = [
@@ -128,44 +123,53 @@ def _http_client(base_url: str) -> httpx.AsyncClient:
     ]  # fmt: skip
     middleware.append(GraphClientFactory._get_telemetry_handler(options))
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
-    client = httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT, limits=limits)
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
+    client = httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT, limits=limits, verify=verify)
     return GraphClientFactory.create_with_custom_middleware(middleware, client=client)
 
 
 class GraphClient:
     """The SDK client plus a `send` that returns raw bytes or raises a classified error.
 
-    `permissions` are those of the token the client uses (its `roles` claim), read when the
-    first request is sent (`resolve_permissions`); None until then.
+    One HTTP pool and one credential. `permissions` are those of the token the client uses
+    (its `roles` claim), read when the first request is sent (`resolve_permissions`) and
+    again when the credential hands out a new token; None until then.
     """
 
     def __init__(
-        self, auth: AuthenticationProvider, base_url: str, credential: Any,
-        scope: str = "", token_hosts: tuple[str, ...] = (),
+        self, auth: AuthenticationProvider, endpoint: Endpoint, credential: SharedCredential,
     ) -> None:  # fmt: skip
-        self._credential = credential
-        self._scope = scope
+        self.credential = credential
+        self._scope = endpoint.scope
         # A token is asked for only when it would be sent (the base URL's host is allowed).
-        self._uses_token = bool(scope) and urlsplit(base_url).hostname in token_hosts
+        self._uses_token = urlsplit(endpoint.base_url).hostname in endpoint.allowed_hosts
         self.permissions: Permissions | None = None
-        self.http = _http_client(base_url)
+        self._permissions_of = ""  # the token `permissions` were read from
+        self.http = _http_client(endpoint.base_url, endpoint.ca_file)
         self.adapter = GraphRequestAdapter(auth, client=self.http)
-        self.adapter.base_url = base_url
+        self.adapter.base_url = endpoint.base_url
         self.sdk = GraphServiceClient(request_adapter=self.adapter)
 
     async def resolve_permissions(self) -> Permissions:
-        """The app's permissions, from the `roles` of the token its credential gives (the
-        credential caches the token, so the request that follows reuses it)."""
-        if self.permissions is None:
-            if not self._uses_token:
-                self.permissions = UNKNOWN
-            else:
-                token = await self._credential.get_token(self._scope)
-                self.permissions = permissions_from_token(token.token)
+        """The app's permissions, from the `roles` of the token its credential gives. Asked
+        as the SDK's auth provider asks (CAE on), so both use one cached token."""
+        if not self._uses_token:
+            self.permissions = UNKNOWN
+            return self.permissions
+        token = (await self.credential.get_token(self._scope, enable_cae=True)).token
+        if self.permissions is None or token != self._permissions_of:
+            self.permissions, self._permissions_of = permissions_from_token(token), token
         return self.permissions
 
     async def send(self, info: RequestInformation, what: str) -> bytes:
-        """Send one request; 2xx → the body, else a `GraphError` classified by the table."""
+        """Send one request; 2xx → the body, else a `GraphError` classified by the table
+        (a refused token request by `TOKEN_ACTIONS`)."""
+        try:
+            return await self._send(info, what)
+        except ClientAuthenticationError as exc:
+            raise refusal(exc, what) from None
+
+    async def _send(self, info: RequestInformation, what: str) -> bytes:
         deferred = info.request_options.get(WhenPermitted.KEY)
         if isinstance(deferred, WhenPermitted):
             deferred.apply(info, await self.resolve_permissions())
@@ -180,18 +184,26 @@ class GraphClient:
         headers = {k.lower(): v for k, v in response.headers.items()}
         raise error_from_response(response.status_code, headers, response.content, what)
 
+    @property
+    def refused(self) -> GraphError | None:
+        """Why Entra ID refused this client's credential for good (then every request
+        fails the same way, with no new token request); None otherwise."""
+        refused = self.credential.refused
+        return None if refused is None else refusal(refused, "Graph credential")
+
     async def close(self) -> None:
-        await self.http.aclose()
-        await self._credential.close()
+        """Close the HTTP pool and the credential's transport."""
+        try:
+            await self.http.aclose()
+        finally:
+            await self.credential.close()
 
 
 def build_client(graph: GraphSettings) -> GraphClient:
     """A `GraphClient` for the configured cloud, base URL and credentials."""
     endpoint = endpoint_for(graph)
-    credential = make_credential(graph, endpoint.authority)
+    credential = SharedCredential(make_credential(graph, endpoint.authority, endpoint.ca_file))
     auth = AzureIdentityAuthenticationProvider(
         credential, scopes=[endpoint.scope], allowed_hosts=list(endpoint.allowed_hosts)
     )
-    return GraphClient(
-        auth, endpoint.base_url, credential, endpoint.scope, endpoint.allowed_hosts
-    )
+    return GraphClient(auth, endpoint, credential)

@@ -7,11 +7,13 @@ another worker takes the mailbox over. On SQLite only one worker may run (a seco
 refused while the first one's heartbeat is recent).
 
 Stopping (`request_stop`, SIGTERM in the CLI) is honoured after the current mailbox.
+A worker keeps one event loop and one Graph client (one HTTP pool, one credential) for its
+lifetime (`connector/realtime/graph_session.py`); when Entra ID refuses the credential for
+good, the worker stops with that error instead of failing every mailbox in turn.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import secrets
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from connector.capture.due import log_started
 from connector.realtime import leases
+from connector.realtime.graph_session import GraphSession
 from connector.settings import ConnectorSettings
 from storage import dialect
 from storage.errors import Refused
@@ -48,8 +51,10 @@ class StopRequested(Exception):
     """The worker was asked to stop; raised after the page in hand was committed."""
 
 
-def default_sync(settings: ConnectorSettings, engine: Engine, stop: threading.Event) -> SyncOne:
-    """The capture engine's sync of one mailbox (`connector/sync/engine.py`); raises on failure.
+def default_sync(settings: ConnectorSettings, engine: Engine, stop: threading.Event,
+                 graph: GraphSession) -> SyncOne:
+    """The capture engine's sync of one mailbox (`connector/sync/engine.py`) with the
+    worker's Graph client (`graph`); raises on failure.
 
     A stop request is honoured after the current page: the page and its cursor are
     committed, so the next worker resumes from there.
@@ -61,8 +66,8 @@ def default_sync(settings: ConnectorSettings, engine: Engine, stop: threading.Ev
             raise StopRequested("worker stopping")
 
     def run(mailbox: str) -> None:
-        summary = sync.sync_mailboxes(settings, engine, [mailbox], trigger="worker",
-                                      after_page=after_page)
+        summary = graph.run(lambda client: sync.sync_mailboxes_async(
+            settings, engine, [mailbox], trigger="worker", after_page=after_page, client=client))
         if stop.is_set() and not summary.ok:
             raise StopRequested("worker stopping")
         if not summary.ok:
@@ -101,7 +106,8 @@ class Worker:
         self.clock = clock
         self.id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.stop = threading.Event()
-        self.sync_one = sync_one or default_sync(settings, engine, self.stop)
+        self.graph = GraphSession(settings.graph)  # built at first use, closed by run()
+        self.sync_one = sync_one or default_sync(settings, engine, self.stop, self.graph)
         self._beat_stop = threading.Event()
         self._last_maintenance = 0.0
         self._last_full_ensure = 0.0
@@ -126,6 +132,7 @@ class Worker:
             self._beat_stop.set()
             beat.join(timeout=10)
             waker.close()
+            self.graph.close()
             with self._session() as session:
                 leases.release_all(session, self.id, self.clock())
                 session.execute(sa.update(WorkerRecord).where(WorkerRecord.id == self.id)
@@ -217,6 +224,7 @@ class Worker:
         held = self._finish(claim, error=error, backoff=backoff, outcome=outcome)
         if not held:
             log.warning("lease on %s expired during its sync", claim.mailbox)
+        self.graph.raise_if_refused()
         return True
 
     def _finish(self, claim: leases.Claim, *, error: str | None, backoff: int,
@@ -268,23 +276,20 @@ class Worker:
                 sa.or_(g.pending_action.is_not(None), g.expires_at <= soon)))).scalar() is True
 
     def _ensure(self) -> bool:
-        """Run `ensure`; False when anything failed (logged, never raised)."""
-        from connector.graph import build_client
+        """Run `ensure` with the worker's Graph client; False when anything failed (logged,
+        never raised)."""
+        from connector.graph import GraphClient
         from connector.realtime.subscriptions import SubscriptionManager
 
-        async def go() -> bool:
-            client = build_client(self.settings.graph)
-            try:
-                report = await SubscriptionManager(self.settings, self.engine, client,
-                                                   self.clock).ensure()
-            finally:
-                await client.close()
+        async def go(client: GraphClient) -> bool:
+            report = await SubscriptionManager(self.settings, self.engine, client,
+                                               self.clock).ensure()
             if report.errors:
                 log.warning("subscriptions: %s", "; ".join(report.errors[:5]))
             return not report.errors
 
         try:
-            return asyncio.run(go())
+            return self.graph.run(go)
         except Exception:  # Graph down: the safety-net polling keeps going
             log.exception("subscription maintenance failed")
             return False
