@@ -112,9 +112,11 @@ def templates_card(lang: str, templates: Sequence[InteractionTemplate],
     return card([title(t(lang, "templates_title")), {"type": "FactSet", "facts": facts}])
 
 
-def candidates_card(message: str, choices: Sequence[tuple[Contact, str]]) -> Card:
-    """One button per candidate contact, running the command text paired with it."""
-    actions = [button(f"{c.name} ({c.no})", {"action": "command", "text": text})
+def candidates_card(message: str, choices: Sequence[tuple[Contact, str]],
+                    context: dict[str, str] | None = None) -> Card:
+    """One button per candidate contact, running the command text paired with it; `context`
+    (when and in which zone it was typed) goes with each."""
+    actions = [button(f"{c.name} ({c.no})", {"action": "command", "text": text, **(context or {})})
                for c, text in choices[:10]]
     return card([text_block(message)], actions)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -41,6 +42,9 @@ class CommandError(Exception):
         super().__init__(self.reply.text)
 
 
+TYPED_AT_KEPT = timedelta(days=7)  # a button pressed later runs as if typed when pressed
+
+
 @dataclass
 class CommandContext:
     """Everything a command may use: no transport objects."""
@@ -52,13 +56,43 @@ class CommandContext:
     aad_object_id: str = ""
     text: str = ""  # the whole command as typed (cleaned), for candidate buttons
     client_time_zone: str | None = None  # the Teams client's zone (clientInfo), as sent
+    typed_at: datetime | None = None  # a button's command: when it was typed (naive UTC)
 
     @cached_property
     def clock(self) -> UserClock:
         """Now, in the user's zone: their Teams client's, else their configured one, else
-        the server's."""
+        the server's. A button's command keeps the moment it was typed (in the last
+        `TYPED_AT_KEPT`, never later than now), so its `yesterday` is the day before it was
+        typed."""
         configured = self.user.time_zone if self.user is not None else None
-        return UserClock(choose_zone(self.client_time_zone, configured), utcnow())
+        now = utcnow()
+        typed = self.typed_at
+        recent = typed is not None and now - TYPED_AT_KEPT <= typed <= now
+        return UserClock(choose_zone(self.client_time_zone, configured),
+                         typed if recent and typed is not None else now)
+
+    def typed_context(self) -> dict[str, str]:
+        """What a button that runs this command again carries: when it was typed, and the
+        client's zone (a card's invoke may not say it)."""
+        context = {"typed_at": self.clock.now_utc.isoformat(timespec="seconds")}
+        if self.client_time_zone:
+            context["time_zone"] = self.client_time_zone
+        return context
+
+    def take_typed_context(self, data: dict[str, Any]) -> None:
+        """Read a button's `typed_context` back (ignored when malformed)."""
+        zone = data.get("time_zone")
+        if isinstance(zone, str) and zone:
+            self.client_time_zone = zone
+        typed_at = data.get("typed_at")
+        if isinstance(typed_at, str):
+            try:
+                moment = datetime.fromisoformat(typed_at)
+            except ValueError:
+                return
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(UTC).replace(tzinfo=None)
+            self.typed_at = moment
 
     def require_user(self) -> User:
         if self.user is None:
@@ -153,6 +187,7 @@ def dispatch_action(ctx: CommandContext, data: dict[str, Any]) -> Reply:
             raise CommandError(t(ctx.lang, "unknown_action"))
         return COMMANDS[action].fn(ctx, str(entry_no))
     if action == "command" and isinstance(data.get("text"), str):
+        ctx.take_typed_context(data)
         return dispatch_text(ctx, data["text"])
     raise CommandError(t(ctx.lang, "unknown_action"))
 

@@ -39,7 +39,8 @@ def _contact(ctx: CommandContext, ref: str) -> Contact:
         candidates = exc.candidates
     names = "\n".join(f"- {c.name} ({c.no})" for c in candidates)
     choices = [(c, _with_contact(ctx.text, ref, c.no)) for c in candidates]
-    raise CommandError(Reply(f"{message}\n{names}", candidates_card(message, choices)))
+    card = candidates_card(message, choices, ctx.typed_context())
+    raise CommandError(Reply(f"{message}\n{names}", card))
 
 
 def _with_contact(text: str, ref: str, contact_no: str) -> str:
@@ -66,8 +67,8 @@ def _occurred_at(ctx: CommandContext, request: LogRequest) -> datetime | None:
         local = request.when.resolve(clock.now())
     except GrammarError as exc:  # a day no calendar has (29/2/2026)
         raise CommandError(t(ctx.lang, exc.key, **exc.values)) from None
-    if local is None:
-        return None
+    if local is None:  # now; a button's command: when it was typed
+        return None if ctx.typed_at is None else clock.now_utc.replace(microsecond=0)
     moment = clock.to_utc(local)
     if moment > clock.now_utc:
         raise CommandError(t(ctx.lang, "future", said=" ".join(request.when.said),

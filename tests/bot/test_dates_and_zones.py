@@ -32,6 +32,7 @@ from tests.support.bot import (
     BotClient,
     SigningKey,
     activity,
+    card_action,
     entries,
     fake_token_source,
     hmac_header,
@@ -216,6 +217,28 @@ def test_the_outgoing_webhook_reads_client_info_too(client: BotClient) -> None:
     assert entry.occurred_at == utc(MEXICO, day, time(15))
     card = response.get_json()["attachments"][0]["content"]
     assert fact(card, "Date") == f"{day.isoformat()} 15:00 CST"
+
+
+def test_a_candidate_button_keeps_when_and_where_it_was_typed(client: BotClient) -> None:
+    body = say(client, "log call with Jane yesterday at 15:00 about renewal",
+               zone="America/Mexico_City")
+    assert logged(client) == []  # Jane Doe or Jane Roe?
+    buttons = reply_card(body)["actions"]
+    data = buttons[0]["data"]
+    assert data["time_zone"] == "America/Mexico_City"
+    typed_at = datetime.fromisoformat(data["typed_at"])
+    typed_day = typed_at.replace(tzinfo=UTC).astimezone(MEXICO).date()
+    # The invoke a click sends carries no clientInfo: the button's zone and moment hold.
+    response = client.send(card_action(data))
+    assert response.status_code == 200
+    [entry] = logged(client)
+    assert entry.occurred_at == utc(MEXICO, typed_day - timedelta(days=1), time(15))
+    assert entry.subject == "renewal"
+    plain = dict(data, text=data["text"].replace(" yesterday at 15:00", ""),
+                 typed_at="2001-01-01T00:00:00")  # stale or forged: now, as when pressed
+    before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    client.send(card_action(plain))
+    assert logged(client)[-1].occurred_at >= before
 
 
 USERS = [
