@@ -31,6 +31,8 @@ ENTRY_COMMANDS: dict[str, Lazy] = {
                      " nothing): very_positive … very_negative."),
     "note": Lazy("interlog.cli.entry_outcomes", "note", "Add TEXT to the note of entry N: each"
                  " of its lines is a note line after the others."),
+    "reclassify": Lazy("interlog.cli.reclassify", "reclassify", "Apply the current rules again"
+                       " to captured entries (never manual ones)."),
 }
 
 
