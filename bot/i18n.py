@@ -118,8 +118,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "bad_duration": "La duración debe estar entre 0 y 10000 minutos, no {value}.",
         "future": (
-            "{said!r} es {moment}, aún no ha llegado (para usted son las {now}): el registro"
-            " recoge lo que ya ha ocurrido. Regístrelo cuando ocurra."
+            "{said!r} es {moment}, que aún no llega (su hora ahora: {now}): el registro"
+            " recoge lo que ya ocurrió. Regístrelo cuando ocurra."
         ),
         "bad_date": "{value} no es una fecha. Diga p. ej. `el 30/11` o `ayer`.",
         "ambiguous_date": "{value} no es una fecha clara: escríbala como `el 30/11/2026`.",

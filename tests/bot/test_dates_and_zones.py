@@ -163,7 +163,7 @@ def test_the_future_is_refused_and_nothing_is_written(client: BotClient) -> None
     assert "a log records what has happened" in english
     spanish = reply_text(say(client, f"registrar llamada con Jane Doe el {ahead} a las 10:00",
                              zone="Asia/Tokyo", locale="es-MX"))
-    assert spanish.startswith(f"'el {ahead} a las 10:00' es {ahead} 10:00 JST, aún no ha")
+    assert spanish.startswith(f"'el {ahead} a las 10:00' es {ahead} 10:00 JST, que aún no llega")
     later_today = reply_text(say(client, "log call with Jane Doe at 23:00",
                                  zone=_zone_before_noon()))
     assert "still to come" in later_today
