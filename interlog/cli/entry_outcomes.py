@@ -41,4 +41,4 @@ def note(app: AppContext, entry_no: int, text: str) -> None:
     with app.transaction() as session:
         [entry] = note_entries(session, [entry_no], text, actor=cli_actor())
         lines = len(entry.note.splitlines())
-    click.echo(f"Noted #{entry_no} ({lines} note lines).")
+    click.echo(f"Noted #{entry_no}: its note has {lines} line{'' if lines == 1 else 's'}.")

@@ -88,7 +88,7 @@ def test_evaluate_and_note_afterwards(url: str, run_on: Callable[[str], Run]) ->
     assert _ok(run, "entries", "evaluate", str(call), str(captured), "--evaluation",
                "very_positive") == f"Evaluated #{call}, #{captured}: very_positive.\n"
     assert _ok(run, "entries", "note", str(call), "quote sent\nfollow up Friday"
-               ) == f"Noted #{call} (3 note lines).\n"
+               ) == f"Noted #{call}: its note has 3 lines.\n"
     by_no = {e["entry_no"]: e for e in _entries(run, "--evaluation", "very_positive")}
     assert sorted(by_no) == sorted([call, captured])
     assert by_no[call]["note"] == "asked for a quote\nquote sent\nfollow up Friday"
