@@ -10,7 +10,17 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.engine import Engine
 
-from tests.support.web import Site, screenshot, seeded_server
+from tests.support.databases import url_of
+from tests.support.seed import seed
+from tests.support.web import (
+    WEB,
+    Site,
+    make_app,
+    screenshot,
+    seeded_server,
+    settings_for,
+    signed_in,
+)
 
 # The seeded six entries (tests/support/web.py), by the Monday of their week and group:
 # 2025-01-06 EMAIL and CALLS (Jane), 2025-02-03 MEETINGS (José), 2025-02-17 EMAIL (Nina),
@@ -104,6 +114,22 @@ def test_nothing_to_count(stats_site: Site, page: Page) -> None:
     page.goto(f"{stats_site.base}/stats?status=canceled")  # canceled entries never count
     expect(page.locator("#no-entries")).to_be_visible()
     expect(page.locator("svg")).to_have_count(0)
+
+
+def test_whoever_may_read_the_log_may_read_the_statistics(clean_engine: Engine) -> None:
+    """Sign-in configured: a stranger is sent to sign in; any user, admin or not, reads."""
+    seed(clean_engine, WEB)
+    settings = settings_for(url_of(clean_engine), anonymous=False, client_id="web-app-id")
+    client = make_app(settings, clean_engine).test_client()
+    stranger = client.get("/stats?by=company")
+    assert stranger.status_code == 302
+    assert stranger.headers["Location"].startswith("/auth/login?next=/stats")
+    with client.session_transaction() as session:
+        session.update(signed_in("bob@contoso.com"))  # not an admin
+    page = client.get("/stats?by=company")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.text.count('<rect class="bar') == 6 + 3 + 4  # weeks, salespeople, contacts
 
 
 def test_the_page_in_spanish(stats_site: Site, page_es: Page) -> None:
