@@ -69,6 +69,7 @@ def test_the_charts_and_the_table(stats_site: Site, page: Page) -> None:
     assert widths[0] == widths[1] == 2 * widths[2]  # proportional to the counts 2, 2, 1
     assert _cells(page, 1) == ["CALL", "EMAIL", "MEETING", "QUOTE"]
     assert _cells(page, 3) == ["2", "2", "1", "1"]
+    expect(page.locator("select[name=status]")).to_have_count(0)  # canceled never count
     assert csp == []
     screenshot(page, "stats")
 
