@@ -20,7 +20,7 @@ from tests.support.databases import url_of
 from tests.support.seed import Dataset, seed
 from tests.support.servers import live_server
 from tests.support.setup import QUOTE_RULES, captured_history, entries_by_subject
-from tests.support.web import Site, make_app, screenshot, settings_for
+from tests.support.web import WEB, Site, make_app, screenshot, settings_for, signed_in
 
 
 @pytest.fixture
@@ -142,3 +142,38 @@ def test_the_setup_forms_refuse_a_request_without_the_csrf_token(site: Site) -> 
     assert response.status_code == 400
     with Session(site.engine) as session:
         assert session.get(InteractionGroup, "X") is None
+
+
+def test_only_admins_may_set_up(clean_engine: Engine) -> None:
+    """Signed in (no development mode), a user who is not an admin sees no forms and every
+    setup form answers 403, writing nothing; carol, an admin, may."""
+    seed(clean_engine, WEB)
+    app = make_app(settings_for(url_of(clean_engine), anonymous=False,
+                                client_id="web-app-id"), clean_engine)
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session.update(signed_in("alice@contoso.com", "alice"))
+    page = client.get("/templates").get_data(as_text=True)
+    assert "group-add" not in page
+    assert "template-new" not in page
+    with client.session_transaction() as session:
+        token = str(session["csrf_token"])
+    posts = {"/templates/groups/add": {"code": "X"}, "/templates/groups/remove": {"code": "DOCS"},
+             "/templates/new": {"code": "X", "group": "DOCS"},
+             "/templates/edit": {"code": "CALL", "unit_cost": "9"},
+             "/templates/remove": {"code": "QUOTE"}, "/templates/setup": {"email": "QUOTE"},
+             "/templates/rules/new": {"template": "CALL"}}
+    for path, data in posts.items():
+        assert client.post(path, data={**data, "csrf_token": token}).status_code == 403, path
+    assert client.get("/templates/new").status_code == 403
+    with Session(clean_engine) as session:
+        assert session.get(InteractionGroup, "X") is None
+        assert session.get(InteractionTemplate, "QUOTE") is not None
+        assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+            AuditEvent.entry_no.is_(None))) == 0
+    with client.session_transaction() as session:
+        session.update(signed_in("carol@contoso.com", "carol"))
+    assert client.post("/templates/groups/add",
+                       data={"code": "X", "csrf_token": token}).status_code == 302
+    with Session(clean_engine) as session:
+        assert session.get(InteractionGroup, "X") is not None
