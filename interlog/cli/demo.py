@@ -17,12 +17,12 @@ from interlog.cli.common import print_table
 from interlog.config import Settings, settings_from_dict
 
 
-def _settings(tenant: dict[str, Any], base_url: str, token: str, db_url: str) -> Settings:
+def _settings(tenant: dict[str, Any], graph: dict[str, str], db_url: str) -> Settings:
     users = [u["userPrincipalName"].lower() for u in tenant["users"]]
     domains = sorted({u.rpartition("@")[2] for u in users})
     return settings_from_dict({
         "storage": {"url": db_url},
-        "graph": {"base_url": base_url, "static_token": token},
+        "graph": graph,
         "sync": {"mailboxes": users, "internal_domains": domains},
         "user": [{"upn": u, "salesperson_code": u.partition("@")[0][:2].upper()} for u in users],
     }, env={})  # fmt: skip
@@ -106,10 +106,17 @@ def demo(out_dir: str, mailboxes: int, messages: int, events: int, contacts: int
     db_url = f"sqlite:///{out / 'interlog.db'}"
     started = time.monotonic()
     data = generate(mailboxes, messages, events, contacts, seed)
-    token = secrets.token_urlsafe(24)
-    emu_settings = EmulatorSettings(require_token=token)
-    with EmulatorServer.start(data.tenant, settings=emu_settings) as emu:
-        settings = _settings(data.tenant, emu.base_url, token, db_url)
+    # As in production: the app signs in with its secret (azure-identity) at the emulator's
+    # Entra ID token endpoint (https), which accepts no other token.
+    secret = secrets.token_urlsafe(24)
+    tenant = {**data.tenant, "app": {**data.tenant.get("app", {}), "clientId": "interlog-demo",
+                                     "clientSecret": secret}}
+    emu_settings = EmulatorSettings(require_token=secrets.token_urlsafe(24))
+    with EmulatorServer.start(tenant, settings=emu_settings, tls=True) as emu:
+        graph = {"base_url": emu.base_url, "authority": emu.url, "ca_file": str(emu.ca_file),
+                 "tenant_id": emu_settings.tenant_id, "client_id": "interlog-demo",
+                 "client_secret": secret}
+        settings = _settings(data.tenant, graph, db_url)
         engine = _prepare(out, data, settings)
         click.echo(f"Tenant written to {out}/; Graph emulator on {emu.base_url}; syncing "
                    f"{len(settings.sync.mailboxes)} mailboxes into {db_url}")
