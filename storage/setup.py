@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.audit import audit
@@ -143,6 +144,16 @@ def _changes(before: Mapping[str, object], after: Mapping[str, object]) -> dict[
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
+def _delete(session: Session, row: object, refusal: Callable[[], InUse]) -> None:
+    """Delete `row` in a savepoint: a writer that named it after the check (a sync logging an
+    entry with the template) makes the foreign key refuse, and the refusal is recounted."""
+    try:
+        with session.begin_nested():
+            session.delete(row)
+    except IntegrityError:
+        raise refusal() from None
+
+
 # Groups ---------------------------------------------------------------------------------
 
 def get_group(session: Session, code: str) -> InteractionGroup:
@@ -187,11 +198,12 @@ def group_uses(session: Session, code: str) -> dict[str, int]:
 def remove_group(session: Session, code: str, *, actor: str) -> None:
     """Remove a group no template names; `InUse` otherwise."""
     group = get_group(session, code)
-    uses = group_uses(session, group.code)
-    if uses:
-        raise InUse("group", group.code, uses)
-    session.delete(group)
-    session.flush()
+    def refusal() -> InUse:
+        return InUse("group", group.code, group_uses(session, group.code))
+
+    if group_uses(session, group.code):
+        raise refusal()
+    _delete(session, group, refusal)
     audit(session, actor, "group_remove", None, code=group.code,
           description=group.description)
 
@@ -283,12 +295,13 @@ def template_uses(session: Session, code: str) -> tuple[dict[str, int], tuple[st
 def remove_template(session: Session, code: str, *, actor: str) -> None:
     """Remove a template nothing names; `InUse` otherwise."""
     template = get_template(session, code)
-    uses, kinds = template_uses(session, template.code)
-    if uses or kinds:
-        raise InUse("template", template.code, uses, kinds)
+    def refusal() -> InUse:
+        return InUse("template", template.code, *template_uses(session, template.code))
+
+    if any(template_uses(session, template.code)):
+        raise refusal()
     values = template_values(template)
-    session.delete(template)
-    session.flush()
+    _delete(session, template, refusal)
     audit(session, actor, "template_remove", None, **values)
 
 

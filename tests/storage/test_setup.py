@@ -177,3 +177,26 @@ kind = "email"
         "- rule 1: template CALL, priority 100, kind = 'email', subject = 'call'",
         "+ rule 1: template QUOTE, priority 100, kind = 'email'",
     ]
+
+
+def test_a_template_named_after_the_check_is_refused_by_the_foreign_key(
+    db: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync that logs an entry with the template between the check and the delete: the
+    database refuses the delete, the refusal is recounted, and the transaction goes on."""
+    import storage.setup as setup
+
+    log_interaction(db, world.jose, Interaction("CALL", subject="hi"), actor=ACTOR)
+    counted = setup.template_uses
+    calls: list[str] = []
+
+    def stale_first(session: Session, code: str) -> tuple[dict[str, int], tuple[str, ...]]:
+        calls.append(code)
+        return ({}, ()) if len(calls) == 1 else counted(session, code)
+
+    monkeypatch.setattr(setup, "template_uses", stale_first)
+    with pytest.raises(InUse, match=r"template CALL is used by 1 entry and the setup default"):
+        remove_template(db, "CALL", actor=ACTOR)
+    assert calls == ["CALL", "CALL"]
+    assert db.get(InteractionTemplate, "CALL") is not None
+    assert _audit(db, "template_remove") == []
