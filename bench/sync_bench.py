@@ -3,15 +3,19 @@
 Prints one JSON object. In one run, side by side:
 - Graph requests per 1,000 messages for a first sync, next to a request-per-message design
   (Business Central's: list the ids, then GET each message) measured on the same data;
-- end-to-end messages/s, and the ratio to a floor measured on the same pages (json.loads
-  of the page bodies + one bulk INSERT of a row per message: no Graph client, no matching),
-  for the first sync of a fresh process (`interlog sync`) and for a second sync in the same
-  process into a fresh database (a long-running worker: no one-time start-up costs);
-- decoding cost of the same pages through the SDK's models vs our dataclasses;
+- end-to-end messages/s, and the time as a multiple of a floor measured in the same process
+  on the same pages (json.loads of the page bodies + one bulk INSERT of a row per message:
+  no Graph client, no matching), for the first sync of a fresh process (`interlog sync`) and
+  for a second sync in the same process into a fresh database (a long-running worker: no
+  one-time start-up costs) — in wall time, and in the CPU time of the syncing process
+  (steadier on a shared machine: the emulator's own CPU is not in it);
+- with `--before DIR` (a git worktree of older code), the same measures of that code, run
+  from the same tenant and emulator, alternating with this code `--repeat` times: medians;
+- decoding cost of the same pages through the SDK's models vs ours (msgspec structs);
 - peak RSS of the syncing process at 10k and 100k messages (a subprocess per size; the
   emulator runs in a process of its own so its memory is not counted).
 
-`.venv/bin/python bench/sync_bench.py [--sizes 10000,100000]`
+`.venv/bin/python bench/sync_bench.py [--sizes 10000,100000] [--before /tmp/base --repeat 3]`
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 import os
 import resource
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -162,7 +167,7 @@ def floor(pages: list[bytes], settings: Any, contacts: Path) -> dict[str, Any]:
     engine = seed(settings, contacts)
     with engine.connect() as conn:
         contact = conn.execute(sa.select(Contact.id, Contact.no, Contact.name).limit(1)).one()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     n = 0
     for raw in pages:
         values = json.loads(raw)["value"]
@@ -176,13 +181,14 @@ def floor(pages: list[bytes], settings: Any, contacts: Path) -> dict[str, Any]:
         with engine.begin() as conn:
             conn.execute(sa.insert(InteractionLogEntry), rows)
         n += len(values)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     engine.dispose()
-    return {"messages": n, "seconds": round(seconds, 3), "messages_per_s": round(n / seconds)}
+    return {"messages": n, "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
+            "messages_per_s": round(n / seconds)}
 
 
 def sdk_vs_ours(pages: list[bytes]) -> dict[str, Any]:
-    """Decoding the same two pages through the SDK's models vs our frozen dataclasses."""
+    """Decoding the same two pages through the SDK's models vs ours (`stream.decode`)."""
     from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactory
     from msgraph.generated.users.item.mail_folders.item.messages.delta.delta_get_response import (
         DeltaGetResponse,
@@ -201,7 +207,7 @@ def sdk_vs_ours(pages: list[bytes]) -> dict[str, Any]:
         stream.decode(raw)
     t2 = time.perf_counter()
     return {"messages": n, "sdk_models_ms": round((t1 - t0) * 1000, 1),
-            "dataclasses_ms": round((t2 - t1) * 1000, 1),
+            "ours_ms": round((t2 - t1) * 1000, 1),
             "ratio_sdk_to_ours": round((t1 - t0) / max(t2 - t1, 1e-9), 1)}
 
 
@@ -236,76 +242,128 @@ async def per_message_design(settings: Any, sample: int) -> dict[str, Any]:
             "messages_per_s": round(len(ids) / seconds)}
 
 
+def timed_sync(settings: Any, engine: Any) -> tuple[Any, float, float]:
+    """A sync run of `settings` into `engine`: (summary, wall seconds, process CPU seconds)."""
+    from connector.sync.engine import sync_mailboxes
+
+    started, cpu = time.perf_counter(), time.process_time()
+    summary = sync_mailboxes(settings, engine, trigger="bench")
+    return summary, time.perf_counter() - started, time.process_time() - cpu
+
+
 def warm_sync(base_url: str, workdir: Path, size: int) -> dict[str, Any]:
     """The same sync again in this (now warm) process, into a fresh database: what a
     long-running worker sees, without the first sync's one-time costs (lazy imports in the
     SDK and httpx, SQLAlchemy statement compilation, the TLS context)."""
-    from connector.sync.engine import sync_mailboxes
-
     settings = settings_for(base_url, workdir / "warm.db")
     engine = seed(settings, workdir / "contacts.csv")
-    started = time.perf_counter()
-    summary = sync_mailboxes(settings, engine, trigger="bench")
-    seconds = time.perf_counter() - started
+    summary, seconds, cpu = timed_sync(settings, engine)
     engine.dispose()
-    return {"seconds": round(seconds, 3), "messages_per_s": round(size / seconds),
+    return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
+            "messages_per_s": round(size / seconds),
             "entries_created": summary.total.entries_created}
 
 
+def _times_floor(run: dict[str, Any], floor_run: dict[str, Any]) -> dict[str, float]:
+    """A run's wall and CPU time as multiples of the floor's (lower is better)."""
+    return {"wall": round(run["seconds"] / floor_run["seconds"], 2),
+            "cpu": round(run["cpu_seconds"] / floor_run["cpu_seconds"], 2)}
+
+
 def worker(size: int, base_url: str, workdir: Path, extras: bool) -> dict[str, Any]:
-    """Inside the measured subprocess: seed, sync, then (10k only) floor and comparisons."""
-    from connector.sync.engine import sync_mailboxes
+    """Inside the measured subprocess: seed, sync (cold, then warm), the floor on the same
+    pages, and (with `extras`) the comparisons that need no repeating."""
+    import connector.sync.engine  # noqa: F401  (imported before the clock starts)
 
     settings = settings_for(base_url, workdir / "interlog.db")
     engine = seed(settings, workdir / "contacts.csv")
     base_rss = rss_mb()
-    started = time.perf_counter()
-    summary = sync_mailboxes(settings, engine, trigger="bench")
-    seconds = time.perf_counter() - started
+    summary, seconds, cpu = timed_sync(settings, engine)
     inbox = next(s for s in summary.streams if s.stream == "mail:inbox")
     out: dict[str, Any] = {
-        "messages": size, "seconds": round(seconds, 3),
+        "messages": size, "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
         "messages_per_s": round(size / seconds), "entries_created": inbox.outcome.entries_created,
         "unmatched_addresses": inbox.outcome.unmatched_addresses,
         "inbox_graph_requests": inbox.graph_requests, "pages": inbox.pages,
         "graph_requests_per_1000_messages": round(inbox.graph_requests * 1000 / size, 2),
         "peak_rss_mb": round(rss_mb(), 1), "rss_before_sync_mb": round(base_rss, 1),
     }  # fmt: skip
+    if size > 20_000 and not extras:
+        return out
+    out["warm"] = warm_sync(base_url, workdir, size)
+    pages = asyncio.run(fetch_pages(settings))
+    out["floor"] = floor(pages, settings_for(base_url, workdir / "floor.db"),
+                         workdir / "contacts.csv")
+    out["times_floor"] = _times_floor(out, out["floor"])
+    out["warm"]["times_floor"] = _times_floor(out["warm"], out["floor"])
     if extras:
-        out["warm"] = warm_sync(base_url, workdir, size)
-        pages = asyncio.run(fetch_pages(settings))
-        floor_settings = settings_for(base_url, workdir / "floor.db")
-        out["floor"] = floor(pages, floor_settings, workdir / "contacts.csv")
-        out["ratio_to_floor"] = round(out["messages_per_s"] / out["floor"]["messages_per_s"], 3)
-        out["warm"]["ratio_to_floor"] = round(
-            out["warm"]["messages_per_s"] / out["floor"]["messages_per_s"], 3)
         out["decode"] = sdk_vs_ours(pages)
         out["per_message_design"] = asyncio.run(per_message_design(settings, 1000))
     return out
 
 
-def measure(size: int, extras: bool) -> dict[str, Any]:
+def run_worker(size: int, base_url: str, work: Path, code: Path, extras: bool) -> dict[str, Any]:
+    """This file's `worker` in a fresh process, running the code of the tree `code`."""
+    for name in ("interlog.db", "warm.db", "floor.db"):
+        (work / name).unlink(missing_ok=True)
+    cmd = [sys.executable, __file__, "--worker", str(size), "--base-url", base_url,
+           "--workdir", str(work)] + (["--extras"] if extras else [])
+    done = subprocess.run(cmd, cwd=code, capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(code)})
+    return dict(json.loads(done.stdout))
+
+
+def measure(size: int, extras: bool, before: Path | None, repeat: int) -> dict[str, Any]:
+    """Runs of this code (and of `before`, alternating) on one tenant and one emulator."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "tenant.json").write_text(json.dumps(build_tenant(size)), encoding="utf-8")
         write_contacts(work / "contacts.csv")
         emulator, base_url = start_emulator(work / "tenant.json")
         try:
-            cmd = [sys.executable, __file__, "--worker", str(size), "--base-url", base_url,
-                   "--workdir", str(work)] + (["--extras"] if extras else [])
-            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True,
-                                  env={**os.environ, "PYTHONPATH": str(ROOT)})
-            return dict(json.loads(done.stdout))
+            result = run_worker(size, base_url, work, ROOT, extras)
+            if before is None:
+                return result
+            runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": [result]}
+            for n in range(repeat):
+                runs["before"].append(run_worker(size, base_url, work, before, False))
+                if n < repeat - 1:
+                    runs["after"].append(run_worker(size, base_url, work, ROOT, False))
+            result["before_after"] = compare(runs)
+            return result
         finally:
             emulator.terminate()
             emulator.wait(timeout=30)
+
+
+def compare(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Medians of each side's multiples of the floor, and every run's figures."""
+
+    def side(results: list[dict[str, Any]]) -> dict[str, Any]:
+        def median(pick: Any) -> float:
+            return round(statistics.median(pick(r) for r in results), 2)
+
+        return {
+            "cold_wall": median(lambda r: r["times_floor"]["wall"]),
+            "cold_cpu": median(lambda r: r["times_floor"]["cpu"]),
+            "warm_wall": median(lambda r: r["warm"]["times_floor"]["wall"]),
+            "warm_cpu": median(lambda r: r["warm"]["times_floor"]["cpu"]),
+            "cold_messages_per_s": median(lambda r: r["messages_per_s"]),
+            "floor_messages_per_s": median(lambda r: r["floor"]["messages_per_s"]),
+            "runs": [{"cold": r["times_floor"], "warm": r["warm"]["times_floor"],
+                      "cold_s": r["seconds"], "floor_s": r["floor"]["seconds"]}
+                     for r in results],
+        }
+
+    return {"times_the_floor": "time ÷ the floor's time in the same process: lower is better",
+            "before": side(runs["before"]), "after": side(runs["after"])}
 
 
 def summarise(results: dict[int, dict[str, Any]]) -> dict[str, Any]:
     small = results[min(results)]
     bc = small["per_message_design"]
     bc_per_1000 = round(bc["graph_requests"] * 1000 / bc["messages"], 1)
-    return {
+    out = {
         "graph_requests_per_1000_messages": {
             "interlog_delta_pages": small["graph_requests_per_1000_messages"],
             "request_per_message_design": bc_per_1000,
@@ -313,19 +371,24 @@ def summarise(results: dict[int, dict[str, Any]]) -> dict[str, Any]:
         },
         "throughput_messages_per_s": {
             "end_to_end": small["messages_per_s"], "floor": small["floor"]["messages_per_s"],
-            "ratio_to_floor": small["ratio_to_floor"],
+            "times_the_floor": small["times_floor"],
             "end_to_end_warm_process": small["warm"]["messages_per_s"],
-            "warm_ratio_to_floor": small["warm"]["ratio_to_floor"],
+            "warm_times_the_floor": small["warm"]["times_floor"],
             "request_per_message_design": bc["messages_per_s"],
         },
-        "decode_sdk_models_vs_dataclasses": small["decode"],
+        "decode_sdk_models_vs_ours": small["decode"],
         "peak_rss_mb": {str(k): v["peak_rss_mb"] for k, v in results.items()},
     }  # fmt: skip
+    if "before_after" in small:
+        out["before_after"] = small["before_after"]
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--before", type=Path, help="a worktree of older code to compare with")
+    parser.add_argument("--repeat", type=int, default=3, help="alternating runs with --before")
     parser.add_argument("--worker", type=int)
     parser.add_argument("--base-url")
     parser.add_argument("--workdir")
@@ -336,7 +399,8 @@ def main() -> None:
         return
     started = time.perf_counter()
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    results = {size: measure(size, extras=size == sizes[0]) for size in sizes}
+    results = {size: measure(size, size == sizes[0], args.before if size == sizes[0] else None,
+                             max(1, args.repeat)) for size in sizes}
     report = {"summary": summarise(results), "runs": {str(k): v for k, v in results.items()},
               "total_seconds": round(time.perf_counter() - started, 1)}
     print(json.dumps(report, indent=2))
