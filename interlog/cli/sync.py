@@ -71,6 +71,8 @@ def progress_display(console: Console) -> Iterator[RichProgress | LogProgress]:
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                                 format="%(asctime)s %(levelname)s %(message)s")
+            # azure-identity logs every (cached) token lookup, i.e. every Graph request
+            logging.getLogger("azure").setLevel(logging.WARNING)
         yield LogProgress()
         return
     columns = (SpinnerColumn(), TextColumn("{task.description}"),

@@ -32,6 +32,7 @@ def worker(app: AppContext) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not one line per Graph request
+    logging.getLogger("azure").setLevel(logging.WARNING)  # nor per (cached) token lookup
     seed_configured_users(app.engine, app.settings.users, actor="config:worker")
     runner = Worker(app.settings, app.engine)
 
