@@ -26,6 +26,9 @@ def emulator() -> None:
 @click.option("--mailbox-budget", default=10_000, show_default=True, type=int,
               help="Requests per mailbox per 10 minutes before 429.")  # fmt: skip
 @click.option("--require-token", default=None, help="Accept only this bearer token.")
+@click.option("--tls", "tls_dir", default=None, type=click.Path(file_okay=False),
+              help="Serve https, with a new CA and certificate written to this directory "
+                   "(ca.pem is what [graph] ca_file names).")  # fmt: skip
 def serve(
     host: str,
     port: int,
@@ -33,6 +36,7 @@ def serve(
     max_page_size: int,
     mailbox_budget: int,
     require_token: str | None,
+    tls_dir: str | None,
 ) -> None:
     """Serve Graph v1.0 at http://HOST:PORT/v1.0 and the control API at /_emulator/."""
     import uvicorn
@@ -49,9 +53,20 @@ def serve(
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     users = ", ".join(m.upn for m in emu.store.mailboxes.values())
-    click.echo(f"Graph emulator on http://{host}:{port}/v1.0 — mailboxes: {users}", err=True)
+    cert = key = None
+    if tls_dir:
+        from emulator.tls import make_tls
+
+        Path(tls_dir).mkdir(parents=True, exist_ok=True)
+        files = make_tls(Path(tls_dir))
+        cert, key = str(files.cert_file), str(files.key_file)
+        click.echo(f"Entra ID authority https://{host}:{port} (tenant "
+                   f"{settings.tenant_id}); CA certificate {files.ca_file}", err=True)
+    scheme = "https" if cert else "http"
+    click.echo(f"Graph emulator on {scheme}://{host}:{port}/v1.0 — mailboxes: {users}", err=True)
     try:
-        uvicorn.run(emu.app, host=host, port=port, log_level="warning", lifespan="off")
+        uvicorn.run(emu.app, host=host, port=port, log_level="warning", lifespan="off",
+                    ssl_certfile=cert, ssl_keyfile=key)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     finally:
