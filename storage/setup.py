@@ -1,9 +1,10 @@
-"""Setting up without files: add, edit and remove groups, templates, rules and setup keys.
+"""Setting up without files: add, edit and remove groups, templates and setup keys
+(rules: `storage/setup_rules.py`).
 
 The one home of a single group, template, rule or setup key written by hand (the CLI's
 `templates add|remove`, `groups add|remove`, the Templates page); a whole file is applied by
 `storage/templates_io.py`. Values are checked by the same converters as a templates file
-(`storage/templates_toml.py`), so a form and a file take and refuse the same things.
+(`storage/setup_values.py`), so a form and a file take and refuse the same things.
 
 A template is in use while entries (of any status), a setup key, a rule or a logged segment
 name it; a group while a template does. Removing one in use is refused with `InUse`, which
@@ -15,7 +16,7 @@ Functions take a `Session` and never commit.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.audit import audit
-from storage.errors import InterlogError, NotFound, Refused
+from storage.errors import NotFound, Refused
 from storage.models import (
     KINDS,
     InteractionGroup,
@@ -33,23 +34,9 @@ from storage.models import (
     MatchRule,
     TemplateSetup,
 )
-from storage.templates_check import TableChecker, TableLines
-from storage.templates_spec import RULE_KEYS, GroupSpec, RuleSpec, TemplateSpec
-from storage.templates_toml import group_spec, rule_spec, template_spec
-
-AMOUNT_KEYS = frozenset({"unit_cost", "unit_duration_min"})
-FLAG_KEYS = frozenset({"has_attachments", "online_meeting"})
-RULE_OPTIONAL = RULE_KEYS - {"template", "priority"}
-TRUE, FALSE = frozenset({"true", "yes", "on", "1"}), frozenset({"false", "no", "off", "0"})
-
-
-class SetupInputError(InterlogError):
-    """Values a group, template or rule cannot take; `errors` holds every problem."""
-
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-        super().__init__(f"{errors[0]}{more}; nothing was changed")
+from storage.setup_values import SetupInputError, changes, checked, given
+from storage.templates_spec import GroupSpec, TemplateSpec
+from storage.templates_toml import group_spec, template_spec
 
 
 class InUse(Refused):
@@ -77,73 +64,6 @@ def _uses_text(uses: Mapping[str, int], setup_kinds: tuple[str, ...]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-class _FormChecker(TableChecker):
-    """The file's converters, with messages that name the thing instead of a table number."""
-
-    @property
-    def where(self) -> str:
-        return self.table
-
-
-def _number(value: object) -> object:
-    """A number from a form or the command line as the file's converters take it."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    if not text:
-        return 0
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return value  # refused by the converter, naming the value
-    if not number.is_finite():
-        return value
-    return int(number) if number == number.to_integral_value() and "." not in text else float(
-        number)
-
-
-def _flag(value: object) -> object:
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        return True if lowered in TRUE else False if lowered in FALSE else value
-    return value
-
-
-def _normalized(values: Mapping[str, object]) -> dict[str, object]:
-    """Form and command-line values as a templates file holds them; None is "not given"."""
-    out: dict[str, object] = {}
-    for key, value in values.items():
-        if value is None or (key in RULE_OPTIONAL | {"priority"} and value == ""):
-            continue
-        if key in AMOUNT_KEYS or key == "priority":
-            value = _number(value)
-        elif key in FLAG_KEYS:
-            value = _flag(value)
-        out[key] = value
-    return out
-
-
-def _checked[T](table: str, values: Mapping[str, object],
-                convert: Callable[[TableChecker], T | None]) -> T:
-    errors: list[Any] = []
-    checker = _FormChecker(TableLines(""), errors, table, 0, _normalized(values))
-    spec = convert(checker)
-    if errors or spec is None:
-        raise SetupInputError([e.message for e in errors] or [f"{table}: incomplete values"])
-    return spec
-
-
-def _given(values: Mapping[str, object]) -> dict[str, object]:
-    """The values given (None: keep what is there)."""
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def _changes(before: Mapping[str, object], after: Mapping[str, object]) -> dict[str, object]:
-    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
-
-
 def _delete(session: Session, row: object, refusal: Callable[[], InUse]) -> None:
     """Delete `row` in a savepoint: a writer that named it after the check (a sync logging an
     entry with the template) makes the foreign key refuse, and the refusal is recounted."""
@@ -166,7 +86,7 @@ def get_group(session: Session, code: str) -> InteractionGroup:
 def add_group(session: Session, values: Mapping[str, object], *, actor: str
               ) -> InteractionGroup:
     """A new group (`code`, `description`); an existing code is refused."""
-    spec = _checked("group", values, group_spec)
+    spec = checked("group", values, group_spec)
     if session.get(InteractionGroup, spec.code) is not None:
         raise Refused(f"interaction group {spec.code} exists already; nothing was changed")
     group = InteractionGroup(code=spec.code, description=spec.description)
@@ -181,11 +101,11 @@ def edit_group(session: Session, code: str, values: Mapping[str, object], *, act
     """Change a group's description (its code is its identity)."""
     group = get_group(session, code)
     before = {"code": group.code, "description": group.description}
-    spec = _checked("group", {**before, **_given(values), "code": group.code}, group_spec)
+    spec = checked("group", {**before, **given(values), "code": group.code}, group_spec)
     group.description = spec.description
     session.flush()
     audit(session, actor, "group_edit", None, code=group.code,
-          changes=_changes(before, _group_values(spec)))
+          changes=changes(before, _group_values(spec)))
     return group
 
 
@@ -252,7 +172,7 @@ def add_template(session: Session, values: Mapping[str, object], *, actor: str
                  ) -> InteractionTemplate:
     """A new template (the templates file's keys); an existing code or unknown group is
     refused."""
-    spec = _checked("template", values, template_spec)
+    spec = checked("template", values, template_spec)
     if session.get(InteractionTemplate, spec.code) is not None:
         raise Refused(f"interaction template {spec.code} exists already; nothing was changed")
     get_group(session, spec.group)
@@ -268,12 +188,12 @@ def edit_template(session: Session, code: str, values: Mapping[str, object], *, 
     """Change a template's values (not its code). Entries keep what they were logged with."""
     template = get_template(session, code)
     before = template_values(template)
-    given = {**before, **_given(values), "code": template.code}
-    spec = _checked("template", given, template_spec)
+    merged = {**before, **given(values), "code": template.code}
+    spec = checked("template", merged, template_spec)
     get_group(session, spec.group)
     _write_template(session, template, spec)
     audit(session, actor, "template_edit", None, code=template.code,
-          changes=_changes(before, _spec_values(spec)))
+          changes=changes(before, _spec_values(spec)))
     return template
 
 
@@ -321,68 +241,3 @@ def set_setup(session: Session, kind: str, code: str, *, actor: str) -> None:
     setup.template_code = template.code
     session.flush()
     audit(session, actor, "setup_set", None, kind=kind, template=[before, template.code])
-
-
-# Rules ----------------------------------------------------------------------------------
-
-def rule_values(rule: MatchRule) -> dict[str, object]:
-    """A rule as the templates file spells it (unset conditions left out)."""
-    values: dict[str, object] = {"template": rule.template_code, "priority": rule.priority}
-    values |= {k: v for k in sorted(RULE_OPTIONAL) if (v := getattr(rule, k)) is not None}
-    return values
-
-
-def _rule_spec_values(spec: RuleSpec) -> dict[str, object]:
-    values: dict[str, object] = {"template": spec.template, "priority": spec.priority}
-    values |= {k: v for k in sorted(RULE_OPTIONAL) if (v := getattr(spec, k)) is not None}
-    return values
-
-
-def _write_rule(session: Session, rule: MatchRule, spec: RuleSpec) -> None:
-    get_template(session, spec.template)
-    rule.template_code = spec.template
-    for key in RULE_KEYS - {"template"}:
-        setattr(rule, key, getattr(spec, key))
-
-
-def get_rule(session: Session, rule_id: int) -> MatchRule:
-    rule = session.get(MatchRule, rule_id)
-    if rule is None:
-        raise NotFound(f"no rule #{rule_id}")
-    return rule
-
-
-def add_rule(session: Session, values: Mapping[str, object], *, actor: str) -> MatchRule:
-    """A new rule after the others of its priority (the templates file's `[[rule]]` keys)."""
-    spec = _checked("rule", values, rule_spec)
-    get_template(session, spec.template)
-    last = session.scalar(sa.select(sa.func.max(MatchRule.position)))
-    rule = MatchRule(position=(last + 1) if last is not None else 0)
-    _write_rule(session, rule, spec)
-    session.add(rule)
-    session.flush()
-    audit(session, actor, "rule_add", None, rule=rule.id, **_rule_spec_values(spec))
-    return rule
-
-
-def edit_rule(session: Session, rule_id: int, values: Mapping[str, object], *, actor: str
-              ) -> MatchRule:
-    """Change a rule; a value given as "" clears that condition."""
-    rule = get_rule(session, rule_id)
-    before = rule_values(rule)
-    spec = _checked("rule", {**before, **_given(values)}, rule_spec)
-    _write_rule(session, rule, spec)
-    session.flush()
-    after = _rule_spec_values(spec)
-    audit(session, actor, "rule_edit", None, rule=rule.id,
-          changes=_changes(before, after) | {k: [v, None] for k, v in before.items()
-                                             if k not in after})
-    return rule
-
-
-def remove_rule(session: Session, rule_id: int, *, actor: str) -> None:
-    rule = get_rule(session, rule_id)
-    values = rule_values(rule)
-    session.delete(rule)
-    session.flush()
-    audit(session, actor, "rule_remove", None, rule=rule_id, **values)

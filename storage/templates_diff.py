@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from storage.models import InteractionGroup, InteractionTemplate, MatchRule, TemplateSetup
-from storage.setup import rule_values, template_values
+from storage.setup import template_values
+from storage.setup_rules import rule_values
 from storage.templates_spec import RULE_KEYS, RuleSpec, TemplatesFile, TemplateSpec
 
 

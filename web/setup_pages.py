@@ -20,22 +20,18 @@ from connector.surfaces import services
 from storage.errors import InterlogError
 from storage.models import FLOWS, INITIATORS, KINDS, MatchRule
 from storage.setup import (
-    SetupInputError,
     add_group,
-    add_rule,
     add_template,
     edit_group,
-    edit_rule,
     edit_template,
-    get_rule,
     get_template,
     remove_group,
-    remove_rule,
     remove_template,
-    rule_values,
     set_setup,
     template_values,
 )
+from storage.setup_rules import add_rule, edit_rule, get_rule, remove_rule, rule_values
+from storage.setup_values import SetupInputError
 from storage.templates_diff import import_changes
 from storage.templates_io import check_templates
 from storage.templates_spec import RULE_KINDS, TEMPLATE_KEYS

@@ -14,7 +14,7 @@ from storage.contacts import resolve_contact
 from storage.entries import Interaction, log_interaction
 from storage.entry_queries import EntryFilter
 from storage.models import AuditEvent, InteractionLogEntry
-from storage.setup import add_rule
+from storage.setup_rules import add_rule
 from storage.templates_io import check_templates
 from tests.support.builders import NOW, a_message, an_event
 from tests.support.capture import ALICE, JANE, JOHN, Capture

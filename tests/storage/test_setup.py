@@ -15,18 +15,16 @@ from storage.errors import NotFound, Refused
 from storage.models import AuditEvent, InteractionGroup, InteractionTemplate, MatchRule
 from storage.setup import (
     InUse,
-    SetupInputError,
     add_group,
-    add_rule,
     add_template,
     edit_group,
-    edit_rule,
     edit_template,
     remove_group,
-    remove_rule,
     remove_template,
     set_setup,
 )
+from storage.setup_rules import add_rule, edit_rule, remove_rule
+from storage.setup_values import SetupInputError
 from storage.templates_diff import import_changes
 from storage.templates_io import check_templates
 from tests.support.world import World
