@@ -130,18 +130,16 @@ def _take_options(words: list[Word], options: _Options) -> list[Word]:
     return words
 
 
-def _split_note(args: str) -> tuple[str, str | None]:
-    """The message before `note:` / `nota:`, and the note: the rest, as typed."""
-    for word in split_words(args):
-        if word.quoted:
-            continue
-        prefix = next((p for p in NOTE_WORDS if word.text[:len(p)].casefold() == p), None)
+def _split_note(args: str, words: list[Word]) -> tuple[list[Word], str | None]:
+    """The words before `note:` / `nota:`, and the note: the rest of `args`, as typed."""
+    for at, word in enumerate(words):
+        prefix = next((p for p in NOTE_WORDS if word.key.startswith(p)), None)
         if prefix is not None:
-            note = args[word.start + len(prefix):].strip()
+            note = args[word.start + word.text.index(":") + 1:].strip()
             if not note:
                 raise GrammarError("empty_note")
-            return args[:word.start], note
-    return args, None
+            return words[:at], note
+    return words, None
 
 
 def _take_when(words: list[Word], *, day_first_only: bool) -> tuple[When, list[Word]]:
@@ -166,8 +164,8 @@ def parse_log(args: str, *, lang: str = "en") -> LogRequest:
     """`call|meeting|email|TEMPLATE with REF [yesterday|today|on DATE] [at HH:MM]
     [about SUBJECT] [N min] [inbound|outbound] [failed|no answer] [EVALUATION] [note: TEXT]`
     (or the Spanish words). Dates in Spanish are day first (`el 30/11`)."""
-    args, note = _split_note(args)
-    when, words = _take_when(split_words(args), day_first_only=lang == "es")
+    words, note = _split_note(args, split_words(args))
+    when, words = _take_when(words, day_first_only=lang == "es")
     if len(words) < 3 or words[1].key not in WITH:
         raise GrammarError("bad_log")
     kind = KINDS.get(words[0].key)

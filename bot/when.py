@@ -21,6 +21,7 @@ DAYS_AGO = {"today": 0, "hoy": 0, "yesterday": 1, "ayer": 1, "anteayer": 2, "ant
 ON = frozenset({"on", "el"})
 AT = {("at",): 1, ("a", "las"): 2, ("a", "la"): 2}
 MERIDIEM = {"am": 0, "a.m.": 0, "pm": 12, "p.m.": 12}
+STARTS = frozenset({*DAYS_AGO, *ON, *(phrase[0] for phrase in AT)})  # words that may begin one
 MAX_YEARS_BACK = 8  # 29/2 without a year: the most recent leap year
 MIN_YEAR, MAX_YEAR = 1900, 9000  # a year outside is a typo (and 9999 + a zone overflows)
 
@@ -139,6 +140,8 @@ def match_when(words: list[Word], i: int, when: When, *,
     """The date or time said at `words[i]`, added to `when`, and how many words it took
     (0: none there). A second date, or a second time, is refused."""
     key = words[i].key
+    if key not in STARTS:
+        return when, 0
     if key in DAYS_AGO:
         return _with_day(when, replace(when, days_ago=DAYS_AGO[key]), words[i:i + 1]), 1
     if key in ON and i + 1 < len(words):

@@ -8,7 +8,7 @@ types them) and « » all quote; a quote left open runs to the end of the messag
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from storage.contacts import fold
 
@@ -25,19 +25,15 @@ class GrammarError(ValueError):
         self.values = values
 
 
-@dataclass(frozen=True)
-class Word:
-    """A word as typed, where it starts in the message, and whether it was quoted."""
+class Word(NamedTuple):
+    """A word as typed, where it starts in the message, whether it was quoted, and its
+    `key`: the word folded (case and accents ignored), "" for a quoted one (no keyword)."""
 
     text: str
     start: int
     end: int
     quoted: bool = False
-
-    @property
-    def key(self) -> str:
-        """The word folded (case and accents ignored); "" for a quoted word: no keyword."""
-        return "" if self.quoted else fold(self.text)
+    key: str = ""
 
 
 def split_words(text: str) -> list[Word]:
@@ -47,7 +43,7 @@ def split_words(text: str) -> list[Word]:
         raw = match.group(0)
         close = QUOTES.get(raw[0])
         if close is None:
-            words.append(Word(raw, match.start(), match.end()))
+            words.append(Word(raw, match.start(), match.end(), key=fold(raw)))
             continue
         inner = raw[1:-1] if len(raw) > 1 and raw.endswith(close) else raw[1:]
         words.append(Word(inner.strip(), match.start(), match.end(), quoted=True))
