@@ -23,6 +23,7 @@ from interlog.cli.common import (
     add_row,
     json_line,
     new_table,
+    one_line_table,
     print_rich,
     stream_json,
     terminal_safe,
@@ -44,6 +45,11 @@ COLUMNS = ("no", "date", "time", "contact", "name", "template", "flow", "by", "s
 PLAIN = (("contact", 10), ("name", 20), ("template", 10), ("flow", 8), ("by", 4), ("min", 8),
          ("cost", 9), ("user", 24), ("status", 8))
 RIGHT = frozenset({"no", "min", "cost"})
+# The table: the columns that fit an 80-column terminal (flow, by and user are in the plain
+# lines and the JSON), the ones in KEEP never cut.
+TABLE = ("no", "date", "time", "contact", "name", "template", "subject", "min", "cost",
+         "status")
+KEEP = ("no", "date", "time", "contact", "min", "cost", "status")
 
 
 @dataclass(frozen=True)
@@ -114,11 +120,10 @@ def _cells(e: InteractionLogEntry) -> tuple[object, ...]:
 
 
 def _print_table(found: Sequence[InteractionLogEntry]) -> None:
-    table = new_table(f"Interaction log entries ({len(found)}, newest first)", COLUMNS,
-                      right=tuple(RIGHT))
-    for e in found:
-        add_row(table, _cells(e))
-    print_rich(table)
+    picked = [COLUMNS.index(name) for name in TABLE]
+    rows = [[cells[i] for i in picked] for cells in map(_cells, found)]
+    print_rich(one_line_table(f"Interaction log entries ({len(found)}, newest first)", TABLE,
+                              rows, right=tuple(RIGHT), keep=KEEP))
 
 
 def _fit(value: object, width: int, right: bool) -> str:
