@@ -7,7 +7,6 @@ Every function takes the caller's `Session` and only reads. The writes are in
 from __future__ import annotations
 
 from collections.abc import Iterator
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
