@@ -188,6 +188,8 @@ ES: dict[str, str] = {
     "Last date interacted": "Última interacción",
     "Last date attempted": "Último intento",
     "(none)": "(ninguno)",
+    "Only the %(shown)s rows with the most entries of %(count)s; interlog stats lists all.":
+        "Solo las %(shown)s filas con más interacciones de %(count)s; interlog stats las da todas.",
 }
 
 CATALOGS = {"es": ES}

@@ -19,6 +19,7 @@ from web.pages import _choices as filter_choices  # the filters form's options: 
 from web.routes import Route, add_routes
 
 TOP_CONTACTS = 10
+TABLE_MAX = 500  # more rows: the table shows those with the most entries
 BY_TITLES = {"template": "Template", "group": "Group", "contact": "Contact",
              "company": "Company", "salesperson": "Salesperson", "month": "Month"}
 # The log filter that selects a row's entries, by the kind of its key.
@@ -51,29 +52,39 @@ def drill_link(by: str, row: StatRow, values: dict[str, str]) -> str | None:
     return url_for("web.log") + "?" + urlencode({**values, DRILL[by]: row.key})
 
 
-def _charts(parsed: ParsedFilters) -> dict[str, Any]:
+def _charts(parsed: ParsedFilters, by: str, rows: list[StatRow]) -> dict[str, Any]:
+    """The three charts; the table's `rows` serve again when they are the salespeople's."""
     session, where = db(), parsed.filter
     top = stats(session, where, "contact", top=TOP_CONTACTS)
+    salespeople = rows if by == "salesperson" else stats(session, where, "salesperson")
     return {
         "weekly_chart": weekly_chart(weekly(session, where, "group"), where.since, where.until),
-        "salesperson_chart": ranking_chart(stats(session, where, "salesperson"), {}, _("(none)")),
+        "salesperson_chart": ranking_chart(salespeople, {}, _("(none)")),
         "contact_chart": ranking_chart(top, labels(session, "contact", [r.key for r in top])),
     }
+
+
+def _table(by: str, rows: list[StatRow], values: dict[str, str]) -> dict[str, Any]:
+    """The table: every row in key order, or the `TABLE_MAX` with the most entries."""
+    shown = rows if len(rows) <= TABLE_MAX else sorted(
+        rows, key=lambda r: (-r.count, r.key))[:TABLE_MAX]
+    return {"rows": shown, "row_count": len(rows),
+            "names": labels(db(), by, [r.key for r in shown]),
+            "links": {r.key: drill_link(by, r, values) for r in shown}}
 
 
 def _render(parsed: ParsedFilters | None, error: BadInput | None, by: str) -> Any:
     ctx: dict[str, Any] = {"values": dict(request.args), "error": error, "by": by, "by_all": BY,
                            "by_titles": BY_TITLES,
                            "rows": [], "names": {}, "links": {}, "query": "",
-                           "filter_action": url_for("web.stats"), "max_weeks": MAX_WEEKS}
+                           "filter_action": url_for("web.stats"), "max_weeks": MAX_WEEKS,
+                           "row_count": 0}
     ctx.update(filter_choices())
     if parsed is not None:
-        session = db()
-        rows = stats(session, parsed.filter, by)
-        ctx.update(_charts(parsed), values=parsed.values, rows=rows,
-                   query=urlencode(parsed.values),
-                   names=labels(session, by, [r.key for r in rows]),
-                   links={r.key: drill_link(by, r, parsed.values) for r in rows})
+        rows = stats(db(), parsed.filter, by)
+        ctx.update(_charts(parsed, by, rows))
+        ctx.update(_table(by, rows, parsed.values), values=parsed.values,
+                   query=urlencode(parsed.values))
     return render_template("stats.html", **ctx), 400 if error else 200
 
 

@@ -133,6 +133,17 @@ def test_whoever_may_read_the_log_may_read_the_statistics(clean_engine: Engine) 
     assert page.text.count('<rect class="bar') == 6 + 3 + 4  # weeks, salespeople, contacts
 
 
+def test_a_long_table_shows_the_rows_with_the_most_entries(
+        stats_site: Site, page: Page, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("web.stats_page.TABLE_MAX", 3)  # the live server runs in-process
+    page.goto(f"{stats_site.base}/stats?by=contact")
+    assert _cells(page, 1) == ["C002", "C005", "C001"]  # 2, 2, then the first of two with 1
+    expect(page.locator("#table-cut")).to_contain_text("3 rows with the most entries of 4")
+    page.goto(f"{stats_site.base}/stats?by=salesperson")
+    assert _cells(page, 1) == ["AL", "BO", "CA"]  # three rows: all of them, in key order
+    expect(page.locator("#table-cut")).to_have_count(0)
+
+
 def test_the_page_in_spanish(stats_site: Site, page_es: Page) -> None:
     page = page_es
     page.goto(f"{stats_site.base}/stats?by=month")
