@@ -218,8 +218,9 @@ class Worker:
         except StopRequested:
             error, backoff = "stopped before the end (worker shutdown)", 0
             outcome = SyncOutcome.STOPPED
-        except Exception as exc:  # one mailbox failing never stops the worker
-            log.exception("sync of %s failed", claim.mailbox)
+        except Exception as exc:  # one mailbox failing never stops the worker…
+            if self.graph.refused() is None:  # …but a refused credential does, below
+                log.exception("sync of %s failed", claim.mailbox)
             error = f"{type(exc).__name__}: {exc}"
         held = self._finish(claim, error=error, backoff=backoff, outcome=outcome)
         if not held:

@@ -33,6 +33,7 @@ def worker(app: AppContext) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not one line per Graph request
     logging.getLogger("azure").setLevel(logging.WARNING)  # nor per (cached) token lookup
+    logging.getLogger("azure.identity").setLevel(logging.ERROR)  # a refusal is told once
     seed_configured_users(app.engine, app.settings.users, actor="config:worker")
     runner = Worker(app.settings, app.engine)
 
