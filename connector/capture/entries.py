@@ -12,22 +12,31 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from connector.capture import changes, skip
 from connector.capture.context import CaptureContext
 from connector.capture.outcome import PageOutcome
-from connector.capture.participants import Plan, plan_event, plan_message
+from connector.capture.participants import Plan, initiated_by, plan_event, plan_message
 from connector.capture.records import Source, save_copies
 from connector.capture.rules import Choice, choose_template
 from connector.capture.state import PageState
 from connector.items import GraphMessage
 from storage.entry_writes import NewEntry, insert_entries, move_meetings
-from storage.vocabulary import CorrespondenceType, EntrySource, ItemKind
+from storage.vocabulary import (
+    CorrespondenceType,
+    EntrySource,
+    InformationFlow,
+    ItemKind,
+)
 
 LONG_EVENT = timedelta(hours=24)  # this long or longer: the template's unit duration
+# Plain str values, looked up once: sqlite3 adapts a str subclass (an enum member) slowly,
+# and an enum's `.value` is a Python-level property.
+_FLOWS = {flow: (flow.value, initiated_by(flow).value) for flow in InformationFlow}
+_EMAIL = CorrespondenceType.EMAIL.value
+_SOURCES = {True: EntrySource.EMAIL.value, False: EntrySource.MEETING.value}
 
 
 def plan_item(ctx: CaptureContext, mailbox: str, item: Source) -> Plan | str:
@@ -93,12 +102,10 @@ def _entry_rows(ctx: CaptureContext, plan: Plan, state: PageState) -> list[NewEn
     choice = choose(ctx, plan)
     template = ctx.templates[choice.template_code]
     email = plan.kind == ItemKind.EMAIL
-    minutes = Decimal(template.unit_duration_min if plan.duration_min is None
-                      else plan.duration_min)
-    # Plain str values (.value): sqlite3 adapts a str subclass, an enum member, slowly.
-    direction, initiated_by = plan.direction.value, plan.initiated_by.value
-    correspondence = CorrespondenceType.EMAIL.value if email else template.correspondence_type
-    source = (EntrySource.EMAIL if email else EntrySource.MEETING).value
+    minutes = template.unit_duration_min if plan.duration_min is None else plan.duration_min
+    direction, initiated_by = _FLOWS[plan.direction]
+    correspondence = _EMAIL if email else template.correspondence_type
+    source = _SOURCES[email]
     salesperson = ctx.salesperson.get(plan.user_upn, "")
     message_id, ical_uid = (plan.key, None) if email else (None, plan.key)
     return [{

@@ -14,10 +14,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from connector.capture import skip
-from connector.capture.context import CaptureContext, ContactInfo
+from connector.capture.context import CaptureContext, ContactInfo, Who
 from connector.capture.rules import Facts
 from connector.items import Address, GraphEvent, GraphMessage
 from storage.vocabulary import InformationFlow, InitiatedBy, ItemKind
+
+NORMAL = "normal"  # the sensitivity of most items: no privacy rule applies
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,12 @@ class Plan:
 
     @property
     def initiated_by(self) -> InitiatedBy:
-        return InitiatedBy.US if self.direction == InformationFlow.OUTBOUND else InitiatedBy.THEM
+        return initiated_by(self.direction)
+
+
+def initiated_by(direction: InformationFlow) -> InitiatedBy:
+    """Outbound items are initiated by us, inbound ones by them."""
+    return InitiatedBy.US if direction == InformationFlow.OUTBOUND else InitiatedBy.THEM
 
 
 def _direction(outbound: bool) -> InformationFlow:
@@ -50,6 +57,8 @@ def _direction(outbound: bool) -> InformationFlow:
 
 def _subject(ctx: CaptureContext, subject: str, sensitivity: str) -> tuple[str, bool]:
     """The entry's subject, and whether it is redacted (then no rule sees the real one)."""
+    if sensitivity == NORMAL:  # most items: neither private nor of unknown privacy
+        return (subject.strip() or "(no subject)")[:250], False
     if skip.is_private(sensitivity) and ctx.sync.private_items == "redact":
         return skip.PRIVATE_SUBJECT, True
     if skip.is_unknown(sensitivity) and ctx.sync.unknown_privacy == "redact":
@@ -57,14 +66,13 @@ def _subject(ctx: CaptureContext, subject: str, sensitivity: str) -> tuple[str, 
     return (subject.strip() or "(no subject)")[:250], False
 
 
-def _gate(ctx: CaptureContext, who: Address, sensitivity: str) -> str | None:
-    """The reason to skip an item because of its sender / organiser or privacy, if any."""
-    seen = ctx.who(who)
+def _gate(ctx: CaptureContext, seen: Who, sensitivity: str) -> str | None:
+    """The reason to skip an item because of its sender / organiser (`seen`) or privacy."""
     if seen.automated:
         return skip.AUTOMATED
     if seen.excluded:
         return skip.EXCLUDED
-    if skip.is_private(sensitivity) and ctx.sync.private_items == "skip":
+    if sensitivity != NORMAL and skip.is_private(sensitivity) and ctx.sync.private_items == "skip":
         return skip.PRIVATE
     return None
 
@@ -101,17 +109,21 @@ def plan_message(ctx: CaptureContext, mailbox: str, msg: GraphMessage) -> Plan |
         return skip.malformed("no_from")
     if msg.is_draft:
         return skip.DRAFT
-    reason = _gate(ctx, msg.sender, msg.sensitivity)
+    who = ctx.who
+    seen = who(msg.sender)
+    reason = _gate(ctx, seen, msg.sensitivity)
     if reason:
         return reason
-    who = ctx.who
-    outbound = who(msg.sender).internal
-    everyone = [msg.sender, *msg.to, *msg.cc, *msg.bcc]
-    if all(who(p).internal for p in everyone):
-        return skip.INTERNAL_ONLY
-    targets = _targets(ctx, [*msg.to, *msg.cc, *msg.bcc] if outbound else [msg.sender])
-    if isinstance(targets, str):
-        return targets
+    outbound = seen.internal
+    recipients = [*msg.to, *msg.cc, *msg.bcc]
+    if outbound:
+        if all(who(p).internal for p in recipients):
+            return skip.INTERNAL_ONLY
+        targets = _targets(ctx, recipients)
+        if isinstance(targets, str):
+            return targets
+    else:  # an external sender the gate let through: its own target
+        targets = [msg.sender]
     when = (msg.sent_at or msg.received_at) if outbound else (msg.received_at or msg.sent_at)
     if when is None:
         return skip.malformed("no_date")
@@ -127,7 +139,7 @@ def plan_message(ctx: CaptureContext, mailbox: str, msg: GraphMessage) -> Plan |
         facts=Facts(
             kind=ItemKind.EMAIL, direction=direction,
             subject="" if redacted else subject, from_domain=msg.sender.domain,
-            participant_domains=frozenset(p.domain for p in everyone),
+            participant_domains=frozenset(p.domain for p in [msg.sender, *recipients]),
             categories=frozenset(c.lower() for c in msg.categories),
             has_attachments=msg.has_attachments,
         ) if ctx.rules and contacts else None,
@@ -143,14 +155,15 @@ def plan_event(ctx: CaptureContext, mailbox: str, event: GraphEvent) -> Plan | s
     organizer = event.organizer
     if organizer is None or not organizer.address:
         return skip.malformed("no_organizer")
-    reason = _gate(ctx, organizer, event.sensitivity)
+    seen = ctx.who(organizer)
+    reason = _gate(ctx, seen, event.sensitivity)
     if reason:
         return reason
     people = [organizer, *(a.address for a in event.attendees if a.type != "resource")]
     targets = _targets(ctx, people)
     if isinstance(targets, str):
         return targets
-    outbound = ctx.who(organizer).internal
+    outbound = seen.internal
     subject, redacted = _subject(ctx, event.subject, event.sensitivity)
     minutes = max((event.end - event.start).total_seconds(), 0) / 60
     contacts, unmatched = _match(ctx, targets)

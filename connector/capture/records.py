@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from connector.capture.context import CaptureContext
 from connector.capture.participants import Plan
-from connector.capture.state import Copy, PageState, chunks
+from connector.capture.state import PageState, chunks
 from connector.item_json import item_to_json
 from connector.items import Address, GraphEvent, GraphMessage
 from storage import dialect
@@ -31,6 +31,7 @@ COPY_COLUMNS = ("mailbox", "graph_id", "kind", "key", "is_organizer", "first_see
                 "contact_ids", "item", "subject", "occurred_at", "pending")
 COPY_UPDATE = ("key", "contact_ids", "is_organizer", "item", "subject", "occurred_at", "pending")
 Source = GraphMessage | GraphEvent
+_KINDS = {kind: kind.value for kind in ItemKind}  # plain str: sqlite3 adapts enums slowly
 
 
 def save_copies(
@@ -53,11 +54,9 @@ def save_copies(
             continue
         # The entries' subject is kept: a redacted one stays redacted.
         item = item_to_json(sources[plan.graph_id], subject=plan.subject)
-        rows.append((mailbox, plan.graph_id, plan.kind.value, plan.key, plan.is_organizer,
-                     now, ",".join(str(i) for i in sorted(given)), item,
+        rows.append((mailbox, plan.graph_id, _KINDS[plan.kind], plan.key, plan.is_organizer,
+                     now, ",".join(map(str, sorted(given))), item,
                      plan.subject, plan.occurred_at, pending))
-        state.copies[plan.graph_id] = Copy(plan.graph_id, plan.kind, plan.key,
-                                           plan.is_organizer, given)
     rows.sort(key=lambda r: r[1])  # by graph id: concurrent writers lock in one order
     saved = dialect.bulk_insert(session, cast(sa.Table, CapturedItem.__table__), COPY_COLUMNS,
                                 rows, conflict=("mailbox", "graph_id"), update=COPY_UPDATE,
