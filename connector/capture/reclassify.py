@@ -63,7 +63,8 @@ class EntryChange:
 class ReclassifyResult:
     """What `reclassify` changed (or would change on a dry run) and what it left alone."""
 
-    changed: list[EntryChange] = field(default_factory=list)
+    changed: list[EntryChange] = field(default_factory=list)  # the first `keep` of them
+    count: int = 0  # entries changed (or that would be)
     examined: int = 0  # captured entries the filters selected
     not_kept: int = 0  # no kept copy that can be planned, or it no longer names the contact
     not_captured: int = 0  # manual, bot, API, segment and call entries: never re-classified
@@ -71,9 +72,10 @@ class ReclassifyResult:
 
 def reclassify(
     session: Session, settings: ConnectorSettings, filters: EntryFilter, *, actor: str,
-    dry_run: bool = False, now: Callable[[], datetime] = utcnow,
+    dry_run: bool = False, keep: int | None = None, now: Callable[[], datetime] = utcnow,
 ) -> ReclassifyResult:  # fmt: skip
-    """Re-apply the rules to the captured entries `filters` selects; see the module."""
+    """Re-apply the rules to the captured entries `filters` selects; see the module. The
+    result lists the first `keep` entries changed (all when None) and counts them all."""
     ctx = build_capture_context(session, settings, now=now)
     e = InteractionLogEntry
     where = filters.where()
@@ -93,7 +95,9 @@ def reclassify(
         last = rows[-1].entry_no
         result.examined += len(rows)
         changed = _chunk(session, ctx, rows, result)
-        result.changed += changed
+        result.count += len(changed)
+        room = len(changed) if keep is None else max(keep - len(result.changed), 0)
+        result.changed += changed[:room]
         if not dry_run:
             reclassify_entries(session, [c.change for c in changed], actor=actor)
 

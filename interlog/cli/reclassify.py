@@ -26,19 +26,19 @@ def reclassify(app: AppContext, dry_run: bool, **filters: str | datetime | None)
 
     with app.transaction() as session:
         result = run(session, app.settings, entry_filter(session, filters), actor=cli_actor(),
-                     dry_run=dry_run)
+                     dry_run=dry_run, keep=SHOWN)
     changed = result.changed
     verb = "Would re-classify" if dry_run else "Re-classified"
     if changed:
-        print_table(f"{verb} {len(changed)} of {result.examined} captured entries",
+        print_table(f"{verb} {result.count} of {result.examined} captured entries",
                     ["no", "date", "contact", "subject", "template", "cost", "min"],
                     [[c.entry_no, c.occurred_at.date().isoformat(), c.contact_no, c.subject,
                       _was_is(c.change.before, c.change.after, "template_code"),
                       _was_is(c.change.before, c.change.after, "cost"),
                       _was_is(c.change.before, c.change.after, "duration_min")]
-                     for c in changed[:SHOWN]])
-        if len(changed) > SHOWN:
-            click.echo(f"… and {len(changed) - SHOWN} more.")
+                     for c in changed])
+        if result.count > len(changed):
+            click.echo(f"… and {result.count - len(changed)} more.")
     else:
         click.echo(f"The rules classify all {result.examined} captured entries as they are;"
                    " nothing to change.")

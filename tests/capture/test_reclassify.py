@@ -47,7 +47,8 @@ def _audit(cap: Capture) -> list[tuple[int | None, dict[str, object]]]:
 def test_a_dry_run_says_what_would_change_and_writes_nothing(cap: Capture) -> None:
     _captured(cap)
     add_rule(cap.session, QUOTE_RULE, actor=ACTOR)
-    result = reclassify(cap.session, cap.settings, EntryFilter(), actor=ACTOR, dry_run=True)
+    result = reclassify(cap.session, cap.settings, EntryFilter(), actor=ACTOR, dry_run=True,
+                        keep=5)
     email = _by_subject(cap)["Your quote SQ-7"]
     assert [c.entry_no for c in result.changed] == [email.entry_no]
     assert (result.examined, result.not_captured, result.not_kept) == (2, 1, 0)
@@ -74,14 +75,15 @@ def test_captured_entries_take_the_rules_choice_and_manual_ones_are_never_touche
         "ONLINE", "MEET", Decimal("5.00"), Decimal("45.00"))
     assert (manual.template_code, manual.document_no) == ("EMAIL", None)
     assert sorted(c.entry_no for c in result.changed) == sorted([email.entry_no, meeting.entry_no])
+    assert result.count == 2
     audit = dict(_audit(cap))
     assert set(audit) == {email.entry_no, meeting.entry_no}
     assert audit[email.entry_no]["template_code"] == ["EMAIL", "QUOTE"]
     assert audit[email.entry_no]["document_no"] == [None, "SQ-7"]
     assert audit[meeting.entry_no] == {"template_code": ["MEETING", "ONLINE"],
                                        "cost": ["20.00", "5.00"]}
-    again = reclassify(cap.session, cap.settings, EntryFilter(), actor=ACTOR)
-    assert again.changed == []  # nothing more to do: no second audit row
+    again = reclassify(cap.session, cap.settings, EntryFilter(), actor=ACTOR, keep=0)
+    assert (again.changed, again.count) == ([], 0)  # nothing more to do: no second audit row
     assert len(_audit(cap)) == 2
 
 
@@ -115,3 +117,15 @@ subject = "(?i)quote\\\\s+(?P<document_no>SQ-\\\\d+)"
     assert got == {"Your quote SQ-7": ("EMAIL", "QUOTE", "SQ-7", 1),
                    "Demo": ("MEETING", "ONLINE", None, 1)}
     assert _by_subject(cap)["Your quote SQ-7"].template_code == "EMAIL"  # nothing written
+
+
+def test_only_the_first_changes_are_kept_in_the_result_and_all_are_written(
+    cap: Capture,
+) -> None:
+    _captured(cap)
+    add_rule(cap.session, QUOTE_RULE, actor=ACTOR)
+    add_rule(cap.session, {"template": "ONLINE", "kind": "meeting"}, actor=ACTOR)
+    result = reclassify(cap.session, cap.settings, EntryFilter(), actor=ACTOR, keep=1)
+    assert (len(result.changed), result.count) == (1, 2)
+    assert {e.template_code for e in cap.entries() if e.source != "manual"} == {"QUOTE",
+                                                                                "ONLINE"}
