@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -151,20 +152,12 @@ def stream_entries(
 ) -> Iterator[InteractionLogEntry]:
     """The entries the filters select, newest first, read `batch` rows at a time (a
     server-side cursor on PostgreSQL): for output that may be the whole log, never held in
-    memory at once. The session must stay open while the iterator is read."""
-    stmt = (sa.select(InteractionLogEntry).where(*filters.where())
-            .order_by(InteractionLogEntry.entry_no.desc()).limit(limit)
-            .execution_options(yield_per=batch))
-    yield from session.scalars(stmt)
+    memory at once. The session must stay open while the iterator is read.
 
-
-def stream_entries(
-    session: Session, filters: EntryFilter, *, limit: int | None = None, batch: int = 1000,
-) -> Iterator[InteractionLogEntry]:
-    """The entries the filters select, newest first, read `batch` rows at a time (a
-    server-side cursor on PostgreSQL): for output that may be the whole log, never held in
-    memory at once. The session must stay open while the iterator is read."""
-    stmt = (sa.select(InteractionLogEntry).where(*filters.where())
-            .order_by(InteractionLogEntry.entry_no.desc()).limit(limit)
-            .execution_options(yield_per=batch))
-    yield from session.scalars(stmt)
+    Each is a read-only row with the entry's columns as attributes (what `entry_to_json`
+    reads), not a mapped object: no relationships, nothing to change, and a third faster to
+    read than ORM objects (100,000 entries as JSON lines, bench/cli_bench.py)."""
+    e = InteractionLogEntry
+    stmt = (sa.select(*e.__table__.columns).where(*filters.where())
+            .order_by(e.entry_no.desc()).limit(limit).execution_options(yield_per=batch))
+    yield from cast(Iterator[InteractionLogEntry], iter(session.execute(stmt)))
