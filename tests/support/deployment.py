@@ -27,6 +27,7 @@ from storage.db import make_engine
 from storage.models import InteractionLogEntry
 from storage.worker_models import SyncInterval
 from tests.support.builders import DOMAIN
+from tests.support.entra import graph_section, with_app
 from tests.support.realtime import TOKEN
 
 CONTACT = "jane.doe@fabrikam.com"
@@ -63,12 +64,16 @@ class Deployment:
 
     def __init__(self, workdir: Path, db_url: str, tenant: dict[str, Any], *,
                  notifications: bool = True, emulator: EmulatorSettings | None = None,
-                 worker: dict[str, int] | None = None, sync: dict[str, Any] | None = None
-                 ) -> None:
+                 worker: dict[str, int] | None = None, sync: dict[str, Any] | None = None,
+                 sign_in: bool = False) -> None:
+        """`sign_in`: the workers sign in with a client secret at the emulator's token
+        endpoint (https; `tests/support/entra.py`) instead of sending a static token."""
         self.workdir = workdir
         self.db_url = db_url
+        self.sign_in = sign_in
         self.emu = EmulatorServer.start(
-            tenant, settings=emulator or EmulatorSettings(require_token=TOKEN))
+            with_app(tenant) if sign_in else tenant,
+            settings=emulator or EmulatorSettings(require_token=TOKEN), tls=sign_in)
         self.engine: Engine = make_engine(db_url)
         self.mailboxes = [u["userPrincipalName"] for u in tenant["users"]]
         self.config = workdir / "interlog.toml"
@@ -98,13 +103,18 @@ class Deployment:
                      **{k: str(v) for k, v in sync.items()}}
         lines = [
             "[storage]", f'url = "{self.db_url}"',
-            "[graph]", f'base_url = "{self.emu.base_url}"', f'static_token = "{TOKEN}"',
+            "[graph]", *self._graph_lines(),
             "[sync]", f"mailboxes = [{boxes}]", f'internal_domains = ["{DOMAIN}"]',
             *(f"{k} = {v}" for k, v in sync_keys.items()),
             "[server]", f'public_url = "{public}"',
             "[worker]", *(f"{k} = {v}" for k, v in workers.items()),
         ]
         self.config.write_text("\n".join(lines) + "\n")
+
+    def _graph_lines(self) -> list[str]:
+        if not self.sign_in:
+            return [f'base_url = "{self.emu.base_url}"', f'static_token = "{TOKEN}"']
+        return [f'{k} = "{v}"' for k, v in graph_section(self.emu).items()]
 
     def _cli(self, *args: str) -> None:
         result = CliRunner().invoke(cli, ["--config", str(self.config), *args])
@@ -126,6 +136,7 @@ class Deployment:
     def start_worker(self) -> subprocess.Popen[bytes]:
         log = open(self.workdir / f"worker{len(self.workers)}.log", "wb")  # noqa: SIM115
         env = {k: v for k, v in os.environ.items() if not k.startswith("INTERLOG_")}
+        env["PGAPPNAME"] = f"interlog-worker{len(self.workers)}"  # its connections, by name
         proc = subprocess.Popen([INTERLOG, "--config", str(self.config), "worker"],
                                 stdout=log, stderr=subprocess.STDOUT, env=env)
         self.workers.append(proc)
