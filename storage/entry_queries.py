@@ -61,7 +61,7 @@ class EntryFilter:
         if self.company_no is not None:
             clauses.append(company_entries(self.company_no))
         if self.status == "active":
-            clauses.append(e.canceled.is_(False))
+            clauses.append(not_canceled())
         elif self.status == "canceled":
             clauses.append(e.canceled.is_(True))
         if self.since is not None:
@@ -69,6 +69,15 @@ class EntryFilter:
         if self.until is not None and self.until < date.max:  # date.max: no end (+1 day overflows)
             clauses.append(e.occurred_at < datetime.combine(self.until + timedelta(days=1), time()))
         return clauses
+
+
+def not_canceled() -> sa.ColumnElement[bool]:
+    """The active entries: `canceled IS NOT true`, which no index serves. Nearly every entry
+    is active, and SQLite, with no statistics, would otherwise read them all through the
+    index on `canceled` (`canceled = 0`) instead of the filter's own index (a company's, a
+    contact's): 39 → 3 ms for a company's totals in 100,000 entries (bench/company_bench.py).
+    """
+    return InteractionLogEntry.canceled.is_not(True)
 
 
 def company_entries(company_no: str) -> sa.ColumnElement[bool]:
@@ -109,7 +118,7 @@ def totals(session: Session, filters: EntryFilter) -> Totals:
     row = session.execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(e.cost), 0),
                   sa.func.coalesce(sa.func.sum(e.duration_min), 0))
-        .where(*filters.where(), e.canceled.is_(False))
+        .where(*filters.where(), not_canceled())
     ).one()
     return Totals(count=row[0], cost=Decimal(row[1]), duration_min=Decimal(row[2]))
 
