@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import logging
 import threading
 import time
@@ -55,10 +56,7 @@ class BotTokenValidator:
         """The verified claims of `token`, or `AuthError` naming what is wrong."""
         if not self.app_id:
             raise AuthError("bot.app_id is not configured")
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
-            raise AuthError(f"malformed token: {type(exc).__name__}") from None
+        header = _header(token)
         if header.get("alg") != "RS256":
             raise AuthError("token is not signed with RS256")
         key, raw, issuer = self._key(str(header.get("kid", "")))
@@ -101,6 +99,20 @@ class BotTokenValidator:
         except (httpx.HTTPError, KeyError, TypeError, ValueError, jwt.PyJWTError) as exc:
             log.warning("cannot load the bot signing keys from %s: %s", self.metadata_url, exc)
             raise AuthError("signing keys unavailable") from None
+
+
+def _header(token: str) -> dict[str, Any]:
+    """The token's (unverified) header, only to pick the key: `jwt.decode` then checks the
+    whole token, header included. (`jwt.get_unverified_header` would check every character
+    of the token a first time, a tenth of a command's time in the profile.)"""
+    segment = token.partition(".")[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error, RecursionError):
+        raise AuthError("malformed token: its header is not base64 JSON") from None
+    if not isinstance(header, dict):
+        raise AuthError("malformed token: its header is not a JSON object")
+    return header
 
 
 def _check_endorsements(raw: dict[str, Any], channel_id: str | None) -> None:

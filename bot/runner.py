@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -80,11 +81,23 @@ class CommandRunner:
     _purge_lock: threading.Lock = field(default_factory=threading.Lock, init=False,
                                         repr=False)
 
+    _writer: AbstractContextManager[Any] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # SQLite has one writer at a time, and a writer that finds the database locked polls
+        # it (sleeping up to 100 ms between tries): this process's writers queue on a lock
+        # instead, and each is woken the moment the one before commits. Other processes
+        # still meet at SQLite's lock (busy_timeout). PostgreSQL locks rows, not the database.
+        self._writer = (threading.Lock() if self.engine.dialect.name == "sqlite"
+                        else nullcontext())
+
     def run(self, turn: Turn) -> Reply:
         """The reply to `turn`; the database changes are committed only if it succeeded."""
+        writes = not reads_only(turn.text, turn.action)
         try:
-            with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                reply = self._once(session, turn)
+            with (self._writer if writes else nullcontext()), \
+                    Session(self.engine, expire_on_commit=False) as session, session.begin():
+                reply = self._once(session, turn, writes)
         except CommandError as exc:
             return exc.reply
         except InterlogError as exc:
@@ -97,10 +110,10 @@ class CommandRunner:
             self.purge_deliveries()
         return reply
 
-    def _once(self, session: Session, turn: Turn) -> Reply:
+    def _once(self, session: Session, turn: Turn, writes: bool) -> Reply:
         """Claim the turn's delivery key first (the same transaction), act, keep the answer."""
         key = turn.delivery_key
-        if key is None or reads_only(turn.text, turn.action):
+        if key is None or not writes:
             return self._dispatch(session, turn)
         earlier = deliveries.claim(session, key, turn.channel)
         if earlier is not None:
@@ -121,7 +134,7 @@ class CommandRunner:
                 return None
             self._purged_at = now
         try:
-            with Session(self.engine) as session, session.begin():
+            with self._writer, Session(self.engine) as session, session.begin():
                 return deliveries.purge(session, now=now)
         except Exception:  # the answer is already given; the next purge will try again
             log.exception("purging old Teams deliveries failed")

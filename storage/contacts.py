@@ -33,6 +33,9 @@ def by_domain(session: Session, domain: str) -> Contact | None:
     )
 
 
+_BY_NO = sa.select(Contact).where(Contact.no == sa.bindparam("no"))  # built once: every command
+
+
 def resolve_contact(session: Session, ref: str) -> Contact:
     """The one contact `ref` names: a number, an email address, or a name.
 
@@ -41,7 +44,7 @@ def resolve_contact(session: Session, ref: str) -> Contact:
     raises `UnknownContact` with close names, if any.
     """
     ref = ref.strip()
-    contact = session.scalar(sa.select(Contact).where(Contact.no == ref.upper()))
+    contact = session.scalar(_BY_NO, {"no": ref.upper()})
     if contact is None and "@" in ref:
         contact = by_email(session, ref)
         if contact is None:

@@ -85,8 +85,12 @@ def find_user(session: Session, *, upn: str | None = None,
         if user is not None:
             return user
     if aad_object_id and aad_object_id.strip():
-        return session.scalar(sa.select(User).where(User.aad_object_id == aad_object_id.strip()))
+        return session.scalar(_BY_AAD_OBJECT_ID, {"aad": aad_object_id.strip()})
     return None
+
+
+# Built once: the bot looks its user up by Entra object id on every command.
+_BY_AAD_OBJECT_ID = sa.select(User).where(User.aad_object_id == sa.bindparam("aad"))
 
 
 def salesperson_codes(session: Session) -> dict[str, str]:
