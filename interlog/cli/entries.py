@@ -48,27 +48,21 @@ def entries() -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help=f"Show the newest N matching entries (default {DEFAULT_LIMIT}).")
 @click.option("--all", "show_all", is_flag=True, help="Show every matching entry.")
-@click.option("--totals", "all_totals", is_flag=True,
-              help="Totals of every matching entry, not only of those shown (reads them all).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of entries.")
 @click.option("--jsonl", is_flag=True, help="Print one JSON entry a line.")
 @pass_app
-def list_(app: AppContext, upcoming: bool, limit: int | None, show_all: bool,
-          all_totals: bool, as_json: bool, jsonl: bool, **filters: str | datetime | None
-          ) -> None:
+def list_(app: AppContext, upcoming: bool, limit: int | None, show_all: bool, as_json: bool,
+          jsonl: bool, **filters: str | datetime | None) -> None:
     """The entries that match, newest first: the newest 50 unless --limit or --all."""
     if as_json and jsonl:
         raise click.UsageError("--json and --jsonl: choose one")
     if show_all and limit is not None:
         raise click.UsageError("--limit and --all: choose one")
-    if all_totals and (as_json or jsonl):
-        raise click.UsageError("--totals is for the table; JSON output has no totals")
     output = "json" if as_json else "jsonl" if jsonl else "text"
     if upcoming:
         _list_upcoming(app, filters, output)
         return
-    shown = Shown(limit=None if show_all else (limit or DEFAULT_LIMIT), output=output,
-                  all_totals=all_totals)
+    shown = Shown(limit=None if show_all else (limit or DEFAULT_LIMIT), output=output)
     with app.transaction() as session:
         if print_entries(session, entry_filter(session, filters), shown):
             click.echo(f"Showing the newest {shown.limit} entries of more; use --limit N or"

@@ -5,9 +5,10 @@
 - Text: a rich table when at most `TABLE_MAX_ROWS` entries can be shown (the default 50);
   beyond (`--all`, `--limit 500`), plain aligned lines, printed as they are read: a table
   measures every cell before printing its first line (about 1.4 ms an entry).
-- The totals line (canceled entries left out) sums the entries shown, at no extra cost; when
-  more match than are shown it says so, and `--totals` asks the database for the totals of
-  every match (which reads them all).
+- The totals line (canceled entries left out) sums the entries shown, as they are read: with
+  `--all` (or when every match is shown) it is the totals of the filters; otherwise it says
+  it covers only those shown. It never reads more entries than are shown (`interlog stats`
+  gives totals per template, group, … of every match).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from interlog.cli.common import (
     terminal_safe,
     write_lines,
 )
-from storage.entry_queries import EntryFilter, entry_to_json, stream_entries, totals
+from storage.entry_queries import EntryFilter, entry_to_json, stream_entries
 from storage.models import InteractionLogEntry
 
 if TYPE_CHECKING:
@@ -58,7 +59,6 @@ class Shown:
 
     limit: int | None
     output: str = "text"  # text | json | jsonl
-    all_totals: bool = False
 
 
 @dataclass
@@ -108,7 +108,7 @@ def print_entries(session: Session, filters: EntryFilter, shown: Shown) -> bool:
             _print_table(list(entries))
         else:
             write_lines(_plain_lines(entries))
-        click.echo(_totals_line(session, filters, shown, counted, more=taken.more))
+        click.echo(_totals_line(shown, counted, more=taken.more))
     return taken.more
 
 
@@ -152,17 +152,11 @@ def _line(cells: dict[str, object], number_width: int) -> str:
     return "  ".join([*parts, terminal_safe(cells["subject"])]).rstrip() + "\n"
 
 
-def _totals_line(session: Session, filters: EntryFilter, shown: Shown, counted: _Sum, *,
-                 more: bool) -> str:
-    if shown.all_totals:
-        found = totals(session, filters)
-        count, minutes, cost = found.count, found.duration_min, found.cost
-        label = "Totals of all that match"
-    else:
-        count, minutes, cost = counted.count, counted.duration_min, counted.cost
-        label = "Totals of those shown" if more else "Totals"
-    line = f"{label} (canceled left out): {count} entries, {minutes} min, cost {cost}"
-    return line + ("; --totals for all that match" if more and not shown.all_totals else "")
+def _totals_line(shown: Shown, counted: _Sum, *, more: bool) -> str:
+    label = f"Totals of the {shown.limit} shown" if more else "Totals"
+    line = (f"{label} (canceled left out): {counted.count} entries, {counted.duration_min} min,"
+            f" cost {counted.cost}")
+    return line + ("; --all for the totals of all that match" if more else "")
 
 
 def print_upcoming(found: Sequence[Upcoming], output: str) -> None:

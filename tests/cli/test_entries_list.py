@@ -100,12 +100,9 @@ def test_a_table_for_a_screen_plain_lines_beyond_and_the_totals(
     assert "Entry 60" in table
     assert "Entry 56" in table
     assert "Entry 55" not in table
-    assert (f"Totals of those shown (canceled left out): 5 entries, 10.00 min, cost "
-            f"{_cost(newest)}; --totals for all that match") in table
-    whole = _ok(run, "--limit", "5", "--totals").stdout
+    assert (f"Totals of the 5 shown (canceled left out): 5 entries, 10.00 min, cost "
+            f"{_cost(newest)}; --all for the totals of all that match") in table
     everything = _listed(run, "--all")
-    assert (f"Totals of all that match (canceled left out): 60 entries, 120.00 min, cost "
-            f"{_cost(everything)}") in whole
 
     lines = _ok(run, "--all").stdout.splitlines()
     assert lines[0].split() == ["no", "date", "time", "contact", "name", "template", "flow",
@@ -152,7 +149,7 @@ def test_a_bad_filter_value_is_named(run: Run, args: tuple[str, ...], message: s
 
 
 @pytest.mark.parametrize("args", [("--json", "--jsonl"), ("--limit", "3", "--all"),
-                                  ("--limit", "0"), ("--totals", "--json"),
+                                  ("--limit", "0"),
                                   ("--upcoming", "--group", "CALLS")])
 def test_options_that_do_not_go_together_are_bad_usage(run: Run, args: tuple[str, ...]) -> None:
     result = run("entries", "list", *args)
