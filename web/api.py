@@ -9,8 +9,6 @@ by a call that fails.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -155,9 +153,8 @@ def post_interaction() -> Response:
 
 
 def _change(entry_no: int, action: str) -> Response:
-    change = _CHANGES[action]
     session = db()
-    given = change.given()
+    given = _given(action)
     entry = session.get(InteractionLogEntry, entry_no)
     if entry is None:
         raise ApiProblem(404, f"no interaction log entry #{entry_no}")
@@ -168,7 +165,7 @@ def _change(entry_no: int, action: str) -> Response:
     # evaluate any entry; a key is an integration's credential). The audit row names both
     # the key that acts (its actor) and the key that recorded the entry (docs/security.md).
     recorded_by = _recorded_by(entry_no)
-    change.apply(session, entry_no, given)
+    _apply(action, session, entry_no, given)
     body = entry_to_json(entry)
     _done(f"api_{action}", entry_no, recorded_by=recorded_by)
     return as_json(body)
@@ -181,23 +178,30 @@ def _body() -> Any:
         raise ApiProblem(400, "the body is not valid JSON", "body") from None
 
 
-@dataclass(frozen=True)
-class _Change:
-    """A change of one entry: what the request gives (`given`), and how it is applied."""
-
-    given: Callable[[], str]
-    apply: Callable[[Session, int, str], object]
+CHANGES = ("cancel", "restore", "evaluate", "note")  # POST /interactions/{n}/<change>
 
 
-_CHANGES = {
-    "cancel": _Change(lambda: "", lambda s, n, _: cancel_entries(s, [n], actor=g.api_actor)),
-    "restore": _Change(lambda: "", lambda s, n, _: restore_entries(s, [n], actor=g.api_actor)),
-    "evaluate": _Change(
-        lambda: evaluation_of(outcome_field(_body(), "evaluation"), required=True),
-        lambda s, n, value: evaluate_entries(s, [n], value, actor=g.api_actor)),
-    "note": _Change(lambda: note_of(outcome_field(_body(), "note")),
-                    lambda s, n, text: note_entries(s, [n], text, actor=g.api_actor)),
-}
+def _given(action: str) -> str:
+    """What the request's body gives the change: nothing for cancel and restore."""
+    match action:
+        case "evaluate":
+            return evaluation_of(outcome_field(_body(), "evaluation"), required=True)
+        case "note":
+            return note_of(outcome_field(_body(), "note"))
+    return ""
+
+
+def _apply(action: str, session: Session, entry_no: int, given: str) -> None:
+    actor = g.api_actor
+    match action:
+        case "cancel":
+            cancel_entries(session, [entry_no], actor=actor)
+        case "restore":
+            restore_entries(session, [entry_no], actor=actor)
+        case "evaluate":
+            evaluate_entries(session, [entry_no], given, actor=actor)
+        case "note":
+            note_entries(session, [entry_no], given, actor=actor)
 
 
 def _recorded_by(entry_no: int) -> str | None:
@@ -285,7 +289,7 @@ def blueprint() -> Blueprint:
     bp.add_url_rule("/interactions", "list_interactions", list_interactions, methods=["GET"])
     entry = f"/interactions/<int(max={MAX_ENTRY_NO}):entry_no>"
     bp.add_url_rule(entry, "get_interaction", get_interaction)
-    for action in _CHANGES:
+    for action in CHANGES:
         bp.add_url_rule(f"{entry}/{action}", action,
                         lambda entry_no, action=action: _change(entry_no, action),
                         methods=["POST"])

@@ -6,7 +6,7 @@ from typing import Any
 
 from storage.models import SOURCES
 from storage.outcomes import EVALUATIONS, MAX_NOTE_LINE
-from web.api import MAX_LIMIT
+from web.api import CHANGES, MAX_LIMIT
 from web.filters import FILTER_FIELDS, STATUSES
 
 
@@ -211,7 +211,7 @@ def openapi_document() -> dict[str, Any]:
                               "401": _error("Missing or wrong API key"),
                               "404": _error("No such entry")}}},
             **{f"/api/v1/interactions/{{entry_no}}/{action}": _change(action)
-               for action in SUMMARIES},
+               for action in CHANGES},
         },
         "components": {
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
