@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import click
-from azure.core.exceptions import AzureError
 
 from interlog.cli.common import AppContext, pass_app, print_json, print_table
 from storage.errors import InterlogError
@@ -25,6 +24,8 @@ def subscriptions() -> None:
 
 
 def _run[T](app: AppContext, work: Callable[[Any], Awaitable[T]]) -> T:
+    from azure.core.exceptions import AzureError
+
     from connector.graph import build_client
     from connector.realtime.subscriptions import SubscriptionManager
     from connector.realtime.worker import maintenance_lock
