@@ -6,6 +6,7 @@ Graph's camelCase; fields interlog does not read are ignored), and `streams/mail
 address lower-cased, times in naive UTC, the sensitivity read. They are Graph's schema,
 not a second definition of the items, and nothing outside `connector/streams/` sees them.
 
+They hold no reference cycles, so the garbage collector does not track them (`gc=False`).
 A field of the wrong type, or a missing `id`, is a `msgspec.ValidationError` naming it
 (``Expected `array | null`, got `str` - at `$.toRecipients` ``); `reason` turns it into the
 short reason an item is counted under (`malformed:bad_to`).
@@ -19,34 +20,34 @@ import msgspec
 from msgspec import Struct, field
 
 
-class EmailAddress(Struct, frozen=True):
+class EmailAddress(Struct, frozen=True, gc=False):
     address: str | None = None
     name: str | None = None
 
 
-class Recipient(Struct, frozen=True, rename="camel"):
+class Recipient(Struct, frozen=True, gc=False, rename="camel"):
     """`{"emailAddress": {"address", "name"}}`: a sender, recipient or organizer."""
 
     email_address: EmailAddress | None = None
 
 
-class RemovedMark(Struct, frozen=True):
+class RemovedMark(Struct, frozen=True, gc=False):
     reason: str | None = None
 
 
-class Item(Struct, frozen=True):
+class Item(Struct, frozen=True, gc=False):
     """What every delta item has: its id, and `@removed` when it is gone from the round."""
 
     id: str
     removed: RemovedMark | None = field(name="@removed", default=None)
 
 
-class ExtendedProperty(Struct, frozen=True):
+class ExtendedProperty(Struct, frozen=True, gc=False):
     id: str | None = None
     value: str | None = None
 
 
-class Message(Item, frozen=True, rename="camel"):
+class Message(Item, frozen=True, gc=False, rename="camel"):
     """A message of a mail-folder delta (the `$select`ed header fields)."""
 
     internet_message_id: str | None = None
@@ -65,22 +66,22 @@ class Message(Item, frozen=True, rename="camel"):
     single_value_extended_properties: list[ExtendedProperty] | None = None
 
 
-class DateTimeZone(Struct, frozen=True, rename="camel"):
+class DateTimeZone(Struct, frozen=True, gc=False, rename="camel"):
     date_time: str | None = None
     time_zone: str | None = None
 
 
-class ResponseStatus(Struct, frozen=True):
+class ResponseStatus(Struct, frozen=True, gc=False):
     response: str | None = None
 
 
-class Attendee(Struct, frozen=True, rename="camel"):
+class Attendee(Struct, frozen=True, gc=False, rename="camel"):
     email_address: EmailAddress | None = None
     type: str | None = None
     status: ResponseStatus | None = None
 
 
-class Event(Item, frozen=True, rename="camel"):
+class Event(Item, frozen=True, gc=False, rename="camel"):
     """An event of a calendarView delta (or of `GET /events/{id}`)."""
 
     ical_uid: str | None = field(name="iCalUId", default=None)
@@ -99,7 +100,7 @@ class Event(Item, frozen=True, rename="camel"):
     web_link: str | None = None
 
 
-class Page[T](Struct, frozen=True):
+class Page[T](Struct, frozen=True, gc=False):
     """A delta page: its items and the link to the next page or round."""
 
     value: list[T]
@@ -132,7 +133,7 @@ def reason(error: msgspec.ValidationError) -> str:
     return FIELD_REASONS.get(name) or "bad_" + _CAMEL.sub("_", name).lower()
 
 
-class _Ident(Struct):
+class _Ident(Struct, gc=False):
     id: str
 
 
