@@ -66,10 +66,12 @@ class Emulator:
     """The emulator: a store plus the request pipeline; `app` is the ASGI app."""
 
     def __init__(self, tenant: Tenant | dict[str, Any] | str, settings: EmulatorSettings) -> None:
+        from .calls import CallLog
         from .subscriptions import Subscriptions
 
         self.settings = settings
         self.store = Store(tenant, settings)
+        self.calls = CallLog(self.store)  # /communications/callRecords (emulator/calls.py)
         self.subscriptions = Subscriptions(self.store, settings)
         self.tokens = auth.TokenIssuer(settings.tenant_id, self.store.app,
                                        lifetime_s=settings.token_lifetime_s,
@@ -125,8 +127,8 @@ class Emulator:
         second = segs[1].lower() if len(segs) > 1 else ""
         if second == "$batch" and len(segs) == 2:
             return "$batch"
-        if second == "subscriptions":
-            return "subscriptions"
+        if second in ("subscriptions", "communications"):
+            return second
         try:
             found = _match(ROUTES, req.method, segs)
         except GraphError:  # the path exists with another method
@@ -172,6 +174,10 @@ class Emulator:
         if second == "subscriptions":
             req.roles = auth.roles_of(self.tokens, req)
             return await self.subscriptions.handle(req, segs[2:]), "subscriptions"
+        if second == "communications":
+            req.roles = auth.roles_of(self.tokens, req)
+            self._fault(req, None)
+            return await self.calls.handle(req, segs[2:])
         return None
 
     def _mailbox(self, segs: list[str], args: list[str]) -> Mailbox | None:

@@ -40,6 +40,7 @@ DENIED = ("ErrorAccessDenied", "Access is denied. Check credentials and try agai
 MAIL_FULL = frozenset({"Mail.Read", "Mail.ReadWrite"})
 MAIL_ANY = MAIL_FULL | {"Mail.ReadBasic", "Mail.ReadBasic.All"}
 CALENDAR_ANY = frozenset({"Calendars.Read", "Calendars.ReadWrite", "Calendars.ReadBasic.All"})
+CALL_RECORDS = frozenset({"CallRecords.Read.All"})  # application only (emulator/calls.py)
 USERS_ANY = frozenset(
     {"User.Read.All", "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All",
      "Directory.ReadWrite.All"}
@@ -148,8 +149,9 @@ def enforce(roles: frozenset[str], route: str, req: Req) -> None:
 
 
 def enforce_resource(roles: frozenset[str] | None, kind: str) -> None:
-    """A subscription needs the role that reads its resource ("message" or "event")."""
-    allowed = MAIL_ANY if kind == "message" else CALENDAR_ANY
+    """A subscription needs the role that reads its resource ("message", "event" or
+    "callRecord")."""
+    allowed = {"message": MAIL_ANY, "callRecord": CALL_RECORDS}.get(kind, CALENDAR_ANY)
     if roles is not None and not roles & allowed:
         raise GraphError(403, *DENIED)
 

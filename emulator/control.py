@@ -55,6 +55,19 @@ def _items(emu: Emulator, req: Req, rest: list[str]) -> Resp:
     raise GraphError(405, "Request_BadRequest", f"The method {req.method} is not allowed here.")
 
 
+def _calls(emu: Emulator, req: Req, key: str, rest: list[str]) -> Resp:
+    """`POST /_emulator/callRecords` (a record), `PATCH /_emulator/callRecords/{id}` (later
+    data: its version grows), `POST /_emulator/pstnCalls` (a PSTN call log row)."""
+    calls = emu.calls
+    if key == "callrecords" and not rest and req.method == "POST":
+        return json_resp({"id": calls.add_record(_body(req))}, 201)
+    if key == "callrecords" and len(rest) == 1 and req.method == "PATCH":
+        return json_resp({"version": calls.update_record(rest[0], _body(req))})
+    if key == "pstncalls" and not rest and req.method == "POST":
+        return json_resp({"id": calls.add_pstn(_body(req))}, 201)
+    raise GraphError(405, "Request_BadRequest", f"The method {req.method} is not allowed here.")
+
+
 async def handle_control(emu: Emulator, req: Req) -> Resp:
     """Dispatch one control request; `KeyError` → 404, `ValueError` → 400."""
     rest = req.segments[1:]
@@ -86,6 +99,8 @@ async def handle_control(emu: Emulator, req: Req) -> Resp:
         if key == "subscriptions" and len(rest) == 3 and rest[2] == "lifecycle":
             emu.subscriptions.lifecycle(rest[1], str(_body(req).get("event", "")))
             return Resp(202)
+        if key in ("callrecords", "pstncalls"):
+            return _calls(emu, req, key, rest[1:])
         if key == "users" and len(rest) >= 3 and rest[2].lower() in ("messages", "events"):
             return _items(emu, req, rest[1:])
     except KeyError as exc:

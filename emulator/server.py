@@ -15,6 +15,7 @@ from typing import Any
 import uvicorn
 
 from .app import Emulator
+from .calls import CallLog
 from .settings import EmulatorSettings
 from .state import Store
 from .tenant import Tenant
@@ -61,6 +62,11 @@ class EmulatorServer:
     def state(self) -> Store:
         """The store: add/update/delete messages and events, faults, counters, tokens."""
         return self.emulator.store
+
+    @property
+    def calls(self) -> CallLog:
+        """The call records and PSTN call log (`emulator/calls.py`): add, update."""
+        return self.emulator.calls
 
     def fire_lifecycle(self, subscription_id: str, event: str) -> None:
         """Send a lifecycle event: reauthorizationRequired, subscriptionRemoved or missed."""

@@ -21,10 +21,11 @@ class Change:
     """One change to a resource, as notifications see it."""
 
     mailbox_id: str
-    kind: str  # "message" | "event"
+    kind: str  # "message" | "event" | "callRecord"
     item_id: str
     change_type: str  # "created" | "updated" | "deleted"
     folder_id: str | None = None
+    participants: tuple[str, ...] = ()  # a call record's participant ids (`emulator/calls.py`)
 
 
 class Store:

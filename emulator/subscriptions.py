@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 import uuid
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 
@@ -66,6 +67,8 @@ class Notifier:
 
 def _parse_resource(store: Store, resource: str) -> tuple[str, str, str | None]:
     text = resource.split("/v1.0/", 1)[-1]
+    if text.lstrip("/").split("?", 1)[0].lower() == "communications/callrecords":
+        return "", "callRecord", None  # its `$filter` is read by `call_filter`
     segs = split_segments(text)
     lower = [s.lower() for s in segs]
     bad = GraphError(400, "InvalidRequest", f"Unsupported resource '{resource}'.")
@@ -86,6 +89,23 @@ def _parse_resource(store: Store, resource: str) -> tuple[str, str, str | None]:
     ):
         return mb.id, "event", None
     raise bad
+
+
+_PARTICIPANT_IDS = re.compile(r"p/id\s+(?:eq\s+'([^']+)'|in\s+\(([^)]*)\))", re.IGNORECASE)
+
+
+def call_filter(resource: str) -> frozenset[str] | None:
+    """The participant ids of `/communications/callRecords?$filter=participants/any(p:p/id eq
+    'x' or p/id eq 'y')` (or `p/id in ('x','y')`); None when the subscription has no filter."""
+    query = unquote(resource.partition("?")[2])
+    if "$filter=" not in query:
+        return None
+    ids: set[str] = set()
+    for one, many in _PARTICIPANT_IDS.findall(query):
+        ids.update([one] if one else [v.strip().strip("'") for v in many.split(",")])
+    if not ids:
+        raise GraphError(400, "InvalidRequest", f"Unsupported filter in '{resource}'.")
+    return frozenset(ids)
 
 
 class Subscriptions:
@@ -169,6 +189,7 @@ class Subscriptions:
             "expirationDateTime": expiry, "creatorId": APP_ID,
             "latestSupportedTlsVersion": "v1_2", "includeResourceData": False,
             "_mailbox": mailbox_id, "_kind": kind, "_folder": folder_id, "_types": kinds,
+            "_participants": call_filter(body["resource"]) if kind == "callRecord" else None,
             "_immutable": req.prefer().get("idtype", "").lower() == "immutableid",
         }  # fmt: skip
         self.items[sub["id"]] = sub
@@ -213,6 +234,10 @@ class Subscriptions:
         for sub in list(self.items.values()):
             if (sub["_mailbox"], sub["_kind"]) != (change.mailbox_id, change.kind):
                 continue
+            if change.kind == "callRecord":
+                if self._alive(sub):
+                    self._notify_call(sub, change)
+                continue
             if (
                 sub["_folder"] not in (None, change.folder_id)
                 or change.change_type not in sub["_types"]
@@ -234,6 +259,26 @@ class Subscriptions:
                 },
             }  # fmt: skip
             self.notifier.send(sub["notificationUrl"], {"value": [value]})
+
+    def _notify_call(self, sub: dict[str, Any], change: Change) -> None:
+        """A call record notification; a subscription filtered by participant ids notifies
+        only records with one of them (Microsoft: `participants/any(p:p/id eq '…')`)."""
+        types = sub["_types"]  # "updated": the first sighting and every version bump
+        if change.change_type not in types and "updated" not in types:
+            return
+        wanted = sub["_participants"]
+        if wanted is not None and not wanted & set(change.participants):
+            return
+        resource = f"communications/callRecords/{change.item_id}"
+        value = {
+            "subscriptionId": sub["id"], "clientState": sub["clientState"],
+            "changeType": change.change_type, "resource": resource,
+            "subscriptionExpirationDateTime": sub["expirationDateTime"],
+            "tenantId": self.settings.tenant_id,
+            "resourceData": {"oDataType": "#microsoft.graph.callrecord",
+                             "oDataId": resource, "id": change.item_id},
+        }  # fmt: skip
+        self.notifier.send(sub["notificationUrl"], {"value": [value]})
 
     def lifecycle(self, sub_id: str, event: str) -> None:
         """Send a lifecycle notification (`subscriptionRemoved` also drops the subscription)."""
