@@ -1,0 +1,163 @@
+"""Benchmark of the `interlog` command line as a user meets it: JSON on stdout.
+
+Wall-clock of whole processes (start-up, imports, the query, the output written to
+/dev/null), new code beside the code in `--base DIR` (a checkout of an older commit, e.g.
+`git worktree add /tmp/base-cli 0b5fb9e`) in the same run, with ratios (base / new):
+
+- `help`: `interlog --help`;
+- `list_small`: `interlog entries list` on a SQLite file of `--small` entries;
+- `export_large`: on a file of `--large` entries, every entry as JSON (new:
+  `entries list --all --jsonl`; the base has neither, so `entries list --json`), with the
+  largest resident memory of the process;
+- `list_large`: `interlog entries list` on the large file (new code only: the base prints
+  every entry in one table, minutes at this size).
+
+Each figure is wall-clock with GNU time's largest resident memory (`/usr/bin/time`).
+`help_imports_ms` is the time `python -X importtime` gives the top-level imports of
+`interlog --help`. Each figure is the median of `--runs` runs (and the fastest).
+`.venv/bin/python bench/cli_bench.py [--base /tmp/base-cli] [--small 1200] [--large 100000]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from storage.contacts import fold
+from storage.db import make_engine, upgrade
+from storage.models import Contact, InteractionLogEntry
+from storage.seed import seed_defaults
+
+ROOT = Path(__file__).resolve().parent.parent
+MAIN = "from interlog.cli import main; main()"
+TIME = "/usr/bin/time"  # GNU time, for the memory
+CONTACTS = 200
+TEMPLATES = (("EMAIL", "EMAIL", "email"), ("CALL", "CALLS", "manual"),
+             ("MEETING", "MEETINGS", "meeting"))
+
+
+def fill(engine: Engine, entries: int) -> None:
+    """The schema, the default templates, `CONTACTS` persons and `entries` entries."""
+    upgrade(engine)
+    start = datetime.fromisoformat("2024-01-01T00:00")
+    with Session(engine) as session, session.begin():
+        seed_defaults(session)
+        contacts = [Contact(no=f"B{n:05d}", type="person", name=f"Bench Person {n}",
+                            search_name=fold(f"Bench Person {n}")) for n in range(CONTACTS)]
+        session.add_all(contacts)
+        session.flush()
+        for chunk in range(0, entries, 5000):
+            session.execute(sa.insert(InteractionLogEntry), [
+                _entry(contacts[i % CONTACTS], i, start)
+                for i in range(chunk, min(entries, chunk + 5000))])
+
+
+def _entry(contact: Contact, i: int, start: datetime) -> dict[str, Any]:
+    code, group, source = TEMPLATES[i % 3]
+    return {"contact_id": contact.id, "contact_no": contact.no, "contact_name": contact.name,
+            "occurred_at": start + timedelta(minutes=7 * i), "template_code": code,
+            "group_code": group, "subject": f"Bench interaction {i}",
+            "duration_min": Decimal(i % 60), "cost": Decimal("0.50"), "canceled": i % 17 == 0,
+            "source": source, "user_upn": f"user{i % 5}@contoso.com",
+            "information_flow": "outbound", "initiated_by": "us"}
+
+
+def run_once(code_dir: Path, args: list[str]) -> tuple[float, int]:
+    """Seconds and the largest resident memory (KiB, from GNU time: a child's own rusage
+    would count the benchmark's memory it was forked from) of one `interlog ARGS`."""
+    env = {**os.environ, "PYTHONPATH": str(code_dir), "COLUMNS": "120"}
+    env.pop("INTERLOG_CONFIG", None)
+    with tempfile.NamedTemporaryFile("r") as rss:
+        began = time.perf_counter()
+        done = subprocess.run([TIME, "-f", "%M", "-o", rss.name, sys.executable, "-c", MAIN,
+                               *args], cwd=code_dir, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, check=False)
+        elapsed = time.perf_counter() - began
+        kib = int(rss.read().split()[-1])
+    if done.returncode != 0:
+        raise RuntimeError(f"interlog {' '.join(args)} from {code_dir}: exit "
+                           f"{done.returncode}: {done.stderr.strip()[-500:]}")
+    return elapsed, kib
+
+
+def measure(code_dir: Path, args: list[str], runs: int) -> dict[str, float]:
+    samples = [run_once(code_dir, args) for _ in range(runs)]
+    seconds = [s for s, _ in samples]
+    return {"median_s": round(statistics.median(seconds), 3), "min_s": round(min(seconds), 3),
+            "max_rss_mib": round(max(rss for _, rss in samples) / 1024, 1)}
+
+
+def import_ms(code_dir: Path) -> float:
+    """The top-level imports of `interlog --help` as `-X importtime` counts them."""
+    env = {**os.environ, "PYTHONPATH": str(code_dir)}
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", MAIN, "--help"],
+                          cwd=code_dir, env=env, capture_output=True, text=True, check=True)
+    top = re.findall(r"^import time:\s+\d+ \|\s+(\d+) \| \S", done.stderr, re.MULTILINE)
+    return round(sum(int(us) for us in top) / 1000, 1)
+
+
+def side_by_side(new: dict[str, float], base: dict[str, float] | None) -> dict[str, Any]:
+    result: dict[str, Any] = {"new": new}
+    if base is not None:
+        result["base"] = base
+        result["base_over_new"] = round(base["median_s"] / new["median_s"], 2)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", type=Path, default=None,
+                        help="a checkout of the code to compare with (e.g. commit 0b5fb9e)")
+    parser.add_argument("--small", type=int, default=1200)
+    parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--large-runs", type=int, default=3)
+    options = parser.parse_args()
+    base: Path | None = options.base
+    with tempfile.TemporaryDirectory() as tmp:
+        urls = {}
+        for name, count in (("small", options.small), ("large", options.large)):
+            urls[name] = f"sqlite:///{Path(tmp) / f'{name}.db'}"
+            engine = make_engine(urls[name])
+            fill(engine, count)
+            engine.dispose()
+        cases: list[tuple[str, list[str], list[str] | None, int]] = [
+            ("help", ["--help"], ["--help"], options.runs),
+            ("list_small", ["--db", urls["small"], "entries", "list"],
+             ["--db", urls["small"], "entries", "list"], options.runs),
+            ("export_large", ["--db", urls["large"], "entries", "list", "--all", "--jsonl"],
+             ["--db", urls["large"], "entries", "list", "--json"], options.large_runs),
+            ("list_large", ["--db", urls["large"], "entries", "list"], None, options.runs),
+        ]
+        results: dict[str, Any] = {
+            "entries": {"small": options.small, "large": options.large},
+            "base": str(base) if base else None, "cpus": os.cpu_count(),
+            "load_before": os.getloadavg()[0],
+            "help_imports_ms": {"new": import_ms(ROOT),
+                                **({"base": import_ms(base)} if base else {})},
+        }
+        for name, new_args, base_args, runs in cases:
+            new = measure(ROOT, new_args, runs)
+            old = measure(base, base_args, runs) if base and base_args else None
+            results[name] = side_by_side(new, old)
+        results["load_after"] = os.getloadavg()[0]
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
