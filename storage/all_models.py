@@ -3,6 +3,7 @@
 import storage.api_models
 import storage.capture_models
 import storage.delivery_models
+import storage.phones
 import storage.sync_models
 import storage.worker_models  # noqa: F401
 from storage import models  # noqa: F401

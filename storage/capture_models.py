@@ -117,6 +117,10 @@ class UnmatchedAddress(Base):
     last_seen_at: Mapped[datetime] = mapped_column(index=True)
     mailbox: Mapped[str] = mapped_column(sa.String(254))  # where it was first seen
     example_subject: Mapped[str] = mapped_column(sa.String(250), default="")
+    # address (mail, meetings) or phone (calls: `address` holds the E.164 number; masked:
+    # Microsoft hid its last digits, so it can never match a contact). Migration 0014.
+    kind: Mapped[str] = mapped_column(sa.String(8), default="address", server_default="address")
+    masked: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     def __repr__(self) -> str:
         return f"UnmatchedAddress(address={self.address!r}, count={self.count!r})"

@@ -1,4 +1,8 @@
-"""Contacts CSV import: `no,type,name,company_no,email,email2,domains`, upsert by `no`.
+"""Contacts CSV import: `no,type,name,company_no,email,email2,domains[,phone,mobile]`, upsert
+by `no`.
+
+`phone` and `mobile` are optional columns: numbers, stored as E.164 (`storage/phones.py`;
+one written without a country code is read in `default_region`, `[sync] default_region`).
 
 Every row is validated before anything is written; the first problem found is raised as an
 `InterlogError` naming the line ("line 4: malformed email 'bob@'"), with every problem in
@@ -21,10 +25,13 @@ from sqlalchemy.orm import Session
 from storage.contacts import fold
 from storage.errors import InterlogError
 from storage.models import CompanyDomain, Contact, ContactEmail
+from storage.phones import KINDS as PHONE_COLUMNS
+from storage.phones import ContactPhone, PhoneProblem, normalize, replace_phones
 from storage.values import EMAIL_RE, contact_number_problem, text_problem
 from storage.vocabulary import ContactType
 
 COLUMNS = ("no", "type", "name", "company_no", "email", "email2", "domains")
+OPTIONAL = PHONE_COLUMNS  # phone, mobile: may be left out of the file
 DOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$")
 LIMITS = {"no": 20, "name": 100}
 
@@ -47,6 +54,7 @@ class CsvRow:
     company_no: str | None
     emails: tuple[str, ...]
     domains: tuple[str, ...]
+    phones: tuple[tuple[str, str], ...] = ()  # (E.164, phone | mobile)
 
 
 @dataclass
@@ -73,7 +81,7 @@ def read_csv_text(source: str | bytes | os.PathLike[str]) -> str:
         ) from None
 
 
-def parse_contacts_csv(text: str) -> list[CsvRow]:
+def parse_contacts_csv(text: str, default_region: str | None = None) -> list[CsvRow]:
     """Rows of a contacts CSV, each checked on its own and against the others in the file."""
     reader = csv.reader(io.StringIO(text, newline=""))
     errors: list[str] = []
@@ -88,7 +96,7 @@ def parse_contacts_csv(text: str) -> list[CsvRow]:
             line, start = start, reader.line_num + 1
             if not any(f.strip() for f in fields):
                 continue
-            row = _row(line, fields, index, errors)
+            row = _row(line, fields, index, errors, default_region)
             if row is not None:
                 rows.append(row)
     except csv.Error as exc:
@@ -102,8 +110,9 @@ def parse_contacts_csv(text: str) -> list[CsvRow]:
 def _header(header: list[str], errors: list[str]) -> dict[str, int]:
     names = [h.strip().lower() for h in header]
     for name in names:
-        if name not in COLUMNS:
-            errors.append(f"line 1: unknown column {name!r}; expected " + ",".join(COLUMNS))
+        if name not in COLUMNS + OPTIONAL:
+            errors.append(f"line 1: unknown column {name!r}; expected " + ",".join(COLUMNS)
+                          + " and optionally " + ",".join(OPTIONAL))
         elif names.count(name) > 1:
             errors.append(f"line 1: column {name!r} appears twice")
     for name in COLUMNS:
@@ -111,10 +120,11 @@ def _header(header: list[str], errors: list[str]) -> dict[str, int]:
             errors.append(f"line 1: missing column {name!r}")
     if errors:
         raise CsvImportError(list(dict.fromkeys(errors)))
-    return {name: names.index(name) for name in COLUMNS}
+    return {name: names.index(name) for name in COLUMNS + OPTIONAL if name in names}
 
 
-def _row(line: int, fields: list[str], index: dict[str, int], errors: list[str]) -> CsvRow | None:
+def _row(line: int, fields: list[str], index: dict[str, int], errors: list[str],
+         default_region: str | None = None) -> CsvRow | None:
     if len(fields) != len(index):
         errors.append(f"line {line}: expected {len(index)} fields, found {len(fields)}")
         return None
@@ -144,11 +154,27 @@ def _row(line: int, fields: list[str], index: dict[str, int], errors: list[str])
         problem = contact_number_problem(value[name]) if value[name] else None
         if problem is not None and text_problem(value[name]) is None:  # else named already
             errors.append(f"line {line}: {name} {value[name]!r} {problem}")
+    phones = _phones(line, value, errors, default_region)
     if len(errors) > before:
         return None
     company = value["company_no"].upper() or None
     return CsvRow(line, value["no"].upper(), kind, value["name"], company,
-                  tuple(dict.fromkeys(emails)), tuple(dict.fromkeys(domains)))
+                  tuple(dict.fromkeys(emails)), tuple(dict.fromkeys(domains)), phones)
+
+
+def _phones(line: int, value: dict[str, str], errors: list[str],
+            default_region: str | None) -> tuple[tuple[str, str], ...]:
+    """The row's `phone` and `mobile` as E.164 (a problem named with the column)."""
+    found: dict[str, str] = {}
+    for name in OPTIONAL:
+        text = value.get(name, "")
+        if not text:
+            continue
+        try:
+            found.setdefault(normalize(text, default_region), name)
+        except PhoneProblem as exc:
+            errors.append(f"line {line}: {name} {text!r} {exc}")
+    return tuple(found.items())
 
 
 def _unstorable(line: int, value: dict[str, str], errors: list[str]) -> None:
@@ -164,7 +190,7 @@ def _cross_check(rows: list[CsvRow], errors: list[str]) -> None:
     seen: dict[tuple[str, str], CsvRow] = {}
     for row in rows:
         keys = [("no", row.no)] + [("email", e) for e in row.emails]
-        keys += [("domain", d) for d in row.domains]
+        keys += [("domain", d) for d in row.domains] + [("phone", n) for n, _ in row.phones]
         for what, key in keys:
             first = seen.setdefault((what, key), row)
             if first is not row:
@@ -173,14 +199,15 @@ def _cross_check(rows: list[CsvRow], errors: list[str]) -> None:
 
 
 def import_contacts_csv(
-    session: Session, source: str | bytes | os.PathLike[str]
+    session: Session, source: str | bytes | os.PathLike[str], *,
+    default_region: str | None = None,
 ) -> ImportResult:
     """Upsert the contacts of a CSV (text, bytes or a path) by `no`; all or nothing.
 
     A contact's emails and domains are replaced by the file's. Persons may name a company
     defined anywhere in the same file or already in the database.
     """
-    rows = parse_contacts_csv(read_csv_text(source))
+    rows = parse_contacts_csv(read_csv_text(source), default_region)
     existing = _existing(session, [r.no for r in rows])
     errors = _check_against_db(session, rows, existing)
     if errors:
@@ -231,8 +258,9 @@ def _owner_conflicts(session: Session, rows: list[CsvRow], in_file: dict[str, Cs
     for model, column, what in (
         (ContactEmail, ContactEmail.address, "email"),
         (CompanyDomain, CompanyDomain.domain, "domain"),
+        (ContactPhone, ContactPhone.number, "phone"),
     ):
-        wanted = {v: row for row in rows for v in (row.emails if what == "email" else row.domains)}
+        wanted = {v: row for row in rows for v in _values(row, what)}
         values = list(wanted)
         for start in range(0, len(values), 500):
             owners = session.execute(
@@ -245,6 +273,12 @@ def _owner_conflicts(session: Session, rows: list[CsvRow], in_file: dict[str, Cs
                     errors.append(f"line {row.line}: {what} {value!r} is already used by"
                                   f" contact {owner_no}")
     return sorted(errors, key=lambda e: int(e.split()[1].rstrip(":")))
+
+
+def _values(row: CsvRow, what: str) -> tuple[str, ...]:
+    if what == "phone":
+        return tuple(number for number, _ in row.phones)
+    return row.emails if what == "email" else row.domains
 
 
 def _demoted_companies(
@@ -271,6 +305,10 @@ def _write(session: Session, rows: list[CsvRow], existing: dict[str, Contact]) -
     for old in existing.values():  # free every address and domain the file re-assigns
         old.emails.clear()
         old.domains.clear()
+    ids = [c.id for c in existing.values()]
+    for start in range(0, len(ids), 500):
+        session.execute(sa.delete(ContactPhone).where(
+            ContactPhone.contact_id.in_(ids[start : start + 500])))
     session.flush()
     contacts = dict(existing)
     for row in sorted(rows, key=lambda r: r.type != ContactType.COMPANY):
@@ -287,6 +325,9 @@ def _write(session: Session, rows: list[CsvRow], existing: dict[str, Contact]) -
         contact.emails = [ContactEmail(address=e, position=i) for i, e in enumerate(row.emails)]
         contact.domains = [CompanyDomain(domain=d) for d in row.domains]
     session.flush()
+    for row in rows:
+        if row.phones:
+            replace_phones(session, contacts[row.no].id, dict(row.phones))
     for row in rows:
         company: Contact | None = None
         if row.company_no is not None and row.company_no != row.no:

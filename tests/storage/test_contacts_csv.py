@@ -62,7 +62,7 @@ def test_an_existing_company_may_be_referenced(db: Session) -> None:
 
 BAD = [
     ("no,type,name,company_no,email,domains\n", "line 1: missing column 'email2'"),
-    ("no,type,name,company_no,email,email2,domains,phone\n", "line 1: unknown column 'phone'"),
+    ("no,type,name,company_no,email,email2,domains,fax\n", "line 1: unknown column 'fax'"),
     (HEADER + "P1,person,Ann,,,,\nP1,person,Bob,,,,\n", "line 3: duplicate no 'P1'"),
     (HEADER + "P1,person,Ann,C9,,,\n", "line 2: company_no 'C9' names no contact"),
     (HEADER + "P1,person,Ann,,,,\nP2,person,Bob,P1,,,\n", "line 3: company_no 'P1' is a person"),
