@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,14 +53,9 @@ class PageState:
 
 
 def chunks[T](values: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for value in values:
-        batch.append(value)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    """`values` in lists of at most `size` (none for no values)."""
+    for batch in itertools.batched(values, size):
+        yield list(batch)
 
 
 def _ids(text: str) -> frozenset[int]:
