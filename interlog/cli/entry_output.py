@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
     from storage.upcoming import Upcoming
 
-DEFAULT_LIMIT = 50
 TABLE_MAX_ROWS = 100
 COLUMNS = ("no", "date", "time", "contact", "name", "template", "flow", "by", "subject", "min",
            "cost", "user", "status")

@@ -96,6 +96,14 @@ def test_help_imports_no_command_nor_the_database_libraries() -> None:
         "interlog.cli.common", "interlog.cli.lazy"}
 
 
+@pytest.mark.parametrize("args", [("entries", "--help"), ("entries", "list", "--help")])
+def test_the_entries_help_imports_no_database_library(args: tuple[str, ...]) -> None:
+    loaded = _loaded(*args)
+    assert _heavy(loaded) == []
+    assert not {m for m in loaded if m.startswith("sqlalchemy")}
+    assert "interlog.cli.entries" in loaded
+
+
 @pytest.mark.parametrize("output", [(), ("--json",), ("--jsonl",)])
 def test_entries_list_on_sqlite_imports_what_it_uses(initialized_url: str,
                                                      output: tuple[str, ...]) -> None:
