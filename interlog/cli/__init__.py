@@ -17,6 +17,8 @@ COMMANDS: dict[str, Lazy] = {
     "api-keys": Lazy(C + "api_keys", "api_keys",
                      "Keys that other systems (an ERP) send as `Authorization: Bearer KEY` to"
                      " /api/v1."),
+    "audit": Lazy(C + "audit", "audit", "The audit trail, newest first: who changed which entry,"
+                  " when, and how."),
     "contacts": Lazy(C + "contacts", "contacts", "Contacts: persons and companies, with every"
                      " email address and company domain."),
     "demo": Lazy(C + "demo", "demo", "Generate a tenant, serve it from the Graph emulator, sync"
