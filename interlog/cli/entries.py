@@ -13,16 +13,18 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.orm import Session
 
 from interlog.cli.common import AppContext, cli_actor, pass_app
 from interlog.cli.entry_filters import FILTERS, entry_filter, filter_options
-from interlog.cli.entry_output import DEFAULT_LIMIT, Shown, print_entries, print_upcoming
 from interlog.cli.lazy import Lazy, LazyGroup
 from storage.errors import InterlogError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # SQLAlchemy and the models are imported when a command runs, not by --help
+    from sqlalchemy.orm import Session
+
     from storage.entry_queries import EntryFilter
+
+DEFAULT_LIMIT = 50
 
 # The subcommands of `entries` defined in other modules, imported when they run (see
 # `interlog/cli/lazy.py`); the help is the first paragraph of the command's docstring.
@@ -60,6 +62,8 @@ def list_(app: AppContext, upcoming: bool, limit: int | None, show_all: bool, as
         raise click.UsageError("--json and --jsonl: choose one")
     if show_all and limit is not None:
         raise click.UsageError("--limit and --all: choose one")
+    from interlog.cli.entry_output import Shown, print_entries
+
     output = "json" if as_json else "jsonl" if jsonl else "text"
     if upcoming:
         _list_upcoming(app, filters, output)
@@ -74,6 +78,7 @@ def list_(app: AppContext, upcoming: bool, limit: int | None, show_all: bool, as
 def _list_upcoming(app: AppContext, filters: dict[str, str | datetime | None],
                    output: str) -> None:
     """Meetings with contacts that have not started: soonest first, never in the log."""
+    from interlog.cli.entry_output import print_upcoming
     from storage.contacts import resolve_contact
     from storage.models import utcnow
     from storage.upcoming import upcoming_meetings
