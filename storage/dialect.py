@@ -221,23 +221,27 @@ def _postgresql(
     session: Session, table: sa.Table, names: Sequence[str], rows: Sequence[Row],
     conflict: Sequence[str], update: Sequence[str], returning: Sequence[str],
 ) -> list[Returned]:  # fmt: skip
+    stmt = _unnest_insert(table, tuple(names), tuple(conflict), tuple(update), tuple(returning))
+    columns = zip(*rows, strict=True)
+    params = {name: list(values) for name, values in zip(names, columns, strict=True)}
+    result = session.connection().execute(stmt, params)
+    return cast(list[Returned], result.all()) if returning else []
+
+
+@functools.cache
+def _unnest_insert(table: sa.Table, names: tuple[str, ...], conflict: tuple[str, ...],
+                   update: tuple[str, ...], returning: tuple[str, ...]) -> Any:
+    """`INSERT … SELECT unnest(:col1), unnest(:col2) …`: one array parameter per column.
+    Built once per shape, so a call only binds its arrays (the bot inserts one row a time)."""
     from sqlalchemy.dialects import postgresql
 
-    columns = list(zip(*rows, strict=True))
     arrays = sa.select(*[
-        sa.func.unnest(sa.bindparam(name, list(values),
-                                    type_=postgresql.ARRAY(table.c[name].type))).label(name)
-        for name, values in zip(names, columns, strict=True)
-    ])
+        sa.func.unnest(sa.bindparam(name, type_=postgresql.ARRAY(table.c[name].type)))
+        .label(name) for name in names])
     stmt = postgresql.insert(table).from_select(list(names), arrays)
     if update:
         stmt = stmt.on_conflict_do_update(index_elements=list(conflict),
                                           set_={c: stmt.excluded[c] for c in update})
     else:
         stmt = stmt.on_conflict_do_nothing()
-    connection = session.connection()
-    if returning:
-        result = connection.execute(stmt.returning(*(table.c[c] for c in returning)))
-        return cast(list[Returned], result.all())
-    connection.execute(stmt)
-    return []
+    return stmt.returning(*(table.c[c] for c in returning)) if returning else stmt
