@@ -41,7 +41,7 @@ class ContactCriteria:
         return all(v is None for v in (self.contact_ids, self.company_id, self.domain,
                                        self.entries))
 
-    def contact_ids_select(self) -> sa.Select[tuple[int]]:
+    def contact_ids_select(self) -> sa.Select[int]:
         """The ids of the contacts every given criterion selects."""
         if self.is_empty():
             raise InterlogError("give at least one criterion (contacts, company, domain,"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -184,7 +185,7 @@ def _open_segment(session: Session, no: str) -> Segment:
     return segment
 
 
-def _count(session: Session, stmt: sa.Select[tuple[int]]) -> int:
+def _count(session: Session, stmt: sa.Select[Any]) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
 
 
@@ -258,7 +259,7 @@ def segment_rows(session: Session) -> list[SegmentRow]:
     line, e = SegmentLine, InteractionLogEntry
     sizes: dict[str, int] = {no: n for no, n in session.execute(
         sa.select(line.segment_no, sa.func.count()).group_by(line.segment_no))}
-    present: dict[int, int] = {ls_id: n for ls_id, n in session.execute(
+    present: dict[int | None, int] = {ls_id: n for ls_id, n in session.execute(
         sa.select(e.logged_segment_id, sa.func.count()).where(e.logged_segment_id.is_not(None))
         .group_by(e.logged_segment_id))}
     rows = []
