@@ -132,11 +132,11 @@ class Worker:
             self._beat_stop.set()
             beat.join(timeout=10)
             waker.close()
-            self.graph.close()
             with self._session() as session:
                 leases.release_all(session, self.id, self.clock())
                 session.execute(sa.update(WorkerRecord).where(WorkerRecord.id == self.id)
                                 .values(stopped_at=self.clock(), current_mailbox=None))
+            self.graph.close()  # the HTTP pool and the credential, once the leases are back
 
     def register(self) -> None:
         """Insert this worker's row; on SQLite, refuse when another worker is alive."""
