@@ -54,7 +54,19 @@ def pages_blueprint() -> Blueprint:
     from flask import Blueprint
     from werkzeug.exceptions import HTTPException
 
-    from web import admin_pages, auth, contact_page, explain_page, i18n, pages, security, stats_page
+    from web import (
+        admin_pages,
+        audit_page,
+        auth,
+        contact_page,
+        explain_page,
+        i18n,
+        log_columns,
+        pages,
+        recreate_page,
+        security,
+        stats_page,
+    )
 
     bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/static/web")
@@ -66,7 +78,8 @@ def pages_blueprint() -> Blueprint:
         "_": i18n.gettext, "num": i18n.number, "csrf_token": security.csrf_token,
         "lang": i18n.language,
     })
-    for module in (auth, pages, contact_page, admin_pages, explain_page, stats_page):
+    for module in (auth, pages, contact_page, admin_pages, explain_page, stats_page,
+                   log_columns, audit_page, recreate_page):
         module.register_routes(bp)
     return bp
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -56,6 +57,16 @@ def checked_text(field_name: str, value: str, limit: int | None = None) -> str:
 class ParsedFilters:
     filter: EntryFilter
     values: dict[str, str] = field(default_factory=dict)  # normalised, to echo in links
+
+
+def filter_query(values: Mapping[str, object], **changes: str) -> str:
+    """The query string of the log's filters among `values` (anything else, such as `page`,
+    is left out), with `changes` applied: the one home of a link that keeps the filters.
+    Values are kept as given, so after a filter error the links carry the same filters
+    (and the export shows the same error) instead of silently dropping them."""
+    merged = {name: str(values.get(name) or "") for name in FILTER_FIELDS}
+    merged.update(changes)
+    return urlencode([(name, merged[name]) for name in FILTER_FIELDS if merged[name]])
 
 
 def parse_date(field_name: str, text: str) -> date:

@@ -190,6 +190,26 @@ ES: dict[str, str] = {
     "(none)": "(ninguno)",
     "Only the %(shown)s rows with the most entries of %(count)s; interlog stats lists all.":
         "Solo las %(shown)s filas con más interacciones de %(count)s; interlog stats las da todas.",
+    # The log window (issue 13 item 6)
+    "Columns": "Columnas",
+    "Show these columns": "Mostrar estas columnas",
+    "Cancel reason": "Motivo de cancelación",
+    "Open in Outlook": "Abrir en Outlook",
+    "Only this contact, with these filters": "Solo este contacto, con estos filtros",
+    "Re-create interaction": "Volver a crear la interacción",
+    "Re-created as": "Creada de nuevo como",
+    "A new entry for the same contact and template, copied from this one, yours; today unless"
+    " you give a date.": "Un movimiento nuevo para el mismo contacto y plantilla, copiado de"
+    " este, a tu nombre; con fecha de hoy si no indicas otra.",
+    "The whole audit trail of this entry": "Todo el historial de cambios de este movimiento",
+    "Every change, newest first.": "Todos los cambios, del más reciente al más antiguo.",
+    "Every change of an entry, newest first; the events that concern no entry (setup,"
+    " imports, API keys) are shown to admins.": "Todos los cambios de movimientos, del más"
+    " reciente al más antiguo; los que no tocan a un movimiento (configuración, importaciones,"
+    " claves de API) solo los ven los administradores.",
+    "No events match these filters.": "Ningún evento coincide con estos filtros.",
+    "Newest": "Más recientes",
+    "Older": "Anteriores",
 }
 
 CATALOGS = {"es": ES}
