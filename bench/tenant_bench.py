@@ -12,7 +12,10 @@ the app's notification endpoint (in this process) and the worker processes.
 3. idle: Graph requests per mailbox per hour when nothing changes (short `poll_interval`,
    scaled to the default 300 s);
 4. all along, per worker: token requests (at the emulator), database connections
-   (`pg_stat_activity`, by application name) and memory (RSS), sampled every 0.5 s.
+   (`pg_stat_activity`, by application name) and memory (RSS), sampled every 0.5 s;
+5. the lease query (`leases.take_next`, what every worker runs on every turn of its loop)
+   as the lease table grows: 200, 5,000 and 50,000 mailboxes, when nothing is due and when
+   one mailbox is notified (p50 of 30, each in a rolled-back transaction).
 
 `.venv/bin/python bench/tenant_bench.py [--mailboxes 200] [--workers 2] [--messages 10]`
 """
@@ -37,10 +40,11 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]  # the project, and the end-to-end harness in tests/support
 
-from storage.models import InteractionLogEntry  # noqa: E402
+from connector.realtime import leases  # noqa: E402
+from storage.models import InteractionLogEntry, utcnow  # noqa: E402
 from storage.worker_models import GraphSubscription, SyncInterval  # noqa: E402
 from tests.support.builders import inbound, tenant_of, upn  # noqa: E402
-from tests.support.databases import pg_database_url  # noqa: E402
+from tests.support.databases import migrated, pg_database_url  # noqa: E402
 from tests.support.deployment import Deployment, wait_for  # noqa: E402
 
 POLL_S = 30  # the safety-net poll during the run (idle cost is scaled to 300 s)
@@ -215,6 +219,44 @@ def idle(dep: Deployment, mailboxes: int, window: float) -> dict[str, Any]:
             "token_requests_in_window": after["tokenRequests"] - before["tokenRequests"]}
 
 
+FILL = """insert into mailbox_leases (mailbox, requested_count, sync_count, last_synced_at)
+select 'user' || g || '@contoso.com', 0, 1, now() at time zone 'utc' - (g % 200) * interval '1 s'
+from generate_series(1, :n) g"""
+
+
+def _take_ms(engine: sa.Engine, samples: int = 30) -> float:
+    times = []
+    for _ in range(samples):
+        with Session(engine) as session, session.begin():
+            started = time.perf_counter()
+            leases.take_next(session, "bench", utcnow(), poll_interval=300, lease_seconds=120)
+            times.append(time.perf_counter() - started)
+            session.rollback()
+    times.sort()
+    return round(times[len(times) // 2] * 1000, 2)
+
+
+def lease_cost(sizes: tuple[int, ...] = (200, 5_000, 50_000)) -> list[dict[str, Any]]:
+    found = []
+    for size in sizes:
+        for url in pg_database_url():
+            with migrated(url) as engine:
+                with engine.begin() as conn:
+                    conn.execute(sa.text(FILL), {"n": size})
+                    conn.execute(sa.text("analyze mailbox_leases"))
+                idle_ms = _take_ms(engine)
+                with Session(engine) as session, session.begin():
+                    leases.request_sync(session, f"user{size // 2}@contoso.com", utcnow())
+                found.append({"mailboxes": size, "nothing_due_p50_ms": idle_ms,
+                              "one_notified_p50_ms": _take_ms(engine)})
+    base = found[0]
+    for row in found:
+        row["ratio_nothing_due"] = round(row["nothing_due_p50_ms"] / base["nothing_due_p50_ms"], 2)
+        row["ratio_one_notified"] = round(row["one_notified_p50_ms"]
+                                          / base["one_notified_p50_ms"], 2)
+    return found
+
+
 def run(mailboxes: int, workers: int, messages: int, window: float) -> dict[str, Any]:
     with deployment(with_mail(mailboxes, messages), workers) as dep:
         started = time.monotonic()
@@ -244,7 +286,8 @@ def main() -> None:
     parser.add_argument("--idle-window", type=float, default=60.0)
     args = parser.parse_args()
     report = {"machine": {"cpus": os.cpu_count()},
-              **run(args.mailboxes, args.workers, args.messages, args.idle_window)}
+              **run(args.mailboxes, args.workers, args.messages, args.idle_window),
+              "lease_query": lease_cost()}
     print(json.dumps(report, indent=2))
 
 
