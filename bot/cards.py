@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.i18n import t
 from bot.local_time import UserClock
+from storage.links import outlook_link
 from storage.models import Contact, InteractionLogEntry, InteractionTemplate
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -79,7 +80,10 @@ def entry_card(lang: str, headline: str, entry: InteractionLogEntry,
         action = button(t(lang, "restore"), {"action": "restore", "entry_no": entry.entry_no})
     else:
         action = button(t(lang, "cancel"), {"action": "cancel", "entry_no": entry.entry_no})
-    return card([title(headline), _facts(lang, entry, clock)], [action])
+    link = outlook_link(entry.web_link)  # a captured email or meeting: https from Graph only
+    opens = [{"type": "Action.OpenUrl", "title": t(lang, "open_outlook"), "url": link}
+             ] if link else []
+    return card([title(headline), _facts(lang, entry, clock)], [action, *opens])
 
 
 def entries_card(lang: str, contact: Contact, entries: Sequence[InteractionLogEntry],
@@ -123,4 +127,6 @@ def candidates_card(message: str, choices: Sequence[tuple[Contact, str]],
 
 def without_buttons(content: Card) -> Card:
     """The card as an outgoing webhook may send it: Teams allows only openURL actions there."""
-    return {k: v for k, v in content.items() if k != "actions"}
+    result = {k: v for k, v in content.items() if k != "actions"}
+    opens = [a for a in content.get("actions", ()) if a.get("type") == "Action.OpenUrl"]
+    return {**result, "actions": opens} if opens else result
