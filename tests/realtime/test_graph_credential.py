@@ -17,9 +17,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from connector.errors import Action, token_error
+from connector.graph.client import endpoint_for
 from connector.realtime import leases
 from connector.realtime.graph_session import CredentialRefused
 from connector.realtime.worker import Worker
+from connector.settings import ConfigError, GraphSettings, Secret
 from connector.sync.engine import sync_mailboxes
 from emulator import EmulatorServer
 from storage.models import utcnow
@@ -228,3 +230,23 @@ def test_token_refusals_are_classified_by_the_failure_table(
     assert error.action is action
     assert error.message.startswith(f"delta page: Entra ID refused the token request: {status}")
     assert "Trace ID" not in error.message
+
+
+@pytest.mark.parametrize(("graph", "problem"), [
+    ({"authority": "http://127.0.0.1:1"}, "https:// URL on 127.0.0.1"),
+    ({"authority": "https://login.example.com"}, "https:// URL on 127.0.0.1"),
+    ({"authority": "https://127.0.0.1:1", "base_url": "https://graph.example.com/v1.0"},
+     "authority is for emulators: base_url must be on 127.0.0.1"),
+    ({"authority": "https://127.0.0.1:1", "static_token": "t"}, "exclude each other"),
+    ({"ca_file": "ca.pem"}, "ca_file is for an emulator's https: set authority too"),
+    ({"authority": "https://127.0.0.1:1", "ca_file": "/no/such/ca.pem"}, "no such file"),
+])  # fmt: skip
+def test_the_emulator_sign_in_keys_are_refused_outside_their_use(
+    graph: dict[str, str], problem: str,
+) -> None:  # fmt: skip
+    values: dict[str, Any] = {"base_url": "http://127.0.0.1:1/v1.0", "tenant_id": "t",
+                              "client_id": "c", **graph}
+    if "static_token" in values:
+        values["static_token"] = Secret(values["static_token"])
+    with pytest.raises(ConfigError, match=problem):
+        endpoint_for(GraphSettings(**values))
