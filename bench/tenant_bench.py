@@ -47,7 +47,7 @@ from tests.support.builders import inbound, tenant_of, upn  # noqa: E402
 from tests.support.databases import migrated, pg_database_url  # noqa: E402
 from tests.support.deployment import Deployment, wait_for  # noqa: E402
 
-POLL_S = 30  # the safety-net poll during the run (idle cost is scaled to 300 s)
+POLL_S = 30  # the safety-net poll during the run (--poll; idle cost is scaled to 300 s)
 STREAMS = 2  # inbox + calendar (the deployment's [sync] folders = ["inbox"])
 
 
@@ -59,12 +59,12 @@ def with_mail(mailboxes: int, per_mailbox: int) -> dict[str, Any]:
 
 
 @contextmanager
-def deployment(data: dict[str, Any], workers: int) -> Iterator[Deployment]:
+def deployment(data: dict[str, Any], workers: int, poll: int) -> Iterator[Deployment]:
     urls = pg_database_url(os.environ.get("INTERLOG_TEST_PG_URL",
                                           "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     url = next(urls)
     dep = Deployment(Path(tempfile.mkdtemp(prefix="tenantbench")), url, data, sign_in=True,
-                     sync={"poll_interval": POLL_S},
+                     sync={"poll_interval": poll},
                      worker={"lease_seconds": 30, "heartbeat_seconds": 5, "min_resync_ms": 500})
     try:
         yield dep
@@ -205,16 +205,16 @@ def burst(dep: Deployment, mailboxes: int) -> dict[str, Any]:
             "seconds_until_every_entry": round(seconds, 2)}
 
 
-def idle(dep: Deployment, mailboxes: int, window: float) -> dict[str, Any]:
-    time.sleep(POLL_S)  # every mailbox's poll timer restarts after the burst
+def idle(dep: Deployment, mailboxes: int, window: float, poll: int) -> dict[str, Any]:
+    time.sleep(poll)  # every mailbox's poll timer restarts after the burst
     before = _counters(dep)
     time.sleep(window)  # measuring an idle period: nothing changes
     after = _counters(dep)
     measured = after["requests"] - before["requests"]
     per_hour = measured / mailboxes / window * 3600
-    return {"window_s": window, "poll_interval_s": POLL_S, "requests": measured,
+    return {"window_s": window, "poll_interval_s": poll, "requests": measured,
             "per_mailbox_per_hour_at_poll": round(per_hour, 1),
-            "per_mailbox_per_hour_at_300s": round(per_hour * POLL_S / 300, 2),
+            "per_mailbox_per_hour_at_300s": round(per_hour * poll / 300, 2),
             "formula_at_300s": STREAMS * 3600 / 300,
             "token_requests_in_window": after["tokenRequests"] - before["tokenRequests"]}
 
@@ -257,15 +257,16 @@ def lease_cost(sizes: tuple[int, ...] = (200, 5_000, 50_000)) -> list[dict[str, 
     return found
 
 
-def run(mailboxes: int, workers: int, messages: int, window: float) -> dict[str, Any]:
-    with deployment(with_mail(mailboxes, messages), workers) as dep:
+def run(mailboxes: int, workers: int, messages: int, window: float,
+        poll: int) -> dict[str, Any]:
+    with deployment(with_mail(mailboxes, messages), workers, poll) as dep:
         started = time.monotonic()
         for _ in range(workers):
             dep.start_worker()
         sampler = Sampler(dep)
         report: dict[str, Any] = {"first_sync": first_sync(dep, mailboxes, messages)}
         report["burst"] = burst(dep, mailboxes)
-        report["idle"] = idle(dep, mailboxes, window)
+        report["idle"] = idle(dep, mailboxes, window, poll)
         report["per_worker"] = sampler.stop()
         seconds = time.monotonic() - started
         tokens = _counters(dep)["tokenRequests"]
@@ -284,9 +285,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--messages", type=int, default=10)
     parser.add_argument("--idle-window", type=float, default=60.0)
+    parser.add_argument("--poll", type=int, default=POLL_S,
+                        help="[sync] poll_interval during the run; keep the polling within "
+                             "what the workers sync (mailboxes × 2 / poll requests/s)")
     args = parser.parse_args()
     report = {"machine": {"cpus": os.cpu_count()},
-              **run(args.mailboxes, args.workers, args.messages, args.idle_window),
+              **run(args.mailboxes, args.workers, args.messages, args.idle_window,
+                    args.poll),
               "lease_query": lease_cost()}
     print(json.dumps(report, indent=2))
 
