@@ -81,6 +81,8 @@ def pages_blueprint() -> Blueprint:
     for module in (auth, pages, contact_page, admin_pages, explain_page, stats_page,
                    log_columns, audit_page, recreate_page):
         module.register_routes(bp)
+    from web import segments_page
+    segments_page.register_routes(bp)
     return bp
 
 

@@ -210,6 +210,63 @@ ES: dict[str, str] = {
     "No events match these filters.": "Ningún evento coincide con estos filtros.",
     "Newest": "Más recientes",
     "Older": "Anteriores",
+    # Segments (issue 13 item 7): NAV's Agregar contactos / Reducir contactos, Registrar segmento.
+    "Segments": "Segmentos",
+    "Segment": "Segmento",
+    "Contacts": "Contactos",
+    "not logged": "sin registrar",
+    "logged, canceled": "registrado, cancelado",
+    "No segments yet.": "Aún no hay segmentos.",
+    "New segment": "Nuevo segmento",
+    "Add or remove contacts": "Agregar o quitar contactos",
+    "Every criterion you fill in must hold; adding again with other criteria adds more. A"
+    " contact already in the segment is not added twice.": "Se deben cumplir todos los"
+    " criterios que llenes; si vuelves a agregar con otros criterios, se suman más. Un contacto"
+    " que ya está en el segmento no se agrega dos veces.",
+    "Contacts (numbers, emails or names, comma-separated)":
+        "Contactos (números, correos o nombres, separados por comas)",
+    "Persons of the company": "Personas de la empresa",
+    "Email domain": "Dominio de correo",
+    "Interacted from": "Con interacciones desde",
+    "Interacted to": "Con interacciones hasta",
+    "Add contacts": "Agregar contactos",
+    "Reduce contacts": "Reducir contactos",
+    "A filter of the log: paste the link of the log page (or of the statistics) with its"
+    " filters": "Un filtro del registro: pega el enlace de la página del registro (o de las"
+    " estadísticas) con sus filtros",
+    "Add the contacts of those entries": "Agregar los contactos de esos movimientos",
+    "Log segment": "Registrar segmento",
+    "Log one interaction per contact": "Registrar una interacción por contacto",
+    "Logged with template": "Registrado con la plantilla",
+    "the segment is canceled": "el segmento está cancelado",
+    "A logged segment's contacts cannot change.":
+        "Los contactos de un segmento registrado ya no pueden cambiar.",
+    "Cancel segment and its entries": "Cancelar el segmento y sus movimientos",
+    "Restore segment and its entries": "Restaurar el segmento y sus movimientos",
+    "Delete segment": "Eliminar segmento",
+    "Its entries stay in the log, canceled, and can then be restored or deleted one by one.":
+        "Sus movimientos se quedan en el registro, cancelados, y después se pueden restaurar o"
+        " eliminar uno por uno.",
+    "person": "persona",
+    "company": "empresa",
+    "No contacts yet.": "Aún no hay contactos.",
+    "Only the first %(n)s are shown.": "Solo se muestran los primeros %(n)s.",
+    "Segment created:": "Segmento creado:",
+    "Contacts added:": "Contactos agregados:",
+    "Contacts removed:": "Contactos quitados:",
+    "in it already:": "ya estaban:",
+    "not in it:": "no estaban:",
+    "Contacts in the segment:": "Contactos en el segmento:",
+    "Segment logged:": "Segmento registrado:",
+    "entries": "movimientos",
+    "Only the user who logged the segment or an admin may cancel or restore it.":
+        "Solo el usuario que registró el segmento o un administrador puede cancelarlo o"
+        " restaurarlo.",
+    "no longer in the log:": "ya no están en el registro:",
+    "Only admins may delete segments.": "Solo los administradores pueden eliminar segmentos.",
+    "Segment deleted:": "Segmento eliminado:",
+    "its entries stay in the log, canceled:": "sus movimientos se quedan en el registro,"
+    " cancelados:",
 }
 
 CATALOGS = {"es": ES}
