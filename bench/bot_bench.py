@@ -1,148 +1,175 @@
-"""Benchmark of the Teams bot endpoint on a live waitress server: JSON on stdout.
+"""Benchmark of the Teams bot at `/api/messages`, with clients outside the server's process.
 
-Concurrent clients (threads, one httpx client each) post Bot Framework activities with
-`deliveryMode: expectReplies` to /api/messages (allow_anonymous, loopback) for a fixed
-time per scenario: `log call with C…` (a write: entry + audit row) and `show C…` (a
-read of the last 10 entries). SQLite and PostgreSQL side by side, with ratios:
-`.venv/bin/python bench/bot_bench.py [--clients 8] [--seconds 5] [--pg URL]`.
+The server (`bench/_bot_server.py`: the app on waitress, 8 threads as `interlog serve`, real
+RS256 tokens checked on every request) runs in a process of its own; each client is another
+process with one keep-alive connection, posting `expectReplies` activities (a new activity
+id each) for a fixed time: `log call with C…` (a write: delivery claim, entry, audit) and
+`show C…` (a read). Per scenario: commands/s, client latency p50/p95/p99, the server's time
+inside the WSGI call (p50, mean) and its CPU time per command.
+
+`--base DIR` runs the same scenarios against another checkout first (e.g. a worktree of the
+code before a change, `PYTHONPATH=DIR`) and reports after ÷ before:
+`.venv/bin/python bench/bot_bench.py [--clients 1,32] [--seconds 5] [--base DIR] [--pg URL]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
-import logging
-import threading
+import multiprocessing
+import os
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
-import httpx
 from _common import add_pg_option, percentiles_ms, pg_database, ratio, sqlite_database
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
-from interlog.app import create_app
-from interlog.config import settings_from_dict
-from interlog.wsgi import running
-from storage.contacts import fold
-from storage.db import make_engine, upgrade
-from storage.models import Contact, ContactEmail, User
-from storage.seed import seed_defaults
-
-CONTACTS = 200
-AAD = "aad-bench"
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = {"log_call": "log call with {contact} about bench 5 min", "show": "show {contact}"}
+WARM_UP = 200  # requests before measuring: imports, statement caches, the signing keys
 
 
-def _seed(engine: Engine) -> None:
-    with Session(engine) as session, session.begin():
-        seed_defaults(session)
-        session.add(User(upn="bench@contoso.com", salesperson_code="BE", aad_object_id=AAD))
-        for n in range(CONTACTS):
-            contact = Contact(no=f"B{n:05d}", type="person", name=f"Bench Person {n}",
-                              search_name=fold(f"Bench Person {n}"))
-            contact.emails.append(ContactEmail(address=f"p{n}@bench.example"))
-            session.add(contact)
+@contextmanager
+def server(source: Path, db_url: str, threads: int) -> Iterator[dict[str, Any]]:
+    """`bench/_bot_server.py` on the code in `source`, until the block ends."""
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "_bot_server.py"), "--db", db_url,
+         "--threads", str(threads)],
+        cwd=source, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the bot server on {source} did not start")
+        yield json.loads(line)
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        process.wait(timeout=30)
 
 
-def _activity(text: str) -> dict[str, Any]:
-    return {
+def _activity(info: dict[str, Any], text: str) -> bytes:
+    return json.dumps({
         "type": "message", "id": uuid.uuid4().hex, "channelId": "msteams",
-        "serviceUrl": "https://smba.trafficmanager.net/emea/",
-        "from": {"id": "29:bench", "name": "Bench", "aadObjectId": AAD},
+        "serviceUrl": info["service_url"],
+        "from": {"id": "29:bench", "name": "Bench", "aadObjectId": info["aad"]},
         "recipient": {"id": "28:bot", "name": "interlog"},
         "conversation": {"id": "a:bench", "conversationType": "personal"},
         "locale": "en-US", "text": text, "deliveryMode": "expectReplies",
+    }).encode()
+
+
+def _connection(info: dict[str, Any]) -> http.client.HTTPConnection:
+    host, port = info["url"].removeprefix("http://").split(":")
+    return http.client.HTTPConnection(host, int(port), timeout=60)
+
+
+def _client(info: dict[str, Any], command: str, worker: int, clients: int,
+            start_at: float, end_at: float, out: Any) -> None:
+    """One client process: post commands on one connection from `start_at` to `end_at`."""
+    connection = _connection(info)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {info['token']}"}
+    latencies: list[float] = []
+    failures, n = 0, worker
+    time.sleep(max(0.0, start_at - time.time()))
+    while time.time() < end_at:
+        text = COMMANDS[command].format(contact=f"B{n % info['contacts']:05d}")
+        started = time.perf_counter()
+        connection.request("POST", "/api/messages", _activity(info, text), headers)
+        response = connection.getresponse()
+        body = response.read()
+        latencies.append(time.perf_counter() - started)
+        failures += response.status != 200 or b"Sorry" in body
+        n += clients
+    connection.close()
+    out.put((latencies, failures))
+
+
+def _stats(info: dict[str, Any]) -> dict[str, Any]:
+    """The server's times since the previous call (and starts them again)."""
+    connection = _connection(info)
+    connection.request("POST", "/__bench__/stats", b"{}")
+    stats: dict[str, Any] = json.loads(connection.getresponse().read())
+    connection.close()
+    return stats
+
+
+def drive(info: dict[str, Any], command: str, clients: int, seconds: float) -> dict[str, Any]:
+    """`clients` processes posting `command` for `seconds`; the client and server figures."""
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    start_at = time.time() + 0.5 + 0.02 * clients  # every process started and connected
+    workers = [context.Process(target=_client, args=(info, command, i, clients, start_at,
+                                                     start_at + seconds, out))
+               for i in range(clients)]
+    _stats(info)
+    for worker in workers:
+        worker.start()
+    results = [out.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    server_side = _stats(info)
+    latencies = [x for mine, _ in results for x in mine]
+    times = server_side["times_s"]
+    return {
+        "commands": len(latencies), "failures": sum(f for _, f in results),
+        "commands_per_s": round(len(latencies) / seconds, 1),
+        **percentiles_ms(latencies, 50, 95, 99),
+        "server_p50_ms": percentiles_ms(times, 50)["p50_ms"],
+        "server_mean_ms": round(sum(times) / len(times) * 1000, 2),
+        "server_cpu_ms_per_command": round(server_side["cpu_s"] / len(times) * 1000, 2),
     }
 
 
-def _app(engine: Engine) -> Any:
-    settings = settings_from_dict({"bot": {"allow_anonymous": True}}, env={})
-    return create_app(settings, engine=engine)
+def measure(source: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Every scenario against one server on `source`'s code and a fresh database."""
+    with server(source, db_url, args.threads) as info:
+        warm = _connection(info)
+        for n in range(WARM_UP):
+            text = COMMANDS["log_call" if n % 2 else "show"].format(contact=f"B{n:05d}")
+            warm.request("POST", "/api/messages", _activity(info, text),
+                         {"Authorization": f"Bearer {info['token']}"})
+            warm.getresponse().read()
+        warm.close()
+        return {f"{command}@{clients}": drive(info, command, clients, args.seconds)
+                for clients in args.clients for command in COMMANDS}
 
 
-def _drive(url: str, make_text: Callable[[int], str], clients: int,
-           seconds: float) -> dict[str, Any]:
-    latencies: list[float] = []
-    failures = [0]
-    lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
-
-    def client(worker: int) -> None:
-        mine: list[float] = []
-        errors = 0
-        with httpx.Client(base_url=url, timeout=30) as http:
-            n = worker
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                response = http.post("/api/messages", json=_activity(make_text(n)))
-                mine.append(time.perf_counter() - started)
-                errors += response.status_code != 200 or "Sorry" in response.text
-                n += clients
-        with lock:
-            latencies.extend(mine)
-            failures[0] += errors
-
-    started = time.perf_counter()
-    workers = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    elapsed = time.perf_counter() - started
-    return {"requests": len(latencies), "failures": failures[0],
-            "requests_per_s": round(len(latencies) / elapsed, 1),
-            **percentiles_ms(latencies, 50, 95, 99)}
-
-
-def _run(backend: str, engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
-    upgrade(engine)
-    _seed(engine)
-    with running(_app(engine), threads=args.clients) as url:
-        log = _drive(url, lambda n: f"log call with B{n % CONTACTS:05d} about bench 5 min",
-                     args.clients, args.seconds)
-        show = _drive(url, lambda n: f"show B{n % CONTACTS:05d}", args.clients, args.seconds)
-    return {"backend": backend, "log_call": log, "show": show}
-
-
-def _sqlite(args: argparse.Namespace) -> dict[str, Any]:
-    with sqlite_database() as url:
-        engine = make_engine(url)
-        try:
-            return _run("sqlite", engine, args)
-        finally:
-            engine.dispose()
-
-
-def _postgres(args: argparse.Namespace) -> dict[str, Any]:
-    with pg_database(args.pg) as url:
-        engine = make_engine(url, pool_size=args.clients, max_overflow=4)
-        try:
-            return _run("postgresql", engine, args)
-        finally:
-            engine.dispose()
-
-
-def _ratios(sqlite: dict[str, Any], pg: dict[str, Any]) -> dict[str, Any]:
-    return {op: {key: ratio(pg[op][key], sqlite[op][key])
-                 for key in ("requests_per_s", "p50_ms", "p95_ms", "p99_ms")}
-            for op in ("log_call", "show")}
+def compare(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    keys = ("commands_per_s", "p50_ms", "p95_ms", "server_p50_ms", "server_cpu_ms_per_command")
+    return {scenario: {key: ratio(after[scenario][key], before[scenario][key]) for key in keys}
+            for scenario in after}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=lambda v: [int(n) for n in v.split(",")],
+                        default=[1, 32], help="client processes per scenario, e.g. 1,32")
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--base", type=Path, help="a checkout to measure first (before)")
     add_pg_option(parser)
     args = parser.parse_args()
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" notes
-    results = [_sqlite(args)]
-    report: dict[str, Any] = {"bot_endpoint": results, "clients": args.clients,
-                              "seconds_per_scenario": args.seconds}
-    if args.pg:
-        results.append(_postgres(args))
-        report["postgresql_over_sqlite"] = _ratios(results[0], results[1])
+    sources = {"after": ROOT} if args.base is None else {"before": args.base, "after": ROOT}
+    report: dict[str, Any] = {"clients": args.clients, "seconds_per_scenario": args.seconds,
+                              "waitress_threads": args.threads, "results": {}}
+    for backend in ("sqlite", "postgresql") if args.pg else ("sqlite",):
+        for label, source in sources.items():
+            with ExitStack() as stack:
+                url = stack.enter_context(sqlite_database() if backend == "sqlite"
+                                          else pg_database(args.pg, "interlog_botbench"))
+                figures = measure(source.resolve(), url, args)
+            report["results"].setdefault(backend, {})[label] = figures
+        if args.base is not None:
+            both = report["results"][backend]
+            both["after_over_before"] = compare(both["after"], both["before"])
     print(json.dumps(report, indent=2))
 
 
