@@ -1,5 +1,6 @@
 """Imports every models module so that `Base.metadata` knows every table."""
 
+import storage.aggregates
 import storage.api_models
 import storage.capture_models
 import storage.delivery_models

@@ -1,4 +1,5 @@
-"""Interaction log queries: the entries window's filters, its totals, an entry as JSON.
+"""Interaction log queries: the entries window's filters, its pages (by entry number), its
+counts and totals, an entry as JSON.
 
 Every function takes the caller's `Session` and only reads. The writes are in
 `storage/entry_writes.py`.
@@ -10,11 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from storage import aggregates
+from storage.dialect import is_postgresql
 from storage.errors import InterlogError
 from storage.models import Contact, InteractionLogEntry
 from storage.vocabulary import ContactType
@@ -98,11 +101,30 @@ def entries_of(contact: Contact, *, status: str = "all") -> EntryFilter:
 
 def query_entries(
     session: Session, filters: EntryFilter, *, limit: int | None = None, offset: int = 0,
-    newest_first: bool = False,
+    newest_first: bool = False, after: int | None = None, before: int | None = None,
 ) -> list[InteractionLogEntry]:
-    order = InteractionLogEntry.entry_no.desc() if newest_first else InteractionLogEntry.entry_no
-    stmt = sa.select(InteractionLogEntry).where(*filters.where()).order_by(order)
-    return list(session.scalars(stmt.offset(offset).limit(limit)))
+    """The entries the filters select in entry-number order (`newest_first`: descending),
+    only those numbered above `after` and below `before` (keyset pages: an index on the
+    filter's column and the entry number reads just the page; `offset` reads and skips)."""
+    e = InteractionLogEntry
+    order = e.entry_no.desc() if newest_first else e.entry_no
+    stmt = sa.select(e).where(*filters.where()).order_by(order)
+    if after is not None:
+        stmt = stmt.where(e.entry_no > after)
+    if before is not None:
+        stmt = stmt.where(e.entry_no < before)
+    return list(session.scalars(stmt.offset(offset or None).limit(limit)))
+
+
+COUNT_LIMIT = 10_000  # counted exactly up to here; beyond, "more than" or an estimate
+
+
+def count_upto(session: Session, filters: EntryFilter, limit: int = COUNT_LIMIT) -> int:
+    """How many entries the filters select, canceled ones too, counting no further than
+    `limit` + 1 (a return above `limit` means "more than `limit`")."""
+    first = sa.select(sa.literal_column("1")).select_from(InteractionLogEntry).where(
+        *filters.where()).limit(limit + 1).subquery()
+    return session.scalar(sa.select(sa.func.count()).select_from(first)) or 0
 
 
 @dataclass(frozen=True)
@@ -110,17 +132,45 @@ class Totals:
     count: int
     cost: Decimal
     duration_min: Decimal
+    estimated: bool = False  # PostgreSQL's estimate of the count, the amounts scaled to it
 
 
-def totals(session: Session, filters: EntryFilter) -> Totals:
-    """Count, cost and duration of the entries the filters select, canceled ones left out."""
+def totals(session: Session, filters: EntryFilter, *, limit: int | None = None) -> Totals:
+    """Count, cost and duration of the entries the filters select, canceled ones left out.
+
+    From the per-day totals the writers keep (`storage/aggregates.py`) when the filters
+    allow; otherwise from the entries: all of them, or with `limit` on PostgreSQL no more
+    than `limit` + 1, and beyond that the planner's estimate of the count, the amounts
+    scaled from the rows read (`estimated`)."""
+    found = aggregates.totals(session, filters)
+    if found is not None:
+        return Totals(count=found[0], cost=Decimal(found[1]), duration_min=Decimal(found[2]))
     e = InteractionLogEntry
+    rows = sa.select(e.cost, e.duration_min).where(*filters.where(), not_canceled())
+    bounded = limit is not None and is_postgresql(session)
+    if bounded:
+        rows = rows.limit(cast(int, limit) + 1)
+    sub = rows.subquery()
     row = session.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(e.cost), 0),
-                  sa.func.coalesce(sa.func.sum(e.duration_min), 0))
-        .where(*filters.where(), not_canceled())
-    ).one()
-    return Totals(count=row[0], cost=Decimal(row[1]), duration_min=Decimal(row[2]))
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sub.c.cost), 0),
+                  sa.func.coalesce(sa.func.sum(sub.c.duration_min), 0))).one()
+    count, cost, minutes = row[0], Decimal(row[1]), Decimal(row[2])
+    if not bounded or count <= cast(int, limit):
+        return Totals(count=count, cost=cost, duration_min=minutes)
+    guess = max(count, _planned_rows(session, sa.select(e.entry_no).where(
+        *filters.where(), not_canceled())))
+    scale = Decimal(guess) / count
+    return Totals(count=guess, cost=(cost * scale).quantize(Decimal("0.01")),
+                  duration_min=(minutes * scale).quantize(Decimal("0.01")), estimated=True)
+
+
+def _planned_rows(session: Session, stmt: sa.Select[Any]) -> int:
+    """PostgreSQL's planner estimate of how many rows `stmt` returns (EXPLAIN, not run)."""
+    connection = session.connection()
+    compiled = stmt.compile(dialect=connection.dialect)
+    plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled),
+                                      compiled.params).scalar_one()
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def entry_to_json(entry: InteractionLogEntry) -> dict[str, object]:

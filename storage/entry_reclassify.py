@@ -18,6 +18,7 @@ from typing import cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from storage import aggregates
 from storage.audit import audit_changes
 from storage.entry_writes import CAPTURED
 from storage.models import InteractionLogEntry
@@ -59,6 +60,8 @@ def reclassify_entries(session: Session, changes: Sequence[Reclassified], *, act
     ordered = sorted((c for c in changes if c.entry_no in captured), key=lambda c: c.entry_no)
     if not ordered:
         return []
+    numbers = [c.entry_no for c in ordered]
+    aggregates.apply(session, numbers, -1)  # out of their old template's rows
     stmt = (
         sa.update(table)
         .where(table.c.entry_no == sa.bindparam("_no"),
@@ -68,5 +71,6 @@ def reclassify_entries(session: Session, changes: Sequence[Reclassified], *, act
     session.connection().execute(stmt, [
         {"_no": c.entry_no, **{f"_{name}": c.after[name] for name in FIELDS}} for c in ordered
     ])
+    aggregates.apply(session, numbers, 1)
     audit_changes(session, actor, RECLASSIFY, {c.entry_no: c.changes() for c in ordered})
-    return [c.entry_no for c in ordered]
+    return numbers

@@ -23,7 +23,7 @@ from typing import Any, TypedDict, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from storage import dialect
+from storage import aggregates, dialect
 from storage.audit import NO_DETAILS, EntryAction, audit_changes
 from storage.capture_models import DeletedEntryKey
 from storage.entry_queries import EntryFilter
@@ -92,6 +92,7 @@ def insert_entries(session: Session, rows: Sequence[NewEntry], *, actor: str,
     values = [_column_values(row, now, outcome) for row in rows]
     created = dialect.bulk_insert(session, _table(), COLUMNS, values, returning=("entry_no",))
     entry_nos = sorted(row[0] for row in created)
+    aggregates.apply(session, entry_nos, 1)
     audit_changes(session, actor, EntryAction.LOG, dict.fromkeys(entry_nos, NO_DETAILS), at=now)
     return entry_nos
 
@@ -133,6 +134,7 @@ def move_meetings(session: Session, moves: Sequence[MeetingMove], *, actor: str)
         return []
     ordered = sorted(moves, key=lambda m: m.entry_no)  # one lock order for concurrent writers
     table = _table()
+    aggregates.apply(session, [m.entry_no for m in ordered], -1)  # out of their old day
     stmt = (
         sa.update(table)
         .where(table.c.entry_no == sa.bindparam("_no"))
@@ -143,6 +145,7 @@ def move_meetings(session: Session, moves: Sequence[MeetingMove], *, actor: str)
         {"_no": m.entry_no, "_at": m.occurred_at, "_minutes": m.duration_min,
          "_subject": m.subject} for m in ordered
     ])
+    aggregates.apply(session, [m.entry_no for m in ordered], 1)
     audit_changes(session, actor, EntryAction.MOVE, {
         m.entry_no: {"occurred_at": m.occurred_at.isoformat(), "duration_min": m.duration_min,
                      "subject": m.subject} for m in ordered
@@ -182,6 +185,7 @@ def _set_canceled(
         .returning(e.entry_no)
     )
     entry_nos = sorted(session.scalars(stmt))
+    aggregates.apply(session, entry_nos, -1 if canceled else 1, canceled=canceled)
     action = EntryAction.CANCEL if canceled else EntryAction.RESTORE
     audit_changes(session, actor, action, dict.fromkeys(entry_nos, details))
     return entry_nos

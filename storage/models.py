@@ -305,6 +305,10 @@ class InteractionLogEntry(Base):
         sa.Index("ix_entries_contact_date", "contact_id", "occurred_at"),
         # A company's entries are its own and its persons' (NAV's roll-up, EntryFilter).
         sa.Index("ix_entries_company_date", "contact_company_no", "occurred_at"),
+        # Pages by entry number of a contact's, a company's, a template's entries (issue 14).
+        sa.Index("ix_entries_contact_no", "contact_id", "entry_no"),
+        sa.Index("ix_entries_company_no", "contact_company_no", "entry_no"),
+        sa.Index("ix_entries_template_no", "template_code", "entry_no"),
         check_in("information_flow", InformationFlow),
         check_in("initiated_by", InitiatedBy),
         check_in("correspondence_type", CorrespondenceType),

@@ -13,9 +13,10 @@ A company's row holds its own entries and those of its persons (NAV's roll-up): 
 company is the `contact_company_no` it was written with, or its contact when that contact is
 a company. Entries of a person with no company are in no company's row.
 
-Every function here is one query (a single GROUP BY) over the entries the filters select:
-the only place the statistics are computed, so that reading them from aggregates the
-writers keep instead (issue 14) changes this module alone.
+Every function here is one query (a single GROUP BY): over the per-day totals the writers
+keep (`storage/aggregates.py`, the coarsest grain that holds the filters and the key), or,
+when a filter only the entries have is set (source, document, evaluation), over the
+entries the filters select. Either way the figures are the same.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from storage import aggregates
 from storage.dialect import month_of, one_of, week_of
 from storage.entry_queries import EntryFilter
 from storage.errors import InterlogError
@@ -90,12 +92,29 @@ def _selected(session: Session, filters: EntryFilter, by: str, *columns: Any) ->
     return stmt.subquery()
 
 
-def _day(value: datetime | str | None) -> date | None:
+def _totals_rows(session: Session, filters: EntryFilter, by: str, *columns: Any
+                 ) -> sa.Subquery | None:
+    """The per-day rows (`storage/aggregates.py`) the filters select, with their `key` for
+    `by`; None when only the entries can answer."""
+    grain = aggregates.grain_for(filters, check_by(by))
+    if grain is None:
+        return None
+    t = aggregates.EntryDayTotal.__table__.c
+    key = {"template": t.template_code, "group": t.group_code, "contact": t.contact_no,
+           "company": t.company_no, "salesperson": t.salesperson_code,
+           "month": month_of(session, t.day)}[by]
+    clauses = aggregates.where(filters, grain)
+    if by == "company":
+        clauses.append(t.company_no != "")
+    return sa.select(key.label("key"), *columns).where(*clauses).subquery()
+
+
+def _day(value: date | datetime | str | None) -> date | None:
     if value is None:
         return None
     if isinstance(value, str):  # SQLite through an expression that lost its type
         value = datetime.fromisoformat(value)
-    return value.date()
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _amount(value: Any) -> Decimal:
@@ -106,31 +125,46 @@ def stats(session: Session, filters: EntryFilter, by: str, *,
           top: int | None = None) -> list[StatRow]:
     """Rows of statistics by `by` (one of `BY`), in key order; with `top`, only the `top`
     rows with the most entries, most first."""
-    e = InteractionLogEntry
-    us = e.initiated_by == InitiatedBy.US.value
-    rows = _selected(session, filters, by, e.cost, e.duration_min,
-                     sa.case((e.attempt_failed.is_(False), e.occurred_at)).label("reached"),
-                     sa.case((us, e.occurred_at)).label("attempted"))
-    count = sa.func.count()
-    stmt = sa.select(rows.c.key, count, sa.func.sum(rows.c.cost),
-                     sa.func.sum(rows.c.duration_min), sa.func.max(rows.c.reached),
-                     sa.func.max(rows.c.attempted)).group_by(rows.c.key)
+    t = aggregates.EntryDayTotal.__table__.c
+    summed = _totals_rows(session, filters, by, t.entries, t.cost, t.duration_min,
+                          sa.case((t.reached > 0, t.day)).label("reached"),
+                          sa.case((t.attempted > 0, t.day)).label("attempted"))
+    if summed is not None:
+        rows, count = summed, cast(Any, sa.func.sum(summed.c.entries))
+    else:
+        e = InteractionLogEntry
+        us = e.initiated_by == InitiatedBy.US.value
+        rows = _selected(session, filters, by, e.cost, e.duration_min,
+                         sa.case((e.attempt_failed.is_(False), e.occurred_at)).label("reached"),
+                         sa.case((us, e.occurred_at)).label("attempted"))
+        count = sa.func.count()
+    stmt = (sa.select(rows.c.key, count, sa.func.sum(rows.c.cost),
+                      sa.func.sum(rows.c.duration_min), sa.func.max(rows.c.reached),
+                      sa.func.max(rows.c.attempted))
+            .group_by(rows.c.key).having(count > 0))
     if top is not None:
         stmt = stmt.order_by(count.desc(), rows.c.key).limit(top)
     else:
         stmt = stmt.order_by(rows.c.key)
-    return [StatRow(key=key or "", count=n, cost=_amount(cost), duration_min=_amount(minutes),
+    return [StatRow(key=key or "", count=int(n), cost=_amount(cost), duration_min=_amount(minutes),
                     last_date=_day(reached), last_attempt_date=_day(attempted))
             for key, n, cost, minutes, reached, attempted in session.execute(stmt)]
 
 
 def weekly(session: Session, filters: EntryFilter, by: str) -> list[WeekCount]:
     """How many entries each week (Monday to Sunday) for each key of `by`, oldest first."""
-    rows = _selected(session, filters, by,
-                     week_of(session, InteractionLogEntry.occurred_at).label("week"))
-    stmt = (sa.select(rows.c.week, rows.c.key, sa.func.count())
-            .group_by(rows.c.week, rows.c.key).order_by(rows.c.week, rows.c.key))
-    return [WeekCount(week=date.fromisoformat(str(week)), key=key or "", count=n)
+    t = aggregates.EntryDayTotal.__table__.c
+    summed = _totals_rows(session, filters, by, week_of(session, t.day).label("week"),
+                          t.entries)
+    if summed is not None:
+        rows, count = summed, cast(Any, sa.func.sum(summed.c.entries))
+    else:
+        rows = _selected(session, filters, by,
+                         week_of(session, InteractionLogEntry.occurred_at).label("week"))
+        count = sa.func.count()
+    stmt = (sa.select(rows.c.week, rows.c.key, count).group_by(rows.c.week, rows.c.key)
+            .having(count > 0).order_by(rows.c.week, rows.c.key))
+    return [WeekCount(week=date.fromisoformat(str(week)[:10]), key=key or "", count=int(n))
             for week, key, n in session.execute(stmt)]
 
 

@@ -106,12 +106,13 @@ def test_a_set_of_entries_costs_one_insert_and_one_audit_insert(
     rows = [_row(db, world.anna, subject=f"s{i}") for i in range(40)]
     with _inserts(db) as seen:
         entry_nos = insert_entries(db, rows, actor="test")
-    assert seen == ["interaction_log_entries", "audit_events"]
+    totals = ["entry_day_totals"] * 3  # one upsert per grain (storage/aggregates.py)
+    assert seen == ["interaction_log_entries", *totals, "audit_events"]
     assert len(_audit(db, "log")) == len(entry_nos) == 40
 
     with _inserts(db) as seen:
         cancel_where(db, E.entry_no.in_(entry_nos), actor="test", reason="duplicate")
-    assert seen == ["audit_events"]
+    assert seen == [*totals, "audit_events"]
 
     assert insert_entries(db, [], actor="test") == []
 
@@ -131,7 +132,8 @@ def test_one_entry_comes_back_as_written_without_being_read_back(
         entry = insert_entry(db, row, actor="test")
     finally:
         sa.event.remove(connection, "before_cursor_execute", note)
-    assert statements == ["INSERT", "INSERT"]  # the entry and its audit row; no SELECT
+    # the entry, its per-day totals (one upsert per grain) and its audit row; no SELECT
+    assert statements == ["INSERT"] * 5
     assert entry in db  # the session's own object from now on
     written = {c.name: getattr(entry, c.name) for c in E.__table__.columns}
     db.expire(entry)

@@ -1,0 +1,240 @@
+"""Per-day totals of the active entries, kept by the writers in the entries' own transaction.
+
+`entry_day_totals` holds, for each UTC day and key, the number of active (not canceled)
+entries, their cost and duration, and how many failed, reached the contact and were
+initiated by us: every figure a sum, so that a write adds or takes away its own rows
+(`apply`) with an upsert, whatever other writers do at the same time. The last date
+interacted and the last date attempted are the newest days whose `reached` and `attempted`
+are above zero.
+
+Three grains, each row tagged with its own (`grain`), so that a question reads the fewest
+rows that can answer it:
+
+- `CONTACT`: day, contact (id and number), company, template, group, flow, salesperson, user;
+- `SALESPERSON`: day, template, group, flow, salesperson, user;
+- `DAY`: day, template, group, flow.
+
+A column not in a grain holds 0 or "" (never NULL: a unique key must compare equal). A
+company is the entry's `contact_company_no`, or its contact's number when that contact is
+a company (`storage/stats.py`'s key). Rows whose figures fall to zero stay until
+`rebuild`; readers leave them out (`HAVING sum(entries) > 0`).
+
+The writers in `storage/entry_writes.py` and `storage/entry_reclassify.py` call `apply`
+with the entry numbers they insert, cancel, restore, move or reclassify; `rebuild`
+(`interlog stats rebuild`) recomputes every row from the entries after a bulk load or a
+restore. Which filters the table can answer, and how, is `grain_for` and `where`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage.dialect import is_postgresql, one_of, upsert
+from storage.models import Base, Contact, InteractionLogEntry
+from storage.vocabulary import ContactType, InitiatedBy
+
+if TYPE_CHECKING:
+    from storage.entry_queries import EntryFilter
+
+CONTACT, SALESPERSON, DAY = 1, 2, 3
+GRAINS = (CONTACT, SALESPERSON, DAY)
+# The key columns each grain fills (after `grain` and `day`).
+KEYS: dict[int, tuple[str, ...]] = {
+    CONTACT: ("contact_id", "contact_no", "company_no", "template_code", "group_code",
+              "information_flow", "salesperson_code", "user_upn"),
+    SALESPERSON: ("template_code", "group_code", "information_flow", "salesperson_code",
+                  "user_upn"),
+    DAY: ("template_code", "group_code", "information_flow"),
+}
+FIGURES = ("entries", "cost", "duration_min", "failed", "reached", "attempted")
+
+
+class EntryDayTotal(Base):
+    """The active entries of one day and key: how many, cost, duration, failed, reached and
+    attempted by us (see the module's doc)."""
+
+    __tablename__ = "entry_day_totals"
+
+    grain: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(primary_key=True)
+    contact_no: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    company_no: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    template_code: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    group_code: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    information_flow: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    salesperson_code: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    user_upn: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    entries: Mapped[int] = mapped_column(default=0)
+    cost: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2), default=0)
+    duration_min: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2), default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    reached: Mapped[int] = mapped_column(default=0)
+    attempted: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        sa.Index("ix_entry_day_totals_contact", "grain", "contact_id", "day"),
+        sa.Index("ix_entry_day_totals_company", "grain", "company_no", "day"),
+        sa.Index("ix_entry_day_totals_salesperson", "grain", "salesperson_code", "day"),
+    )
+
+
+def _table() -> sa.Table:
+    return EntryDayTotal.__table__  # type: ignore[return-value]
+
+
+def day_of(session: Session, column: Any) -> Any:
+    """The UTC day of a date-time column (a DATE; SQLite's `YYYY-MM-DD` text)."""
+    if is_postgresql(session):
+        return sa.cast(column, sa.Date)
+    return sa.func.date(column)
+
+
+def _company() -> Any:
+    """An entry's company: its own company's number, or its contact's when a company."""
+    e = InteractionLogEntry
+    own = sa.case((Contact.type == ContactType.COMPANY.value, e.contact_no), else_="")
+    return sa.func.coalesce(e.contact_company_no, own)
+
+
+def _key_columns(session: Session, grain: int) -> dict[str, Any]:
+    e = InteractionLogEntry
+    every = {
+        "contact_id": e.contact_id, "contact_no": e.contact_no, "company_no": _company(),
+        "template_code": e.template_code, "group_code": e.group_code,
+        "information_flow": sa.func.coalesce(e.information_flow, ""),
+        "salesperson_code": e.salesperson_code,
+        "user_upn": sa.func.coalesce(e.user_upn, ""),
+    }
+    blank: dict[str, Any] = {"contact_id": sa.literal_column("0")}
+    return {"grain": sa.literal_column(str(grain)), "day": day_of(session, e.occurred_at),
+            **{name: (every[name] if name in KEYS[grain] else blank.get(
+                name, sa.literal_column("''"))) for name in every}}
+
+
+def _figures(sign: int) -> list[Any]:
+    e = InteractionLogEntry
+
+    def times(expr: Any) -> Any:
+        return expr if sign == 1 else -expr
+
+    def tally(condition: Any) -> Any:
+        return times(sa.func.sum(sa.case((condition, 1), else_=0)))
+
+    return [times(sa.func.count()), times(sa.func.coalesce(sa.func.sum(e.cost), 0)),
+            times(sa.func.coalesce(sa.func.sum(e.duration_min), 0)),
+            tally(e.attempt_failed.is_(True)), tally(e.attempt_failed.is_(False)),
+            tally(e.initiated_by == InitiatedBy.US.value)]
+
+
+def _add(session: Session, grain: int, where: Sequence[Any], sign: int,
+         canceled: bool = False) -> None:
+    """Add (`sign` 1) or take away (-1) the entries `where` selects, at `grain`: the active
+    ones, or with `canceled` the ones just canceled."""
+    e = InteractionLogEntry
+    keys = _key_columns(session, grain)
+    groups = [v for k, v in keys.items() if k in KEYS[grain] or k == "day"]
+    select = sa.select(*keys.values(), *_figures(sign)).select_from(e)
+    if grain == CONTACT:
+        select = select.join(Contact, Contact.id == e.contact_id)
+    select = select.where(*where, e.canceled.is_(canceled)).group_by(*groups).order_by(*groups)
+    t = _table()
+    stmt = upsert(session, t).from_select([*keys, *FIGURES], select)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[c.name for c in t.primary_key.columns],
+        set_={name: t.c[name] + stmt.excluded[name] for name in FIGURES})
+    session.execute(stmt)
+
+
+def apply(session: Session, entry_nos: Sequence[int], sign: int, *,
+          canceled: bool = False) -> None:
+    """Add (`sign` 1) or take away (-1) entries `entry_nos`, as they are now, in every grain.
+
+    Only active entries count: an insert or a restore adds its entries after writing them; a
+    move or a reclassification takes them away before it writes and adds them back after;
+    a cancel takes away, after the flag is set, the entries it just canceled (`canceled`).
+    Deleting canceled entries changes nothing."""
+    if not entry_nos:
+        return
+    session.flush()  # loaded entries changed through the ORM are read as they are
+    numbers = one_of(session, InteractionLogEntry.entry_no, sorted(set(entry_nos)))
+    for grain in GRAINS:
+        _add(session, grain, [numbers], sign, canceled)
+
+
+def rebuild(session: Session) -> int:
+    """Recompute every row from the entries; returns how many rows the table holds. The
+    contact grain is read from the entries, the others rolled up from it."""
+    t = _table()
+    session.execute(sa.delete(t))
+    _add(session, CONTACT, [sa.true()], 1)
+    for grain in (SALESPERSON, DAY):
+        _roll_up(session, grain)
+    return session.scalar(sa.select(sa.func.count()).select_from(t)) or 0
+
+
+def _roll_up(session: Session, grain: int) -> None:
+    t = _table()
+    keys: dict[str, Any] = {"grain": sa.literal_column(str(grain)), "day": t.c.day}
+    for name in KEYS[CONTACT]:
+        keys[name] = t.c[name] if name in KEYS[grain] else (
+            sa.literal_column("0") if name == "contact_id" else sa.literal_column("''"))
+    groups = [t.c.day, *(t.c[name] for name in KEYS[grain])]
+    select = (sa.select(*keys.values(), *(sa.func.sum(t.c[f]) for f in FIGURES))
+              .where(t.c.grain == CONTACT).group_by(*groups))
+    session.execute(sa.insert(t).from_select([*keys, *FIGURES], select))
+
+
+def grain_for(filters: EntryFilter, by: str | None = None) -> int | None:
+    """The coarsest grain that answers the filters (and statistics by `by`), or None when a
+    filter only the entries have is set (source, document, evaluation, canceled ones)."""
+    if (filters.source is not None or filters.document_no is not None
+            or filters.evaluation is not None or filters.status == "canceled"):
+        return None
+    if (filters.contact_id is not None or filters.company_no is not None
+            or by in ("contact", "company")):
+        return CONTACT
+    if (filters.salesperson_code is not None or filters.user_upn is not None
+            or by == "salesperson"):
+        return SALESPERSON
+    return DAY
+
+
+def where(filters: EntryFilter, grain: int) -> list[sa.ColumnElement[bool]]:
+    """The filters on the rows of `grain` (which `grain_for` chose for them)."""
+    t = _table()
+    clauses: list[sa.ColumnElement[bool]] = [t.c.grain == grain]
+    equal = {
+        "contact_id": filters.contact_id, "company_no": filters.company_no,
+        "template_code": filters.template_code.upper() if filters.template_code else None,
+        "group_code": filters.group_code.upper() if filters.group_code else None,
+        "salesperson_code": filters.salesperson_code,
+        "user_upn": filters.user_upn.lower() if filters.user_upn else None,
+    }
+    clauses += [t.c[name] == value for name, value in equal.items() if value is not None]
+    if filters.since is not None:
+        clauses.append(t.c.day >= filters.since)
+    if filters.until is not None and filters.until < date.max:
+        clauses.append(t.c.day <= filters.until)
+    return clauses
+
+
+def totals(session: Session, filters: EntryFilter) -> tuple[int, Any, Any] | None:
+    """Count, cost and duration of the active entries the filters select, from the rows;
+    None when the rows cannot answer (`grain_for`)."""
+    grain = grain_for(filters)
+    if grain is None:
+        return None
+    t = _table()
+    row = session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(t.c.entries), 0),
+                  sa.func.coalesce(sa.func.sum(t.c.cost), 0),
+                  sa.func.coalesce(sa.func.sum(t.c.duration_min), 0))
+        .where(*where(filters, grain))).one()
+    return int(row[0]), row[1], row[2]

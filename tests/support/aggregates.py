@@ -1,0 +1,70 @@
+"""The per-day totals (storage/aggregates.py) beside a full recount from the entries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from storage.aggregates import FIGURES, KEYS, EntryDayTotal
+from storage.models import Contact, InteractionLogEntry
+
+CENTS = Decimal("0.01")
+Key = tuple[Any, ...]
+
+
+def _figures(values: list[Any]) -> tuple[Any, ...]:
+    count, cost, minutes, *rest = values
+    return (int(count), Decimal(str(cost)).quantize(CENTS),
+            Decimal(str(minutes)).quantize(CENTS), *map(int, rest))
+
+
+def stored(session: Session) -> dict[Key, tuple[Any, ...]]:
+    """Every row of the table whose figures are not all zero, keyed by (grain, day, keys)."""
+    session.flush()
+    t = EntryDayTotal.__table__.c
+    found = {}
+    for row in session.execute(sa.select(EntryDayTotal)).scalars():
+        figures = _figures([getattr(row, f) for f in FIGURES])
+        if any(figures):
+            day = row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day))
+            key = (row.grain, day, *(getattr(row, k) for k in KEYS[row.grain]))
+            found[key] = figures
+    assert t is not None
+    return found
+
+
+def recount(session: Session) -> dict[Key, tuple[Any, ...]]:
+    """The same rows computed in Python from the active entries."""
+    session.flush()
+    sums: dict[Key, list[Any]] = defaultdict(lambda: [0, Decimal(0), Decimal(0), 0, 0, 0])
+    e = InteractionLogEntry
+    rows = session.execute(sa.select(e, Contact.type).join(Contact, Contact.id == e.contact_id)
+                           .where(e.canceled.is_(False)))
+    for entry, contact_type in rows:
+        at: datetime = entry.occurred_at
+        company = entry.contact_company_no or (entry.contact_no if contact_type == "company"
+                                               else "")
+        every = {"contact_id": entry.contact_id, "contact_no": entry.contact_no,
+                 "company_no": company, "template_code": entry.template_code,
+                 "group_code": entry.group_code,
+                 "information_flow": entry.information_flow or "",
+                 "salesperson_code": entry.salesperson_code, "user_upn": entry.user_upn or ""}
+        for grain, names in KEYS.items():
+            figures = sums[(grain, at.date(), *(every[n] for n in names))]
+            figures[0] += 1
+            figures[1] += Decimal(str(entry.cost))
+            figures[2] += Decimal(str(entry.duration_min))
+            figures[3] += entry.attempt_failed
+            figures[4] += not entry.attempt_failed
+            figures[5] += entry.initiated_by == "us"
+    return {key: _figures(values) for key, values in sums.items()}
+
+
+def assert_totals_match(session: Session) -> None:
+    """The table holds exactly what a recount of the entries gives."""
+    assert stored(session) == recount(session)
