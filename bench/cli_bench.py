@@ -14,7 +14,8 @@ Wall-clock of whole processes (start-up, imports, the query, the output written 
 
 Each figure is wall-clock with GNU time's largest resident memory (`/usr/bin/time`).
 `help_imports_ms` is the time `python -X importtime` gives the top-level imports of
-`interlog --help`. Each figure is the median of `--runs` runs (and the fastest).
+`interlog --help`. Each figure is the median of `--runs` runs (and the fastest), the new and
+the base code run in turn so that both meet the same load.
 `.venv/bin/python bench/cli_bench.py [--base /tmp/base-cli] [--small 1200] [--large 100000]`
 """
 
@@ -95,11 +96,26 @@ def run_once(code_dir: Path, args: list[str]) -> tuple[float, int]:
     return elapsed, kib
 
 
-def measure(code_dir: Path, args: list[str], runs: int) -> dict[str, float]:
-    samples = [run_once(code_dir, args) for _ in range(runs)]
+def summary(samples: list[tuple[float, int]]) -> dict[str, float]:
     seconds = [s for s, _ in samples]
     return {"median_s": round(statistics.median(seconds), 3), "min_s": round(min(seconds), 3),
             "max_rss_mib": round(max(rss for _, rss in samples) / 1024, 1)}
+
+
+def measure(runs: int, new: tuple[Path, list[str]], base: tuple[Path, list[str]] | None
+            ) -> dict[str, Any]:
+    """`runs` runs of each, new and base in turn, so that both meet the same load."""
+    new_samples, base_samples = [], []
+    for _ in range(runs):
+        new_samples.append(run_once(*new))
+        if base is not None:
+            base_samples.append(run_once(*base))
+    result: dict[str, Any] = {"new": summary(new_samples)}
+    if base is not None:
+        result["base"] = summary(base_samples)
+        result["base_over_new"] = round(result["base"]["median_s"]
+                                        / result["new"]["median_s"], 2)
+    return result
 
 
 def import_ms(code_dir: Path) -> float:
@@ -109,14 +125,6 @@ def import_ms(code_dir: Path) -> float:
                           cwd=code_dir, env=env, capture_output=True, text=True, check=True)
     top = re.findall(r"^import time:\s+\d+ \|\s+(\d+) \| \S", done.stderr, re.MULTILINE)
     return round(sum(int(us) for us in top) / 1000, 1)
-
-
-def side_by_side(new: dict[str, float], base: dict[str, float] | None) -> dict[str, Any]:
-    result: dict[str, Any] = {"new": new}
-    if base is not None:
-        result["base"] = base
-        result["base_over_new"] = round(base["median_s"] / new["median_s"], 2)
-    return result
 
 
 def main() -> None:
@@ -152,9 +160,8 @@ def main() -> None:
                                 **({"base": import_ms(base)} if base else {})},
         }
         for name, new_args, base_args, runs in cases:
-            new = measure(ROOT, new_args, runs)
-            old = measure(base, base_args, runs) if base and base_args else None
-            results[name] = side_by_side(new, old)
+            results[name] = measure(runs, (ROOT, new_args),
+                                    (base, base_args) if base and base_args else None)
         results["load_after"] = os.getloadavg()[0]
     print(json.dumps(results, indent=2))
 
