@@ -84,11 +84,11 @@ def test_build_log_cancel_restore_and_delete_a_segment(seg_site: Site, page: Pag
     page.fill("#segment-from-log input[name=log]", f"{seg_site.base}/log?user=bob%40contoso.com")
     page.click("#add-from-log")
     _flash(page, "ok", "Contacts added: 0 (in it already: 2). Contacts in the segment: 3")
+    screenshot(page, "segments")
     page.fill("#segment-from-log input[name=log]", "/log?template=NOPE")
     page.click("#add-from-log")
     _flash(page, "error", "template: no interaction template 'NOPE'")
     assert _members(page) == ["C002", "C003", "C005"]
-    screenshot(page, "segments")
 
     page.select_option("#segment-log select[name=template]", "EMAIL")
     page.fill("#segment-log input[name=subject]", "Spring offer")
