@@ -116,6 +116,48 @@ def query_entries(
     return list(session.scalars(stmt.offset(offset or None).limit(limit)))
 
 
+@dataclass(frozen=True)
+class EntryPage:
+    """A page of the log, newest first, and the cursors to its neighbours: `newer` (entries
+    above it: `after=newer`) and `older` (below it: `before=older`), None at either end."""
+
+    entries: list[InteractionLogEntry]
+    newer: int | None
+    older: int | None
+
+
+def entry_page(session: Session, filters: EntryFilter, size: int, *,
+               after: int | None = None, before: int | None = None) -> EntryPage:
+    """`size` entries newest first: the newest (no cursor), those just below `before`, or
+    those just above `after` (a page back). Reads at most `size` + 1 rows and probes one
+    row on the other side, whatever the log's size."""
+    if after is not None:
+        rows = query_entries(session, filters, limit=size + 1, after=after)
+        entries, more = rows[:size][::-1], len(rows) > size
+        newer = entries[0].entry_no if more and entries else None
+        edge = entries[-1].entry_no if entries else after + 1
+        older = edge if _beyond(session, filters, before=edge) else None
+        return EntryPage(entries, newer, older)
+    rows = query_entries(session, filters, limit=size + 1, before=before, newest_first=True)
+    entries, more = rows[:size], len(rows) > size
+    older = entries[-1].entry_no if more else None
+    newer = None
+    if before is not None:
+        edge = entries[0].entry_no if entries else before - 1
+        newer = edge if _beyond(session, filters, after=edge) else None
+    return EntryPage(entries, newer, older)
+
+
+def _beyond(session: Session, filters: EntryFilter, *, after: int | None = None,
+            before: int | None = None) -> bool:
+    """Whether any entry the filters select lies above `after` or below `before`."""
+    e = InteractionLogEntry
+    side = e.entry_no > after if after is not None else e.entry_no < before
+    order = e.entry_no if after is not None else e.entry_no.desc()
+    return session.scalar(sa.select(e.entry_no).where(*filters.where(), side)
+                          .order_by(order).limit(1)) is not None
+
+
 COUNT_LIMIT = 10_000  # counted exactly up to here; beyond, "more than" or an estimate
 
 

@@ -30,6 +30,8 @@ from storage.entries import (
     restore_entries,
     totals,
 )
+from storage.entry_queries import COUNT_LIMIT, EntryPage, count_upto
+from storage.entry_queries import entry_page as keyset_page
 from storage.errors import InterlogError
 from storage.models import (
     SOURCES,
@@ -82,21 +84,44 @@ def _page_number() -> int:
     return int(text)
 
 
-def _render_log(parsed: ParsedFilters | None, error: BadInput | None, page: int = 1) -> Any:
+def cursor_arg(name: str) -> int | None:
+    """An `after=` / `before=` entry number of a keyset page link, or None."""
+    text = request.args.get(name, "")
+    if text == "":
+        return None
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ENTRY_NO:
+        raise BadInput(name, f"{text!r} is not an entry number")
+    return int(text)
+
+
+def _page(parsed: ParsedFilters, page: int, after: int | None,
+          before: int | None) -> EntryPage:
+    """The page by entry number (`after`/`before`); an old `page=N` link still reads by
+    OFFSET, whose cost grows with N."""
+    session = db()
+    if page == 1 or after is not None or before is not None:
+        return keyset_page(session, parsed.filter, PAGE_SIZE, after=after, before=before)
+    rows = query_entries(session, parsed.filter, limit=PAGE_SIZE + 1,
+                         offset=(page - 1) * PAGE_SIZE, newest_first=True)
+    entries = rows[:PAGE_SIZE]
+    return EntryPage(entries, entries[0].entry_no if entries else None,
+                     entries[-1].entry_no if len(rows) > PAGE_SIZE else None)
+
+
+def _render_log(parsed: ParsedFilters | None, error: BadInput | None, page: int = 1,
+                after: int | None = None, before: int | None = None) -> Any:
     ctx: dict[str, Any] = {"values": dict(request.args), "error": error, "entries": [],
-                           "totals": None, "page": page, "pages": 1, "query": ""}
+                           "totals": None, "newer": None, "older": None, "query": ""}
     ctx.update(_choices())
     if parsed is not None:
         session = db()
         ctx["values"] = parsed.values
         ctx["query"] = urlencode(parsed.values)
-        count = session.scalar(sa.select(sa.func.count()).select_from(
-            sa.select(1).where(*parsed.filter.where()).subquery())) or 0
-        ctx["pages"] = max(1, -(-count // PAGE_SIZE))
-        ctx["matching"] = count
-        ctx["entries"] = query_entries(session, parsed.filter, limit=PAGE_SIZE,
-                                       offset=(page - 1) * PAGE_SIZE, newest_first=True)
-        ctx["totals"] = totals(session, parsed.filter)
+        found = _page(parsed, page, after, before)
+        ctx.update(entries=found.entries, newer=found.newer, older=found.older)
+        ctx["matching"] = count_upto(session, parsed.filter)  # > COUNT_LIMIT: "more than"
+        ctx["count_limit"] = COUNT_LIMIT
+        ctx["totals"] = totals(session, parsed.filter, limit=COUNT_LIMIT)
     return render_template("log.html", **ctx), 400 if error else 200
 
 
@@ -179,11 +204,11 @@ def home() -> Response:
 
 def log_page() -> Any:
     try:
-        page = _page_number()
-        parsed = parse_filters(db(), request.args, allowed_extra=("page",))
+        page, after, before = _page_number(), cursor_arg("after"), cursor_arg("before")
+        parsed = parse_filters(db(), request.args, allowed_extra=("page", "after", "before"))
     except BadInput as exc:
         return _render_log(None, exc)
-    return _render_log(parsed, None, page)
+    return _render_log(parsed, None, page, after, before)
 
 
 def cancel_selected() -> Response:
