@@ -59,6 +59,8 @@ class SyncSettings:
     page_size: int = 1000
     max_concurrency: int = 16
     poll_interval: int = 300
+    calls: bool = False  # Teams and PSTN calls → CALL entries (needs CallRecords.Read.All)
+    default_region: str = ""  # ISO 3166 region for numbers without a country code, e.g. "DE"
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ class AccessReport:
     permissions: Permissions | None
     mailboxes: tuple[MailboxAccess, ...]
     unknown_privacy: str
+    calls: bool = False  # [sync] calls: CallRecords.Read.All is needed too
 
     @property
     def capture(self) -> dict[str, bool | None]:
@@ -62,7 +63,7 @@ class AccessReport:
 
     @property
     def missing(self) -> list[str]:
-        return [] if self.permissions is None else self.permissions.missing()
+        return [] if self.permissions is None else self.permissions.missing(self.calls)
 
     @property
     def ok(self) -> bool:
@@ -137,4 +138,4 @@ async def check_access(graph: GraphSettings, sync: SyncSettings) -> AccessReport
         boxes = [await _mailbox(client, m) for m in dict.fromkeys(sync.mailboxes)]
     finally:
         await client.close()
-    return AccessReport(None, permissions, tuple(boxes), sync.unknown_privacy)
+    return AccessReport(None, permissions, tuple(boxes), sync.unknown_privacy, sync.calls)

@@ -67,10 +67,12 @@ class Permissions:
     def reads_call_records(self) -> bool:
         return self._has(CALL_RECORDS)
 
-    def missing(self) -> list[str]:
-        """The permissions capture needs and the token lacks (mail and calendar)."""
+    def missing(self, calls: bool = False) -> list[str]:
+        """The permissions capture needs and the token lacks (mail and calendar; with
+        `calls`, `[sync] calls = true`, also the call records')."""
         out = [] if self.reads_mail else ["Mail.Read (or Mail.ReadBasic.All)"]
-        return out + ([] if self.reads_calendar else ["Calendars.Read"])
+        out += [] if self.reads_calendar else ["Calendars.Read"]
+        return out + (["CallRecords.Read.All"] if calls and not self.reads_call_records else [])
 
 
 UNKNOWN = Permissions(None)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from connector.calls.round import sync_calls
 from connector.capture import PageOutcome, build_capture_context, capture_page
 from connector.capture.due import log_due, naive_now
 from connector.errors import Action, GraphError
@@ -282,6 +283,8 @@ async def sync_mailboxes_async(
             heart.cancel()
         summary.streams = [s for stats in results for s in stats]
         summary.due = await asyncio.to_thread(log_due, engine, ctx)
+        if settings.sync.calls:  # tenant-wide, after the meetings (docs/calls.md)
+            summary.streams.append(await sync_calls(env, full=full))
         summary.seconds = time.monotonic() - started
         with Session(engine) as session, session.begin():
             finish_run(session, summary)

@@ -1,0 +1,202 @@
+"""One calls round of a sync run: list the records in the window, read the new or changed
+ones, read the PSTN log, reconcile, and write everything in one transaction.
+
+The window: the first round (or `--full`) reads the last 30 days (Microsoft keeps records
+30 days); later rounds start `LATE` before the newest call first captured, so that records
+created late, and records updated later (their `version` grew), are read again (with no
+call captured yet, every round reads 30 days: list pages only). Only a
+record Graph lists with a version not captured yet costs a request of its own. A crash
+before the commit leaves nothing: the next round reads the same window, and the entries'
+unique key keeps anything from being logged twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from kiota_abstractions.request_information import RequestInformation
+from sqlalchemy.orm import Session
+
+from connector.calls.items import CallSummary, GraphCall, PstnCall
+from connector.calls.plan import CallContext, CallPlan, plan_call, plan_row, reconcile
+from connector.calls.setup import call_context, phone_template
+from connector.calls.write import write_calls
+from connector.errors import GraphError
+from connector.retry import with_retry
+from connector.streams.base import Malformed
+from connector.streams.calls import PSTN_MAX_DAYS, CallRecordsStream
+from connector.sync.env import SyncEnv
+from connector.sync.runs import StreamStats, record_stream
+from storage.capture_models import CapturedItem
+from storage.vocabulary import ItemKind, StreamStatus
+
+log = logging.getLogger(__name__)
+KEPT = timedelta(days=30)  # Microsoft keeps call records 30 days
+LATE = timedelta(days=1)  # every round re-reads this far before the last good one
+STREAM = "calls"
+TENANT = "tenant"  # the stream's "mailbox" in the run figures: call records are tenant-wide
+
+
+async def sync_calls(env: SyncEnv, *, full: bool = False) -> StreamStats:
+    """Run one calls round; failures are recorded in the stats, not raised."""
+    stats = StreamStats(TENANT, STREAM)
+    started = time.monotonic()
+    try:
+        await _round(env, stats, full)
+    except GraphError as error:
+        stats.status, stats.error = StreamStatus.FAILED, error.message
+    except Exception as exc:
+        log.exception("calls failed")
+        stats.status, stats.error = StreamStatus.FAILED, f"{type(exc).__name__}: {exc}"
+    stats.seconds = time.monotonic() - started
+    if env.run_id:
+        def write() -> None:
+            with Session(env.db) as session, session.begin():
+                record_stream(session, env.run_id, stats)
+
+        async with env.write_lock:
+            await asyncio.to_thread(write)
+    return stats
+
+
+async def _send(env: SyncEnv, stats: StreamStats, build: Callable[[], RequestInformation],
+                what: str) -> bytes:
+    """One Graph request, retried and counted, behind the run's global gate."""
+
+    async def attempt() -> bytes:
+        async with env.gate:
+            stats.graph_requests += 1
+            return await env.client.send(build(), what)
+
+    def on_retry(error: GraphError, attempt_no: int, delay: float) -> None:
+        stats.throttled += error.status == 429
+        log.warning("calls: %s; retry %d in %.1fs", error, attempt_no, delay)
+
+    return await with_retry(attempt, clock=env.clock, policy=env.policy, on_retry=on_retry)
+
+
+def window_start(session: Session, now: datetime, full: bool) -> datetime:
+    """Naive UTC start of this round's window (see the module docstring): `LATE` before
+    the newest first sighting of a call (the sync's own clock wrote it), never more than
+    30 days back."""
+    oldest = now - KEPT
+    if full:
+        return oldest
+    last = session.scalar(sa.select(sa.func.max(CapturedItem.first_seen_at)).where(
+        CapturedItem.kind == ItemKind.CALL.value))
+    return oldest if last is None else min(now, max(oldest, last - LATE))
+
+
+async def _round(env: SyncEnv, stats: StreamStats, full: bool) -> None:
+    client, stream = env.client, CallRecordsStream
+    now = env.clock.now().replace(tzinfo=None, microsecond=0)
+    with Session(env.db) as session:
+        since = window_start(session, now, full)
+    summaries: list[CallSummary] = []
+    link: str | None = None
+    while True:
+        def page(u: str | None = link) -> RequestInformation:
+            return stream.link_request(client, u) if u else stream.list_request(client, since)
+
+        body = await _send(env, stats, page, "call records")
+        found, link = stream.decode_list(body)
+        stats.pages += 1
+        for item in found:
+            if isinstance(item, str):
+                stats.outcome.skipped[f"malformed:{item}"] += 1
+            else:
+                summaries.append(item)
+        if link is None:
+            break
+    todo = await asyncio.to_thread(_changed, env, summaries)
+    calls = await asyncio.gather(*(_read(env, stats, s.id) for s in todo))
+    rows = await _pstn(env, stats, since, now)
+    ctx = await asyncio.to_thread(call_context, env, rows)
+    plans = _plans(ctx, [c for c in calls if c is not None], rows, stats)
+
+    def write() -> None:
+        with Session(env.db) as session, session.begin():
+            template = phone_template(session, env.ctx)
+            stats.outcome += write_calls(session, env.ctx, template, plans, now)
+
+    async with env.write_lock:
+        await asyncio.to_thread(write)
+
+
+def _changed(env: SyncEnv, summaries: list[CallSummary]) -> list[CallSummary]:
+    """The listed records not captured at their version yet."""
+    known: dict[str, int] = {}
+    ids = sorted({s.id for s in summaries})
+    ci = CapturedItem
+    with Session(env.db) as session:
+        for start in range(0, len(ids), 500):
+            for graph_id, item in session.execute(sa.select(ci.graph_id, ci.item).where(
+                    ci.kind == ItemKind.CALL.value, ci.graph_id.in_(ids[start : start + 500]))):
+                version = int(json.loads(item or "{}").get("version", 0))
+                known[graph_id] = max(known.get(graph_id, 0), version)
+    return [s for s in summaries if s.version > known.get(s.id, 0)]
+
+
+async def _read(env: SyncEnv, stats: StreamStats, record_id: str) -> GraphCall | None:
+    body = await _send(env, stats, lambda: CallRecordsStream.record_request(env.client,
+                                                                            record_id),
+                       "call record")
+    try:
+        return CallRecordsStream.decode_record(body)
+    except Malformed as exc:
+        stats.outcome.skipped[f"malformed:{exc}"] += 1
+        return None
+
+
+async def _pstn(env: SyncEnv, stats: StreamStats, since: datetime, now: datetime
+                ) -> list[PstnCall]:
+    """The PSTN log of the window, in requests of at most 90 days, every page."""
+    rows: list[PstnCall] = []
+    start = since
+    while start < now:
+        end = min(now, start + timedelta(days=PSTN_MAX_DAYS))
+        link: str | None = None
+        while True:
+            def page(u: str | None = link, a: datetime = start, b: datetime = end
+                     ) -> RequestInformation:
+                if u:
+                    return CallRecordsStream.link_request(env.client, u)
+                return CallRecordsStream.pstn_request(env.client, a, b)
+
+            body = await _send(env, stats, page, "PSTN call log")
+            found, link = CallRecordsStream.decode_pstn(body)
+            stats.pages += 1
+            for row in found:
+                if isinstance(row, str):
+                    stats.outcome.skipped[f"malformed:{row}"] += 1
+                else:
+                    rows.append(row)
+            if link is None:
+                break
+        start = end
+    return rows
+
+
+def _plans(ctx: CallContext, calls: list[GraphCall], rows: list[PstnCall],
+           stats: StreamStats) -> list[CallPlan]:
+    plans = []
+    for call in calls:
+        plan = plan_call(ctx, call)
+        if isinstance(plan, str):
+            stats.outcome.skipped[plan] += 1
+        else:
+            plans.append(plan)
+    plans, left = reconcile(ctx, plans, rows)
+    for row in left:
+        plan = plan_row(ctx, row)
+        if isinstance(plan, str):
+            stats.outcome.skipped[plan] += 1
+        else:
+            plans.append(plan)
+    return plans
