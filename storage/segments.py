@@ -67,7 +67,7 @@ def log_segment(
     session: Session, no: str, interaction: Interaction, *, actor: str
 ) -> LoggedSegment:
     """One entry per contact of the segment, tied to a new logged segment; refused if logged."""
-    segment = get_segment(session, no)
+    segment = get_segment(session, no, lock=True)
     if logged_segment(session, segment.no) is not None:
         raise Refused(f"segment {segment.no} is logged already")
     contacts = _contacts_of(session, segment.no)
@@ -176,10 +176,7 @@ def reduce_contacts(session: Session, no: str, criteria: ContactCriteria, *, act
 
 def _open_segment(session: Session, no: str) -> Segment:
     """Segment `no`, locked against a concurrent change, refused once logged."""
-    segment = session.scalar(sa.select(Segment).where(Segment.no == no.strip().upper())
-                             .with_for_update())
-    if segment is None:
-        raise NotFound(f"no segment {no!r}")
+    segment = get_segment(session, no, lock=True)
     if logged_segment(session, segment.no) is not None:
         raise Refused(f"segment {segment.no} is logged already; its contacts cannot change")
     return segment
@@ -204,7 +201,7 @@ def delete_segment(session: Session, no: str, *, actor: str) -> int:
     Segments; an active one is refused). The logged segment's entries stay in the log,
     canceled, with their segment number, no longer tied to it. Returns how many entries it
     left behind; audited `segment_delete`."""
-    segment = get_segment(session, no)
+    segment = get_segment(session, no, lock=True)
     logged = logged_segment(session, segment.no)
     kept = 0
     if logged is not None:
@@ -222,9 +219,12 @@ def delete_segment(session: Session, no: str, *, actor: str) -> int:
     return kept
 
 
-def get_segment(session: Session, no: str) -> Segment:
-    """The segment numbered `no` (any case); NotFound when there is none."""
-    segment = session.get(Segment, no.strip().upper())
+def get_segment(session: Session, no: str, *, lock: bool = False) -> Segment:
+    """The segment numbered `no` (any case); NotFound when there is none. `lock` holds its
+    row until the transaction ends (PostgreSQL), so that adding, reducing and logging the
+    same segment at once happen one after the other."""
+    stmt = sa.select(Segment).where(Segment.no == no.strip().upper())
+    segment = session.scalar(stmt.with_for_update() if lock else stmt)
     if segment is None:
         raise NotFound(f"no segment {no!r}")
     return segment

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from storage.entries import (
@@ -33,6 +35,7 @@ from storage.segments import (
     segment_rows,
     set_segment_canceled,
 )
+from tests.support.world import make_world
 
 if TYPE_CHECKING:
     from tests.support.world import World
@@ -168,3 +171,26 @@ def test_bad_segment_numbers_and_descriptions_write_nothing(db: Session, world: 
     with pytest.raises(InterlogError, match="description"):
         create_segment(db, "OK", [world.anna], description="bad\x00")
     assert db.scalar(sa.select(sa.func.count()).select_from(Segment)) == 0
+
+
+def test_adding_holds_the_segment_until_commit_on_postgresql(clean_pg_engine: Engine) -> None:
+    """While one transaction adds contacts, another cannot log (nor add to) the segment: it
+    waits for the row lock (here it gives up at once), so a segment is never logged with
+    contacts that a concurrent add is still writing."""
+    with Session(clean_pg_engine) as setup, setup.begin():
+        world = make_world(setup)
+        create_segment(setup, "S", [world.anna])
+        fabrikam = world.fabrikam.id
+    with Session(clean_pg_engine) as adder, Session(clean_pg_engine) as logger:
+        adder.begin()
+        add_contacts(adder, "S", ContactCriteria(company_id=fabrikam), actor="a")
+        logger.begin()
+        logger.execute(sa.text("SET LOCAL lock_timeout = '50ms'"))
+        with pytest.raises(OperationalError, match="lock timeout"):
+            log_segment(logger, "S", Interaction(template_code="EMAIL"), actor="b")
+        logger.rollback()
+        adder.commit()
+        logged = log_segment(logger, "S", Interaction(template_code="EMAIL"), actor="b")
+        count = logged.entry_count
+        logger.commit()
+    assert count == 3  # Anna, and the two persons the add committed
