@@ -40,15 +40,15 @@ if TYPE_CHECKING:
 
 TABLE_MAX_ROWS = 100
 COLUMNS = ("no", "date", "time", "contact", "name", "template", "flow", "by", "subject", "min",
-           "cost", "user", "status")
+           "cost", "user", "status", "evaluation")
 # Plain lines: the columns of the table, fixed widths, the subject last and whole.
 PLAIN = (("contact", 10), ("name", 20), ("template", 10), ("flow", 8), ("by", 4), ("min", 8),
-         ("cost", 9), ("user", 24), ("status", 8))
+         ("cost", 9), ("user", 24), ("status", 8), ("evaluation", 13))
 RIGHT = frozenset({"no", "min", "cost"})
 # The table: the columns that fit an 80-column terminal (flow, by and user are in the plain
 # lines and the JSON), the ones in KEEP never cut.
 TABLE = ("no", "date", "time", "contact", "name", "template", "subject", "min", "cost",
-         "status")
+         "status", "evaluation")
 KEEP = ("no", "date", "time", "contact", "min", "cost", "status")
 
 
@@ -115,7 +115,7 @@ def _cells(e: InteractionLogEntry) -> tuple[object, ...]:
     status = "canceled" if e.canceled else ("failed" if e.attempt_failed else "")
     return (e.entry_no, e.occurred_at.date().isoformat(), e.occurred_at.time().isoformat(
         "seconds"), e.contact_no, e.contact_name, e.template_code, e.information_flow,
-        e.initiated_by, e.subject, e.duration_min, e.cost, e.user_upn, status)
+        e.initiated_by, e.subject, e.duration_min, e.cost, e.user_upn, status, e.evaluation)
 
 
 def _print_table(found: Sequence[InteractionLogEntry]) -> None:

@@ -106,7 +106,8 @@ def test_a_table_for_a_screen_plain_lines_beyond_and_the_totals(
 
     lines = _ok(run, "--all").stdout.splitlines()
     assert lines[0].split() == ["no", "date", "time", "contact", "name", "template", "flow",
-                                "by", "min", "cost", "user", "status", "subject"]
+                                "by", "min", "cost", "user", "status", "evaluation",
+                                "subject"]
     assert len(lines) == 1 + COUNT + 1
     assert lines[1].split()[0] == str(COUNT)
     assert lines[1].endswith("Entry 60")
