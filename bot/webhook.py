@@ -12,11 +12,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response, request
 
 from bot.auth import verify_webhook
 from bot.cards import CONTENT_TYPE, without_buttons
-from bot.flask_host import HttpError, check_tenant, http_error_response, json_object, read_body
+from bot.flask_host import (
+    HttpError,
+    check_tenant,
+    http_error_response,
+    json_object,
+    json_response,
+    read_body,
+)
 from bot.grammar import clean_text
 from bot.local_time import client_time_zone
 from bot.runner import Turn
@@ -57,13 +64,13 @@ def webhook() -> Response:
         raise HttpError(400, "the body is not an activity (no type)")
     check_tenant(svc.settings.bot.app_tenant_id, body)
     if body["type"] != "message":
-        return jsonify({})
+        return json_response({})
     reply = svc.runner.run(_turn(body, raw))
     message: dict[str, Any] = {"type": "message", "text": reply.text}
     if reply.card is not None:
         message["attachments"] = [{"contentType": CONTENT_TYPE,
                                    "content": without_buttons(reply.card)}]
-    return jsonify(message)
+    return json_response(message)
 
 
 def register(app: Flask) -> None:
