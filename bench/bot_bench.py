@@ -139,7 +139,7 @@ def measure(source: Path, db_url: str, args: argparse.Namespace) -> dict[str, An
             warm.getresponse().read()
         warm.close()
         return {f"{command}@{clients}": drive(info, command, clients, args.seconds)
-                for clients in args.clients for command in COMMANDS}
+                for clients in args.clients for command in args.commands}
 
 
 def compare(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
@@ -152,6 +152,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=lambda v: [int(n) for n in v.split(",")],
                         default=[1, 32], help="client processes per scenario, e.g. 1,32")
+    parser.add_argument("--commands", type=lambda v: v.split(","), default=list(COMMANDS),
+                        help="of " + ", ".join(COMMANDS))
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--threads", type=int, default=8, help="waitress threads")
     parser.add_argument("--base", type=Path, help="a checkout to measure first (before)")
