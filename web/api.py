@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, g, request
@@ -30,6 +31,7 @@ from storage.entries import (
     restore_entries,
     totals,
 )
+from storage.entry_queries import COUNT_LIMIT
 from storage.errors import InterlogError, NotFound, Refused
 from storage.models import (
     AuditEvent,
@@ -212,17 +214,32 @@ def _recorded_by(entry_no: int) -> str | None:
 
 
 def list_interactions() -> Response:
+    """A page of entries in entry-number order: `after=N` (keyset: the cost does not grow
+    with the log) and `next`, the link to the page after; `offset` (v1's first way) still
+    reads and skips. `totals` are exact, or PostgreSQL's estimate (`estimated`) when a
+    filter only the entries have selects more than `COUNT_LIMIT` of them."""
     args = request.args
     limit, offset = _int_arg("limit", 100, MAX_LIMIT), _int_arg("offset", 0, 10**9)
-    parsed = parse_filters(db(), args, allowed_extra=("limit", "offset"))
+    after = _int_arg("after", 0, MAX_ENTRY_NO) if args.get("after") else None
+    parsed = parse_filters(db(), args, allowed_extra=("limit", "offset", "after"))
     session = db()
-    entries = query_entries(session, parsed.filter, limit=limit, offset=offset)
-    total = totals(session, parsed.filter)
+    rows = query_entries(session, parsed.filter, limit=limit + 1, offset=offset, after=after)
+    entries = rows[:limit]
+    total = totals(session, parsed.filter, limit=COUNT_LIMIT)
     body = {"entries": [entry_to_json(e) for e in entries], "limit": limit, "offset": offset,
+            "after": after, "next": _next_link(entries[-1].entry_no)
+            if entries and len(rows) > limit else None,
             "totals": {"count": total.count, "cost": float(total.cost),
-                       "duration_min": float(total.duration_min)}}
+                       "duration_min": float(total.duration_min),
+                       "estimated": total.estimated}}
     _done("api_list", None, query=request.query_string.decode("latin-1")[:500])
     return as_json(body)
+
+
+def _next_link(last: int) -> str:
+    """The path of the page after the entry numbered `last`: the same filters and limit."""
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("after", "offset")]
+    return f"{PREFIX}/interactions?" + urlencode([*kept, ("after", str(last))])
 
 
 def _int_arg(name: str, default: int, maximum: int) -> int:

@@ -154,13 +154,17 @@ def _list_operation() -> dict[str, Any]:
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0,
                                                     "maximum": MAX_LIMIT}},
         {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+        {"name": "after", "in": "query", "description": "Only entries numbered above this "
+         "(the `next` link's cursor)", "schema": {"type": "integer", "minimum": 0}},
     ]
     page = {"type": "object", "required": ["entries", "totals"], "properties": {
         "entries": {"type": "array", "items": {"$ref": "#/components/schemas/Entry"}},
         "limit": {"type": "integer"}, "offset": {"type": "integer"},
+        "after": {"type": ["integer", "null"]},
+        "next": {"type": ["string", "null"], "description": "The page after this one"},
         "totals": {"type": "object", "properties": {
             "count": {"type": "integer"}, "cost": {"type": "number"},
-            "duration_min": {"type": "number"}}}}}
+            "duration_min": {"type": "number"}, "estimated": {"type": "boolean"}}}}}
     return {
         "operationId": "listInteractions",
         "summary": "The interaction log with the web page's filters (oldest first)",

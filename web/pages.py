@@ -184,9 +184,9 @@ def _csv_rows(parsed: ParsedFilters) -> Iterator[str]:
     e = InteractionLogEntry
     last = 0
     while True:
-        stmt = (sa.select(e).where(*parsed.filter.where(), e.entry_no > last)
-                .order_by(e.entry_no).limit(CSV_CHUNK))
-        chunk = list(db().scalars(stmt))
+        stmt = (sa.select(*e.__table__.columns).where(*parsed.filter.where(), e.entry_no > last)
+                .order_by(e.entry_no).limit(CSV_CHUNK))  # rows, not mapped objects: faster
+        chunk = list(db().execute(stmt))
         for entry in chunk:
             row = entry_to_json(entry)
             writer.writerow([csv_cell(row[c]) for c in CSV_COLUMNS])
