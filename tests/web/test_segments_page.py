@@ -156,10 +156,17 @@ def test_users_build_and_log_admins_delete(clean_engine: Engine) -> None:
 
     bob, bob_token = client_of("bob@contoso.com")
     for path, form in (("/segments/create", {"no": "B1"}),
-                       ("/segments/contacts", {"no": "B1", "company": "C004"}),
-                       ("/segments/log", {"no": "B1", "template": "CALL"})):
+                       ("/segments/contacts", {"no": "B1", "company": "C004"})):
         assert bob.post(path, data={**form, "csrf_token": bob_token}).status_code == 302
-    assert "B1" in bob.get("/segments?no=B1").text
+    page = bob.get("/segments", query_string={"no": "b1", "log": "/log?user=bob@contoso.com"})
+    assert 'value="/log?user=bob@contoso.com"' in page.text  # a log link handed over
+    assert bob.post("/segments/log", data={"no": "B1", "template": "CALL",
+                                           "csrf_token": bob_token}).status_code == 302
+    page = bob.get("/segments?no=B1")
+    assert 'id="segment-log"' not in page.text
+    assert 'id="logged-status"' in page.text
+    assert bob.get("/segments?no=NOPE").status_code == 404
+    assert bob.get("/segments?no=B1%00").status_code == 400
     alice, alice_token = client_of("alice@contoso.com")
     alice.post("/segments/cancel", data={"no": "B1", "csrf_token": alice_token})
     assert "Only the user who logged the segment" in alice.get("/segments?no=B1").text
