@@ -12,7 +12,8 @@ Wall-clock of whole processes (start-up, imports, the query, the output written 
 - `list_large`: `interlog entries list` on the large file (new code only: the base prints
   every entry in one table, minutes at this size).
 
-Each figure is wall-clock with GNU time's largest resident memory (`/usr/bin/time`).
+Each figure is wall-clock, with the CPU time (user + system: on a loaded machine closer to
+what a quiet one would show) and the largest resident memory, both from GNU time.
 `help_imports_ms` is the time `python -X importtime` gives the top-level imports of
 `interlog --help`. Each figure is the median of `--runs` runs (and the fastest), the new and
 the base code run in turn so that both meet the same load.
@@ -78,28 +79,30 @@ def _entry(contact: Contact, i: int, start: datetime) -> dict[str, Any]:
             "information_flow": "outbound", "initiated_by": "us"}
 
 
-def run_once(code_dir: Path, args: list[str]) -> tuple[float, int]:
-    """Seconds and the largest resident memory (KiB, from GNU time: a child's own rusage
-    would count the benchmark's memory it was forked from) of one `interlog ARGS`."""
+def run_once(code_dir: Path, args: list[str]) -> tuple[float, int, float]:
+    """Seconds, the largest resident memory (KiB, from GNU time: a child's own rusage would
+    count the benchmark's memory it was forked from) and the CPU seconds (user + system) of
+    one `interlog ARGS`."""
     env = {**os.environ, "PYTHONPATH": str(code_dir), "COLUMNS": "120"}
     env.pop("INTERLOG_CONFIG", None)
     with tempfile.NamedTemporaryFile("r") as rss:
         began = time.perf_counter()
-        done = subprocess.run([TIME, "-f", "%M", "-o", rss.name, sys.executable, "-c", MAIN,
+        done = subprocess.run([TIME, "-f", "%M %U %S", "-o", rss.name, sys.executable, "-c", MAIN,
                                *args], cwd=code_dir, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True, check=False)
         elapsed = time.perf_counter() - began
-        kib = int(rss.read().split()[-1])
+        kib, user, system = rss.read().splitlines()[-1].split()
     if done.returncode != 0:
         raise RuntimeError(f"interlog {' '.join(args)} from {code_dir}: exit "
                            f"{done.returncode}: {done.stderr.strip()[-500:]}")
-    return elapsed, kib
+    return elapsed, int(kib), float(user) + float(system)
 
 
-def summary(samples: list[tuple[float, int]]) -> dict[str, float]:
-    seconds = [s for s, _ in samples]
+def summary(samples: list[tuple[float, int, float]]) -> dict[str, float]:
+    seconds = [s for s, _, _ in samples]
     return {"median_s": round(statistics.median(seconds), 3), "min_s": round(min(seconds), 3),
-            "max_rss_mib": round(max(rss for _, rss in samples) / 1024, 1)}
+            "median_cpu_s": round(statistics.median(c for _, _, c in samples), 3),
+            "max_rss_mib": round(max(rss for _, rss, _ in samples) / 1024, 1)}
 
 
 def measure(runs: int, new: tuple[Path, list[str]], base: tuple[Path, list[str]] | None
