@@ -63,7 +63,7 @@ class WeekCount:
 
 
 def check_by(by: str) -> str:
-    if by not in BY:
+    if by not in (*BY, "flow"):  # flow: the contact page's breakdown (`breakdown`)
         raise InterlogError(f"statistics by {by!r}: expected one of {', '.join(BY)}")
     return by
 
@@ -76,7 +76,7 @@ def _key(session: Session, by: str) -> Any:
     if by == "month":
         return month_of(session, e.occurred_at)
     return {"template": e.template_code, "group": e.group_code, "contact": e.contact_no,
-            "salesperson": e.salesperson_code}[by]
+            "salesperson": e.salesperson_code, "flow": e.information_flow}[by]
 
 
 def _selected(session: Session, filters: EntryFilter, by: str, *columns: Any) -> sa.Subquery:
@@ -102,7 +102,7 @@ def _totals_rows(session: Session, filters: EntryFilter, by: str, *columns: Any
     t = aggregates.EntryDayTotal.__table__.c
     key = {"template": t.template_code, "group": t.group_code, "contact": t.contact_no,
            "company": t.company_no, "salesperson": t.salesperson_code,
-           "month": month_of(session, t.day)}[by]
+           "month": month_of(session, t.day), "flow": t.information_flow}[by]
     clauses = aggregates.where(filters, grain)
     if by == "company":
         clauses.append(t.company_no != "")
@@ -149,6 +149,13 @@ def stats(session: Session, filters: EntryFilter, by: str, *,
     return [StatRow(key=key or "", count=int(n), cost=_amount(cost), duration_min=_amount(minutes),
                     last_date=_day(reached), last_attempt_date=_day(attempted))
             for key, n, cost, minutes, reached, attempted in session.execute(stmt)]
+
+
+def breakdown(session: Session, filters: EntryFilter, by: str
+              ) -> list[tuple[str, int, Decimal, Decimal]]:
+    """(key, count, cost, duration) by `by` ("group", or "flow": the information flow, ""
+    for none), in key order: a contact page's tables."""
+    return [(row.key, row.count, row.cost, row.duration_min) for row in stats(session, filters, by)]
 
 
 def weekly(session: Session, filters: EntryFilter, by: str) -> list[WeekCount]:
