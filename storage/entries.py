@@ -173,6 +173,9 @@ def salesperson_code(session: Session, upn: str | None) -> str:
     """The salesperson code of the user `upn` names ("" for none, or no such user)."""
     if not upn:
         return ""
+    for user in session.identity_map.values():  # already loaded (the bot's asker): no query
+        if isinstance(user, User) and user.upn == upn.lower():
+            return user.salesperson_code or ""
     code = session.scalar(sa.select(User.salesperson_code).where(User.upn == upn.lower()))
     return code or ""
 
