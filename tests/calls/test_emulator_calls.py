@@ -45,10 +45,12 @@ def test_listed_records_have_no_relationships_and_expanding_reads_them(
     _add(emu, 1)
     client = sdk_client(emu)
     page = asyncio.run(client.communications.call_records.get())
-    assert page is not None and page.value is not None
+    assert page is not None
+    assert page.value is not None
     [listed] = page.value
     assert (listed.id, listed.version) == ("r1", 1)
-    assert listed.sessions is None and listed.participants_v2 is None
+    assert listed.sessions is None
+    assert listed.participants_v2 is None
     http = httpx.Client(base_url=emu.base_url)
     read = http.get("/communications/callRecords/r1",
                     params={"$expand": "sessions($expand=segments)"}).json()
@@ -79,7 +81,8 @@ def test_the_list_is_paged_and_filtered_on_start(emu: EmulatorServer) -> None:
     first = http.get("/communications/callRecords").json()
     assert len(first["value"]) == 60
     second = httpx.get(first["@odata.nextLink"]).json()
-    assert len(second["value"]) == 10 and "@odata.nextLink" not in second
+    assert len(second["value"]) == 10
+    assert "@odata.nextLink" not in second
     since = (NOW - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     recent = http.get("/communications/callRecords",
                       params={"$filter": f"startDateTime ge {since}"}).json()["value"]
