@@ -24,7 +24,7 @@ def contacts() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_app
 def import_(app: AppContext, file: Path) -> None:
-    """Upsert contacts from a CSV: no,type,name,company_no,email,email2,domains.
+    """Upsert contacts from a CSV: no,type,name,company_no,email,email2,domains[,phone,mobile].
 
     All rows are checked first; one bad row stops the import with its line number and
     nothing is written. The mail and meetings capture already read for the addresses and
@@ -33,7 +33,8 @@ def import_(app: AppContext, file: Path) -> None:
     """
     with app.transaction() as session:
         before = reach(session)
-        result = import_contacts_csv(session, file)
+        result = import_contacts_csv(session, file,
+                                     default_region=app.settings.sync.default_region or None)
         audit(session, cli_actor(), "contacts_import", None, file=str(file),
               added=len(result.added), updated=len(result.updated))
         past = log_new_reach(session, app.settings, before)
