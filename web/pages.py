@@ -6,7 +6,7 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -186,7 +186,8 @@ def _csv_rows(parsed: ParsedFilters) -> Iterator[str]:
     while True:
         stmt = (sa.select(*e.__table__.columns).where(*parsed.filter.where(), e.entry_no > last)
                 .order_by(e.entry_no).limit(CSV_CHUNK))  # rows, not mapped objects: faster
-        chunk = list(db().execute(stmt))
+        # Read-only rows with the entry's columns as attributes (storage.stream_entries).
+        chunk = cast(list[InteractionLogEntry], list(db().execute(stmt)))
         for entry in chunk:
             row = entry_to_json(entry)
             writer.writerow([csv_cell(row[c]) for c in CSV_COLUMNS])

@@ -1,0 +1,123 @@
+"""The log's pages by entry number, its bounded counts and estimated totals, on SQLite and
+PostgreSQL; and, on PostgreSQL with 60,000 entries, the plans of the first page and of the
+totals for each filter the pages offer: index scans, never a Seq Scan of the entries."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from storage.entries import EntryFilter, Interaction, log_interaction
+from storage.entry_queries import count_upto, entry_page, totals
+from storage.models import Contact, InteractionLogEntry
+from storage.seed import seed_defaults
+from tests.support.bulk import fill_postgresql
+
+if TYPE_CHECKING:
+    from tests.support.world import World
+
+AT = datetime(2025, 5, 1, 9, 0, tzinfo=UTC).replace(tzinfo=None)  # naive UTC, as stored
+
+
+def _log(db: Session, contact: Contact, n: int) -> list[int]:
+    return [log_interaction(db, contact, Interaction(
+        template_code="CALL", occurred_at=AT + timedelta(minutes=i)), actor="test").entry_no
+        for i in range(n)]
+
+
+def test_pages_by_entry_number_have_no_gap_nor_repeat_while_entries_arrive(
+    db: Session, world: World
+) -> None:
+    logged = _log(db, world.jose, 23) + _log(db, world.anna, 5)
+    mine = EntryFilter(contact_id=world.jose.id)
+    seen: list[int] = []
+    page = entry_page(db, mine, 5)
+    pages = [page]
+    assert page.newer is None
+    while page.older is not None:
+        seen += [e.entry_no for e in page.entries]
+        _log(db, world.jose, 2)  # newer than every page still to come
+        page = entry_page(db, mine, 5, before=page.older)
+        pages.append(page)
+    seen += [e.entry_no for e in page.entries]
+    assert seen == sorted(logged[:23], reverse=True)
+    assert [len(p.entries) for p in pages] == [5, 5, 5, 5, 3]
+    # Back up from the last page: the same pages again, each with its links.
+    back = entry_page(db, mine, 5, after=pages[-1].newer)
+    assert back.entries == pages[-2].entries
+    assert (back.newer, back.older) == (pages[-2].newer, pages[-2].older)
+    assert entry_page(db, mine, 5, before=1).entries == []
+
+
+def test_counts_stop_at_their_limit(db: Session, world: World) -> None:
+    _log(db, world.jose, 12)
+    assert count_upto(db, EntryFilter(), limit=100) == 12
+    assert count_upto(db, EntryFilter(), limit=10) == 11  # "more than 10"
+    assert count_upto(db, EntryFilter(contact_id=world.anna.id), limit=10) == 0
+
+
+def test_totals_only_the_entries_hold_are_estimated_beyond_their_limit_on_postgresql(
+    db: Session, world: World
+) -> None:
+    _log(db, world.jose, 12)
+    manual = EntryFilter(source="manual")
+    assert totals(db, manual, limit=100).estimated is False
+    assert totals(db, manual, limit=100).count == 12
+    bounded = totals(db, manual, limit=5)
+    postgresql = db.get_bind().dialect.name == "postgresql"
+    assert bounded.estimated is postgresql
+    assert isinstance(bounded.count, int)
+    assert bounded.count >= 6 if postgresql else bounded.count == 12
+    assert totals(db, EntryFilter(template_code="CALL"), limit=5).estimated is False
+
+
+def _plans(session: Session, run: Any) -> list[str]:
+    """EXPLAIN of every SELECT that `run()` sends, with its own parameters."""
+    sent: list[tuple[str, Any]] = []
+
+    def note(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            sent.append((statement, parameters))
+
+    connection = session.connection()
+    sa.event.listen(connection, "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        sa.event.remove(connection, "before_cursor_execute", note)
+    return ["\n".join(r[0] for r in connection.exec_driver_sql("EXPLAIN " + sql, params))
+            for sql, params in sent]
+
+
+def test_first_pages_and_totals_use_indexes_on_postgresql(clean_pg_engine: Engine) -> None:
+    with Session(clean_pg_engine) as session:
+        seed_defaults(session)
+        session.commit()
+        fill_postgresql(session)
+        person = session.scalar(sa.select(Contact).where(Contact.no == "P000042"))
+        assert person is not None
+        filters = {
+            "all": EntryFilter(), "contact": EntryFilter(contact_id=person.id),
+            "company": EntryFilter(company_no="K0007"),
+            "template": EntryFilter(template_code="CALL"),
+            "month": EntryFilter(since=date(2025, 11, 1), until=date(2025, 11, 30)),
+        }
+        for name, where in filters.items():
+            plans = _plans(session, lambda where=where: (
+                entry_page(session, where, 50), totals(session, where, limit=10_000),
+                count_upto(session, where)))
+            page, total, count = plans  # no probe: a first page has nothing newer
+            for plan in (page, total):
+                assert "Seq Scan on interaction_log_entries" not in plan, (name, plan)
+            assert "entry_day_totals" in total, (name, total)  # not the entries
+            if name != "all":  # the few rows of a day's totals may be read whole
+                assert "Seq Scan on entry_day_totals" not in total, (name, total)
+            # The count reads at most 10,001 rows, whatever the plan.
+            assert count.lstrip().startswith("Aggregate"), (name, count)
+            assert "Limit" in count, (name, count)
+        assert session.scalar(sa.select(sa.func.count()).select_from(InteractionLogEntry)) \
+            == 60_000
