@@ -61,6 +61,6 @@ ROUTES: tuple[Route, ...] = (("/log/columns", "log_columns", choose_columns, ("P
 def register_routes(bp: Blueprint) -> None:
     add_routes(bp, ROUTES)
     bp.add_app_template_global(chosen_columns, "chosen_columns")
-    bp.add_app_template_global(COLUMNS, "log_columns")
+    bp.add_app_template_global(lambda: COLUMNS, "log_columns")
     bp.add_app_template_global(filter_query, "filter_query")
     bp.add_app_template_filter(outlook_link, "outlook_link")
