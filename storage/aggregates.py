@@ -10,7 +10,8 @@ are above zero.
 Three grains, each row tagged with its own (`grain`), so that a question reads the fewest
 rows that can answer it:
 
-- `CONTACT`: day, contact (id and number), company, template, group, flow, salesperson, user;
+- `CONTACT`: day, contact (id and number), company, template, group, flow (no user: a busy
+  contact's day would otherwise hold a row per user, nearly one per entry);
 - `SALESPERSON`: day, template, group, flow, salesperson, user;
 - `DAY`: day, template, group, flow.
 
@@ -47,7 +48,7 @@ GRAINS = (CONTACT, SALESPERSON, DAY)
 # The key columns each grain fills (after `grain` and `day`).
 KEYS: dict[int, tuple[str, ...]] = {
     CONTACT: ("contact_id", "contact_no", "company_no", "template_code", "group_code",
-              "information_flow", "salesperson_code", "user_upn"),
+              "information_flow"),
     SALESPERSON: ("template_code", "group_code", "information_flow", "salesperson_code",
                   "user_upn"),
     DAY: ("template_code", "group_code", "information_flow"),
@@ -170,40 +171,40 @@ def apply(session: Session, entry_nos: Sequence[int], sign: int, *,
 
 def rebuild(session: Session) -> int:
     """Recompute every row from the entries; returns how many rows the table holds. The
-    contact grain is read from the entries, the others rolled up from it."""
+    contact and salesperson grains are read from the entries, the day's rolled up."""
     t = _table()
     session.execute(sa.delete(t))
     _add(session, CONTACT, [sa.true()], 1)
-    for grain in (SALESPERSON, DAY):
-        _roll_up(session, grain)
+    _add(session, SALESPERSON, [sa.true()], 1)
+    _roll_up(session, SALESPERSON, DAY)
     return session.scalar(sa.select(sa.func.count()).select_from(t)) or 0
 
 
-def _roll_up(session: Session, grain: int) -> None:
+def _roll_up(session: Session, source: int, grain: int) -> None:
     t = _table()
     keys: dict[str, Any] = {"grain": sa.literal_column(str(grain)), "day": t.c.day}
-    for name in KEYS[CONTACT]:
-        keys[name] = t.c[name] if name in KEYS[grain] else (
-            sa.literal_column("0") if name == "contact_id" else sa.literal_column("''"))
+    for name in _key_columns(session, grain):
+        if name not in ("grain", "day"):
+            keys[name] = t.c[name] if name in KEYS[grain] else (
+                sa.literal_column("0") if name == "contact_id" else sa.literal_column("''"))
     groups = [t.c.day, *(t.c[name] for name in KEYS[grain])]
     select = (sa.select(*keys.values(), *(sa.func.sum(t.c[f]) for f in FIGURES))
-              .where(t.c.grain == CONTACT).group_by(*groups))
+              .where(t.c.grain == source).group_by(*groups))
     session.execute(sa.insert(t).from_select([*keys, *FIGURES], select))
 
 
 def grain_for(filters: EntryFilter, by: str | None = None) -> int | None:
     """The coarsest grain that answers the filters (and statistics by `by`), or None when a
-    filter only the entries have is set (source, document, evaluation, canceled ones)."""
+    filter only the entries have is set (source, document, evaluation, canceled ones) or a
+    contact goes with a salesperson or a user (no grain holds both)."""
     if (filters.source is not None or filters.document_no is not None
             or filters.evaluation is not None or filters.status == "canceled"):
         return None
+    person = filters.salesperson_code is not None or filters.user_upn is not None
     if (filters.contact_id is not None or filters.company_no is not None
             or by in ("contact", "company")):
-        return CONTACT
-    if (filters.salesperson_code is not None or filters.user_upn is not None
-            or by == "salesperson"):
-        return SALESPERSON
-    return DAY
+        return None if person or by == "salesperson" else CONTACT
+    return SALESPERSON if person or by == "salesperson" else DAY
 
 
 def where(filters: EntryFilter, grain: int) -> list[sa.ColumnElement[bool]]:
