@@ -89,3 +89,41 @@ def pstn_row(
         "usageCountryCode": "DE", "tenantCountryCode": "DE", "destinationContext": "International",
         "licenseCapability": "MCOPSTNEAU2", "inventoryType": "Subscriber",
     }  # fmt: skip
+
+
+def demo_calls(
+    tenant: dict[str, Any], contacts: list[dict[str, str]], now: datetime, count: int = 12,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:  # fmt: skip
+    """Calls for a generated tenant: (call records, PSTN rows, contact no → phone number).
+
+    Persons get German numbers; the users phone them (a PSTN record and its log row, some
+    unanswered), take calls from them, call them over Teams (by their address), and one
+    call comes from a number nobody knows. Deterministic for the same arguments.
+    """
+    users = tenant["users"]
+    persons = [c for c in contacts if c.get("type") == "person" and c.get("email")]
+    numbers = {c["no"]: f"+4930{5550000 + n:07d}" for n, c in enumerate(persons)}
+    records: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    tenant_id = "00000000-0000-4000-8000-00000000c0de"
+    for n in range(min(count, len(persons))):
+        person, who = persons[n], users[n % len(users)]
+        me = user(who["id"], who["userPrincipalName"], who.get("displayName", ""), tenant_id)
+        start = (now - timedelta(hours=5 + 7 * n)).replace(microsecond=0)
+        minutes, answered = 3 + (n * 7) % 25, n % 5 != 3
+        if n % 3 == 2:  # a Teams call with the person's own account
+            them = user(f"ext-{n}", person["email"], person["name"], "ext-tenant")
+            records.append(call_record(f"demo-call-{n}", start, minutes, me, [them]))
+            continue
+        outbound, number = n % 3 == 0, numbers[person["no"]]
+        ends = (me, phone(number)) if outbound else (phone(number), me)
+        records.append(call_record(f"demo-call-{n}", start, minutes, ends[0], [ends[1]],
+                                   answered=answered))
+        rows.append(pstn_row(f"demo-row-{n}", who["id"], who["userPrincipalName"],
+                             start + timedelta(seconds=15), int(minutes * 60) if answered else 0,
+                             outbound=outbound, user_number=f"+4930999{n:04d}",
+                             other_number=number))
+    stranger = user(users[0]["id"], users[0]["userPrincipalName"], "", tenant_id)
+    records.append(call_record("demo-call-unknown", now - timedelta(hours=2), 4,
+                               phone("+4940123456"), [stranger]))
+    return records, rows, numbers

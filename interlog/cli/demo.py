@@ -23,7 +23,7 @@ def _settings(tenant: dict[str, Any], graph: dict[str, str], db_url: str) -> Set
     return settings_from_dict({
         "storage": {"url": db_url},
         "graph": graph,
-        "sync": {"mailboxes": users, "internal_domains": domains},
+        "sync": {"mailboxes": users, "internal_domains": domains, "calls": True},
         "user": [{"upn": u, "salesperson_code": u.partition("@")[0][:2].upper()} for u in users],
     }, env={})  # fmt: skip
 
@@ -51,6 +51,39 @@ def _prepare(out: Path, data: Any, settings: Settings) -> sa.Engine:
     return engine
 
 
+def _make_calls(emu: Any, data: Any, engine: sa.Engine) -> None:
+    """The demo tenant makes calls (emulator/gen_calls.py); its persons get phone numbers."""
+    from datetime import UTC, datetime
+
+    from emulator.gen_calls import demo_calls
+    from storage.models import Contact
+    from storage.phones import replace_phones
+
+    records, rows, numbers = demo_calls(data.tenant, data.contacts, datetime.now(UTC))
+    for record in records:
+        emu.calls.add_record(record)
+    for row in rows:
+        emu.calls.add_pstn(row)
+    with Session(engine) as session, session.begin():
+        ids = dict(session.execute(sa.select(Contact.no, Contact.id)
+                                   .where(Contact.no.in_(list(numbers)))).all())
+        for no, number in numbers.items():
+            replace_phones(session, ids[no], {number: "phone"})
+
+
+def _report_calls(session: Session) -> None:
+    from storage.models import InteractionLogEntry as E
+
+    calls = session.execute(
+        sa.select(E.occurred_at, E.contact_no, E.user_upn, E.information_flow,
+                  E.duration_min, E.attempt_failed)
+        .where(E.source == "call").order_by(E.occurred_at.desc()))
+    print_table("Calls logged by themselves", ["when", "contact", "user", "flow", "minutes",
+                                                "no answer"],
+                [(f"{at:%m-%d %H:%M}", no, (user or "").partition("@")[0], flow, minutes,
+                  "yes" if failed else "") for at, no, user, flow, minutes, failed in calls])
+
+
 def _report(engine: sa.Engine, summary: RunSummary, db_url: str, out: Path) -> None:
     from storage.capture_models import UnmatchedAddress
     from storage.models import InteractionLogEntry as E
@@ -69,6 +102,7 @@ def _report(engine: sa.Engine, summary: RunSummary, db_url: str, out: Path) -> N
                               .order_by(UnmatchedAddress.count.desc(), UnmatchedAddress.address)
                               .limit(10))
         print_table("Unmatched addresses (for review)", ["address", "seen"], list(unmatched))
+        _report_calls(s)
     example = top[0][0] if top else "CT000001"
     data = summary.to_json()
     print_table("Skipped (never logged)", ["reason", "items"], list(data["skipped"].items()))
@@ -118,6 +152,7 @@ def demo(out_dir: str, mailboxes: int, messages: int, events: int, contacts: int
                  "client_secret": secret}
         settings = _settings(data.tenant, graph, db_url)
         engine = _prepare(out, data, settings)
+        _make_calls(emu, data, engine)
         click.echo(f"Tenant written to {out}/; Graph emulator on {emu.base_url}; syncing "
                    f"{len(settings.sync.mailboxes)} mailboxes into {db_url}")
         with progress_display(Console(stderr=True)) as progress:
