@@ -151,3 +151,19 @@ def test_calls_are_off_unless_configured(calls: Calls) -> None:
     summary = calls.sync()
     assert [s for s in summary.streams if s.stream == "calls"] == []
     assert call_entries(calls.engine) == []
+
+
+def test_throttling_is_retried_and_a_failed_round_writes_nothing(calls: Calls) -> None:
+    calls.record(teams(ALICE), [phone(HANS)])
+    calls.pstn(HANS)
+    calls.emulator.state.inject_fault(429, count=2, path="callRecords/call-1", retry_after=0)
+    calls.emulator.state.inject_fault(403, count=1, path="getPstnCalls")
+    failed = calls.sync_unchecked()
+    stream = next(s for s in failed.streams if s.stream == "calls")
+    assert stream.status == "failed"
+    assert stream.throttled == 2  # the record was read after two 429s
+    assert "403" in (stream.error or "")
+    assert call_entries(calls.engine) == []  # nothing of the round was written
+    calls.sync()
+    calls.sync()
+    assert len(call_entries(calls.engine)) == 1
