@@ -101,13 +101,34 @@ def one_of(session: Session, column: Any, values: Sequence[str] | Sequence[int])
     """`column IN values` with the list bound as one parameter: a JSON array read by
     `json_each` (SQLite), an array compared with `= ANY` (PostgreSQL). For lists of a
     page's size, where one bound parameter per value costs more than the query."""
+    return _in_list(session, column, sa.bindparam(
+        None, one_of_value(session, values), type_=_list_type(session, column)))
+
+
+def one_of_param(session: Session, column: Any, name: str) -> Any:
+    """`one_of` with the list left to bind as `name` (its value: `one_of_value`), for a
+    statement built once and executed many times."""
+    return _in_list(session, column, sa.bindparam(name, type_=_list_type(session, column)))
+
+
+def one_of_value(session: Session, values: Sequence[str] | Sequence[int]) -> Any:
+    """The bound value of a `one_of` list."""
+    return list(values) if is_postgresql(session) else json.dumps(list(values))
+
+
+def _list_type(session: Session, column: Any) -> Any:
     if is_postgresql(session):
         from sqlalchemy.dialects import postgresql
 
-        return column == sa.any_(sa.bindparam(None, list(values),
-                                              type_=postgresql.ARRAY(column.type)))
+        return postgresql.ARRAY(column.type)
+    return sa.String
+
+
+def _in_list(session: Session, column: Any, parameter: Any) -> Any:
+    if is_postgresql(session):
+        return column == sa.any_(parameter)
     listed: sa.Select[Any] = sa.select(sa.column("value")).select_from(
-        sa.func.json_each(sa.bindparam(None, json.dumps(list(values)), type_=sa.String)))
+        sa.func.json_each(parameter))
     return column.in_(listed.scalar_subquery())
 
 
