@@ -1,8 +1,9 @@
 """Which columns the log page shows: chosen with a small form of checkboxes (no script),
 kept in a cookie, so every link of the log (filters, pages, export) stays as it was.
 
-The cookie holds column keys only, comma-separated; anything else in it is ignored. Without
-it the log shows `DEFAULT`. The form is a POST with the CSRF token like every form.
+The cookie holds column keys only, joined by "." (which a cookie need not quote, as it
+would a comma); anything else in it is ignored. Without it the log shows `DEFAULT`. The
+form is a POST with the CSRF token like every form.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 KEYS = tuple(key for key, _ in COLUMNS)
 DEFAULT = ("evaluation", "source", "user", "document_no")
+SEPARATOR = "."
 NONE = "-"  # the cookie's value when every optional column is off
 
 
@@ -42,14 +44,14 @@ def chosen_columns() -> frozenset[str]:
     raw = request.cookies.get(COOKIE)
     if raw is None:
         return frozenset(DEFAULT)
-    return frozenset(part for part in raw.split(",") if part in KEYS)
+    return frozenset(part for part in raw.split(SEPARATOR) if part in KEYS)
 
 
 def choose_columns() -> Response:
     """Keep the ticked columns (unknown names are dropped) and go back to the log."""
     picked = [key for key in KEYS if key in request.form.getlist("column")]
     response = redirect(safe_next(request.form.get("next")))
-    response.set_cookie(COOKIE, ",".join(picked) or NONE, max_age=MAX_AGE, path="/",
+    response.set_cookie(COOKIE, SEPARATOR.join(picked) or NONE, max_age=MAX_AGE, path="/",
                         httponly=True, samesite="Lax",
                         secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
     return response
