@@ -196,6 +196,7 @@ ES: dict[str, str] = {
     "Cancel reason": "Motivo de cancelación",
     "Open in Outlook": "Abrir en Outlook",
     "Only this contact, with these filters": "Solo este contacto, con estos filtros",
+    "only": "solo",
     "Re-create interaction": "Volver a crear la interacción",
     "Re-created as": "Creada de nuevo como",
     "A new entry for the same contact and template, copied from this one, yours; today unless"

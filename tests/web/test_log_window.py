@@ -207,6 +207,7 @@ def test_the_audit_trail_page(site: Site, page: Page) -> None:
     expect(page.locator("#older-page")).to_have_count(0)
     page.click("#newest-page")
     expect(page.locator("#audit tbody tr")).to_have_count(50)
+    screenshot(page, "audit")
     page.fill("input[name=entry]", "2")
     page.fill("input[name=action]", "Cancel")
     page.click("#apply-audit-filters")
