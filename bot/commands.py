@@ -57,6 +57,7 @@ class CommandContext:
     text: str = ""  # the whole command as typed (cleaned), for candidate buttons
     client_time_zone: str | None = None  # the Teams client's zone (clientInfo), as sent
     typed_at: datetime | None = None  # a button's command: when it was typed (naive UTC)
+    reference: Any = None  # a personal chat's conversation reference (storage.conversations)
 
     @cached_property
     def clock(self) -> UserClock:
@@ -189,12 +190,24 @@ def dispatch_action(ctx: CommandContext, data: dict[str, Any]) -> Reply:
     if action == "command" and isinstance(data.get("text"), str):
         ctx.take_typed_context(data)
         return dispatch_text(ctx, data["text"])
+    if isinstance(action, str) and action in ACTIONS:  # e.g. the outcome card's buttons
+        return ACTIONS[action](ctx, data)
     raise CommandError(t(ctx.lang, "unknown_action"))
 
 
 def _load_commands() -> None:
     """Import the command modules (they register themselves); cheap after the first call."""
-    from bot import contact_commands, entry_commands  # noqa: F401
+    from bot import contact_commands, entry_commands, outcome_commands  # noqa: F401
+
+
+def _outcome_action(ctx: CommandContext, data: dict[str, Any]) -> Reply:
+    from bot.outcome_card import outcome_action
+
+    return outcome_action(ctx, data)
+
+
+ACTIONS: dict[str, Callable[[CommandContext, dict[str, Any]], Reply]] = {
+    "outcome": _outcome_action}  # card buttons with their own handler (`bot/outcome_card.py`)
 
 
 @command("help", "ayuda", writes=False)

@@ -58,6 +58,7 @@ class Turn:
     # The delivery's key (`storage.deliveries.activity_key` / `body_key`): acted on once.
     delivery_key: str | None = None
     time_zone: str | None = None  # the Teams client's zone (its clientInfo entity), as sent
+    reference: Any = None  # a personal chat's conversation reference (`bot/install.py`)
 
     @property
     def lang(self) -> str:
@@ -149,7 +150,7 @@ class CommandRunner:
         user = find_user(session, aad_object_id=turn.aad_object_id)
         ctx = CommandContext(session=session, user=user, lang=turn.lang,
                              actor=turn.actor, aad_object_id=turn.aad_object_id, text=turn.text,
-                             client_time_zone=turn.time_zone)
+                             client_time_zone=turn.time_zone, reference=turn.reference)
         if turn.action is not None:
             return dispatch_action(ctx, turn.action)
         return dispatch_text(ctx, turn.text)

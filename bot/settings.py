@@ -17,6 +17,7 @@ class BotSettings:
     outgoing_webhook_secret: Secret = Secret()
     # Where the signing keys of incoming Bot Framework tokens are published (OpenID metadata).
     openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    outcome_card_minutes: int = 10  # one outcome card per user at most this often (minutes)
 
 
 class BotConfig(Protocol):

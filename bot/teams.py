@@ -35,6 +35,7 @@ from bot.flask_host import (
 )
 from bot.grammar import clean_text
 from bot.i18n import language, t
+from bot.install import INSTALL_TYPES, handle_install, reference_of
 from bot.local_time import client_time_zone
 from bot.runner import CommandRunner, Turn, new_ref
 from bot.settings import BotConfig
@@ -58,7 +59,8 @@ def _turn(activity: Inbound, *, text: str = "", action: dict[str, Any] | None = 
     return Turn(channel="teams", aad_object_id=sender.get("aadObjectId") or "",
                 user_name=sender.get("name") or "", locale=activity.locale,
                 text=text, action=action, delivery_key=key,
-                time_zone=client_time_zone(activity.entities))
+                time_zone=client_time_zone(activity.entities),
+                reference=reference_of(activity, activity.conversation.get("tenantId")))
 
 
 def message_turn(activity: Inbound) -> Turn:
@@ -93,6 +95,9 @@ def _production_token_source(settings: BotConfig) -> TokenSource:
         return await msal.get_access_token(resource, scopes)
 
     return token
+
+
+production_token_source = _production_token_source  # the proactive sender's too
 
 
 class TeamsEndpoint:
@@ -175,6 +180,8 @@ def messages() -> Response:
     activity = Inbound.parse(body)
     claims = endpoint.claims(activity)
     check_tenant(endpoint.settings.bot.app_tenant_id, body)
+    if activity.type in INSTALL_TYPES:  # where proactive cards go (`bot/install.py`)
+        handle_install(endpoint.runner.engine, activity, body)
     if activity.type not in HANDLED:
         return json_response({})
     activity.check_answerable()

@@ -3,6 +3,7 @@
 import storage.aggregates
 import storage.api_models
 import storage.capture_models
+import storage.conversations
 import storage.delivery_models
 import storage.phones
 import storage.sync_models

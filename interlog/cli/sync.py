@@ -104,13 +104,16 @@ def run_sync(app: AppContext, mailboxes: tuple[str, ...], full: bool, as_json: b
              trigger: str = "cli") -> RunSummary:
     """Seed the configured `[[user]]` rows (capture reads them), then run one sync."""
     from connector.sync.engine import sync_mailboxes
+    from interlog.outcome_cards import send_outcome_cards
     from interlog.users import seed_configured_users
 
     seed_configured_users(app.engine, app.settings.users, actor="config:sync")
     console = Console(stderr=True)
     with progress_display(console) as progress:
-        return sync_mailboxes(app.settings, app.engine, list(mailboxes) or None, full=full,
-                              progress=progress, trigger=trigger)
+        summary = sync_mailboxes(app.settings, app.engine, list(mailboxes) or None, full=full,
+                                 progress=progress, trigger=trigger)
+    send_outcome_cards(app.settings, app.engine)  # calls and meetings that just ended
+    return summary
 
 
 @click.group("sync", invoke_without_command=True)

@@ -26,7 +26,7 @@ def worker(app: AppContext) -> None:
     SQLite allows one. SIGTERM or Ctrl-C stops it after the mailbox in hand. The
     configured `[[user]]` rows are seeded first (capture reads salesperson codes from them).
     """
-    from connector.realtime.worker import Worker
+    from interlog.outcome_cards import CardWorker
     from interlog.users import seed_configured_users
 
     logging.basicConfig(level=logging.INFO,
@@ -35,7 +35,7 @@ def worker(app: AppContext) -> None:
     logging.getLogger("azure").setLevel(logging.WARNING)  # nor per (cached) token lookup
     logging.getLogger("azure.identity").setLevel(logging.ERROR)  # a refusal is told once
     seed_configured_users(app.engine, app.settings.users, actor="config:worker")
-    runner = Worker(app.settings, app.engine)
+    runner = CardWorker(app.settings, app.engine)  # its cycles send outcome cards too
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         runner.request_stop()
