@@ -97,6 +97,14 @@ def test_the_columns_in_spanish(site: Site, page_es: Page) -> None:
     expect(page_es.locator("th.col-flow")).to_have_text("Flujo de información")
     expect(page_es.locator("th.col-cancel_reason")).to_have_text("Motivo de cancelación")
     expect(page_es.locator("#entry-6 td.col-flow")).to_have_text("saliente")
+    page_es.goto(f"{site.base}/entries/6")
+    expect(page_es.locator("#recreate-button")).to_have_text("Volver a crear la interacción")
+    expect(page_es.locator("#full-trail")).to_have_text(
+        "Todo el historial de cambios de este movimiento »")
+    page_es.click("#nav-audit")
+    expect(page_es.locator("h1")).to_have_text("Historial de cambios")
+    expect(page_es.locator("#audit thead th")).to_have_text(
+        ["#", "Cuándo (UTC)", "Quién", "Acción", "Movimiento", "Detalles"])
 
 
 def test_open_in_outlook_only_for_https_links(site: Site, page: Page) -> None:
