@@ -7,8 +7,8 @@ the app's notification endpoint (in this process) and the worker processes.
 1. first sync: every mailbox's first sync and its subscriptions (inbox + calendar), by the
    workers: mailboxes/minute (from the database's sync intervals), Graph requests by route,
    subscriptions created and what they cost;
-2. burst: one new message in every mailbox at once → change notifications → coalesced
-   syncs: notifications sent, syncs run, time until every message is an entry;
+2. burst: `--burst` new messages in every mailbox at once → change notifications →
+   coalesced syncs: notifications sent, syncs run, time until every message is an entry;
 3. idle: Graph requests per mailbox per hour when nothing changes (short `poll_interval`,
    scaled to the default 300 s);
 4. all along, per worker: token requests (at the emulator), database connections
@@ -188,18 +188,20 @@ def first_sync(dep: Deployment, mailboxes: int, messages: int) -> dict[str, Any]
     }
 
 
-def burst(dep: Deployment, mailboxes: int) -> dict[str, Any]:
+def burst(dep: Deployment, mailboxes: int, per_mailbox: int) -> dict[str, Any]:
     before_entries, before_syncs = _entries(dep), _intervals(dep)
     notified = _counters(dep)["notifications"]
     requests = _counters(dep)["requests"]
     started = time.monotonic()
-    for i in range(mailboxes):
-        dep.emu.state.add_message(upn(i), inbound(upn(i), 5000 + i))
-    wait_for(lambda: _entries(dep) >= before_entries + mailboxes, 600, "every new message")
+    changes = mailboxes * per_mailbox
+    for n in range(per_mailbox):
+        for i in range(mailboxes):
+            dep.emu.state.add_message(upn(i), inbound(upn(i), 5000 + n))
+    wait_for(lambda: _entries(dep) >= before_entries + changes, 1200, "every new message")
     seconds = time.monotonic() - started
     wait_for(lambda: _open_intervals(dep) == 0 and _pending(dep) == 0, 600, "queue drained")
     counters = _counters(dep)
-    return {"changes": mailboxes, "notifications": counters["notifications"] - notified,
+    return {"changes": changes, "notifications": counters["notifications"] - notified,
             "syncs": _intervals(dep) - before_syncs,
             "graph_requests": counters["requests"] - requests,
             "seconds_until_every_entry": round(seconds, 2)}
@@ -257,15 +259,15 @@ def lease_cost(sizes: tuple[int, ...] = (200, 5_000, 50_000)) -> list[dict[str, 
     return found
 
 
-def run(mailboxes: int, workers: int, messages: int, window: float,
-        poll: int) -> dict[str, Any]:
+def run(mailboxes: int, workers: int, messages: int, window: float, poll: int,
+        per_mailbox: int) -> dict[str, Any]:
     with deployment(with_mail(mailboxes, messages), workers, poll) as dep:
         started = time.monotonic()
         for _ in range(workers):
             dep.start_worker()
         sampler = Sampler(dep)
         report: dict[str, Any] = {"first_sync": first_sync(dep, mailboxes, messages)}
-        report["burst"] = burst(dep, mailboxes)
+        report["burst"] = burst(dep, mailboxes, per_mailbox)
         report["idle"] = idle(dep, mailboxes, window, poll)
         report["per_worker"] = sampler.stop()
         seconds = time.monotonic() - started
@@ -285,13 +287,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--messages", type=int, default=10)
     parser.add_argument("--idle-window", type=float, default=60.0)
+    parser.add_argument("--burst", type=int, default=5, help="new messages per mailbox")
     parser.add_argument("--poll", type=int, default=POLL_S,
                         help="[sync] poll_interval during the run; keep the polling within "
                              "what the workers sync (mailboxes × 2 / poll requests/s)")
     args = parser.parse_args()
     report = {"machine": {"cpus": os.cpu_count()},
               **run(args.mailboxes, args.workers, args.messages, args.idle_window,
-                    args.poll),
+                    args.poll, args.burst),
               "lease_query": lease_cost()}
     print(json.dumps(report, indent=2))
 
