@@ -7,7 +7,6 @@ import hashlib
 import io
 from collections.abc import Iterator
 from typing import Any, cast
-from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import (
@@ -45,7 +44,14 @@ from storage.users import owner_limit
 from web import entry_page
 from web.auth import current_user, safe_next
 from web.context import db
-from web.filters import FILTER_FIELDS, STATUSES, BadInput, ParsedFilters, parse_filters
+from web.filters import (
+    FILTER_FIELDS,
+    STATUSES,
+    BadInput,
+    ParsedFilters,
+    filter_query,
+    parse_filters,
+)
 from web.i18n import gettext as _
 from web.routes import Route, add_routes
 
@@ -116,7 +122,7 @@ def _render_log(parsed: ParsedFilters | None, error: BadInput | None, page: int 
     if parsed is not None:
         session = db()
         ctx["values"] = parsed.values
-        ctx["query"] = urlencode(parsed.values)
+        ctx["query"] = filter_query(parsed.values)
         found = _page(parsed, page, after, before)
         ctx.update(entries=found.entries, newer=found.newer, older=found.older)
         ctx["matching"] = count_upto(session, parsed.filter)  # > COUNT_LIMIT: "more than"
@@ -246,10 +252,10 @@ def delete_canceled_page() -> Any:
         deleted = delete_canceled(session, parsed.filter, actor=user.actor, only=found)
         session.commit()
         flash(f"{_('Deleted')} {len(deleted)} {_('canceled entries.')}", "ok")
-        return redirect(url_for("web.log") + "?" + urlencode(parsed.values))
+        return redirect(url_for("web.log") + "?" + filter_query(parsed.values))
     return render_template("delete_canceled.html", count=len(found), digest=digest,
                            changed=request.method == "POST", values=parsed.values,
-                           query=urlencode(parsed.values))
+                           query=filter_query(parsed.values))
 
 
 ROUTES: tuple[Route, ...] = (
