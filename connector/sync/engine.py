@@ -28,7 +28,7 @@ from connector.paging import GraphLinkPaginator
 from connector.retry import Clock, RetryPolicy, SystemClock
 from connector.settings import ConnectorSettings
 from connector.streams import CalendarViewStream, MailFolderStream, Page, Stream
-from connector.sync import cursors
+from connector.sync import collector, cursors
 from connector.sync.env import (
     MIN_PAGE,
     CaptureFn,
@@ -73,9 +73,11 @@ def _keep(items: list[DeltaItem], cutoff: object, out: PageOutcome) -> list[Delt
 
 def _write(run: StreamRun, items: list[DeltaItem], state: cursors.CursorState,
            done: bool) -> PageOutcome:
-    """capture_page + cursor in one transaction (runs in a worker thread)."""
+    """capture_page + cursor in one transaction (runs in a worker thread), the garbage
+    collector paused (`sync/collector.py`)."""
     env, s = run.env, run.stream
-    with Session(env.db, expire_on_commit=False) as session, session.begin():
+    with collector.paused(), Session(env.db, expire_on_commit=False) as session, \
+            session.begin():
         outcome = env.capture(session, env.ctx, s.mailbox, items) if items else PageOutcome()
         cursors.save_cursor(session, s.mailbox.lower(), s.kind, s.folder, state, round_done=done)
         if env.run_id:
