@@ -150,10 +150,12 @@ class CallLog:
                          f"Resource not found for the segment '{rest[-1] if rest else ''}'.")
 
     def _record(self, record_id: str) -> dict[str, Any]:
-        for record in self._live():
-            if record["id"] == record_id:
-                return record
-        raise GraphError(404, "NotFound", f"The call record '{record_id}' was not found.")
+        with self.store.lock:
+            record = self.records.get(record_id)
+        cutoff = self.store.settings.clock() - KEPT
+        if record is None or _when(record["endDateTime"], "endDateTime") < cutoff:
+            raise GraphError(404, "NotFound", f"The call record '{record_id}' was not found.")
+        return record
 
     def list_records(self, req: Req) -> Resp:
         skip = _skiptoken(req)
@@ -240,7 +242,7 @@ def _filter(text: str) -> Any:
     """A record predicate from `$filter` (400 naming what is not supported)."""
     if not text.strip():
         return lambda record: True
-    tests = []
+    tests: list[Any] = []
     for part in re.split(r"\s+and\s+", text, flags=re.IGNORECASE):
         cond, who = _COND.match(part), _PARTICIPANT.match(part)
         if cond is not None:

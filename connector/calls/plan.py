@@ -159,25 +159,22 @@ def plan_row(ctx: CallContext, row: PstnCall) -> CallPlan | str:
 
 def reconcile(ctx: CallContext, plans: list[CallPlan], rows: list[PstnCall]
               ) -> tuple[list[CallPlan], list[PstnCall]]:
-    """Plans with their PSTN rows applied (the row's seconds win), and the rows no plan has."""
-    left = list(rows)
+    """Plans with their PSTN rows applied (the row's seconds win), and the rows no plan has.
+    Rows are indexed by (user, number) once: a round may hold thousands of each."""
+    index: dict[tuple[str, str], list[PstnCall]] = {}
+    for each in rows:
+        number = party_number(each.other_number, ctx.default_region)
+        if number:
+            index.setdefault((each.upn, number), []).append(each)
+    used: set[str] = set()
     out = []
     for plan in plans:
-        row = _same_call(ctx, plan.user_upn, plan.number, plan.occurred_at, left)
+        row: PstnCall | None = next(
+            (r for r in index.get((plan.user_upn, plan.number), ())
+             if r.id not in used and abs(r.start - plan.occurred_at) <= TOLERANCE), None)
         if row is not None:
-            left.remove(row)
+            used.add(row.id)
             plan = replace(plan, duration_min=_minutes(row.seconds),
                            attempt_failed=row.seconds == 0)
         out.append(plan)
-    return out, left
-
-
-def _same_call(ctx: CallContext, upn: str, number: str, start: datetime,
-               rows: Iterable[PstnCall]) -> PstnCall | None:
-    if not number:
-        return None
-    for row in rows:
-        other = party_number(row.other_number, ctx.default_region)
-        if row.upn == upn and other == number and abs(row.start - start) <= TOLERANCE:
-            return row
-    return None
+    return out, [r for r in rows if r.id not in used]

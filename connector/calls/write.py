@@ -78,13 +78,15 @@ def _reuse_keys(session: Session, plans: list[CallPlan]) -> list[CallPlan]:
     copies = session.execute(sa.select(ci.mailbox, ci.graph_id, ci.key, ci.occurred_at, ci.item)
                              .where(ci.kind == ItemKind.CALL.value, ci.occurred_at >= low,
                                     ci.occurred_at <= high)).all()
+    by_number: dict[tuple[str, str], list[tuple[str, str, datetime]]] = {}
+    for mailbox, graph_id, key, at, item in copies:
+        number = json.loads(item or "{}").get("number")
+        if number and at is not None:
+            by_number.setdefault((mailbox, number), []).append((graph_id, key, at))
     out = []
     for plan in plans:
-        for mailbox, graph_id, key, at, item in copies:
-            if (plan.number and at is not None and mailbox == plan.user_upn
-                    and graph_id != plan.graph_id
-                    and json.loads(item or "{}").get("number") == plan.number
-                    and abs(at - plan.occurred_at) <= TOLERANCE):
+        for graph_id, key, at in by_number.get((plan.user_upn, plan.number), ()):
+            if graph_id != plan.graph_id and abs(at - plan.occurred_at) <= TOLERANCE:
                 plan = replace(plan, key=key, occurred_at=at)  # dated as first seen
                 break
         out.append(plan)
