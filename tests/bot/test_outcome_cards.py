@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from interlog.outcome_cards import CardWorker, send_outcome_cards
 from storage.conversations import OfferState, TeamsConversation, claim_offers, offers
-from storage.entries import evaluate_entries
-from storage.models import AuditEvent, utcnow
+from storage.entries import Interaction, evaluate_entries, log_interaction
+from storage.models import AuditEvent, Contact, utcnow
 from tests.support.bot import ALICE, BotClient, SigningKey, activity, card_action, entries
-from tests.support.bot_connector import FakeBotConnector, bot_connector
+from tests.support.bot_connector import FakeBotConnector, TokenClient, bot_connector
 from tests.support.outcome import (
     CONVERSATION,
     button_data,
@@ -249,3 +251,52 @@ def test_notify_outside_a_personal_chat_is_refused(
     answer = client.send(body).get_json()["activities"][0]["text"]
     assert answer.startswith("Outcome cards come in a personal chat")
     assert _reference(bot_engine) is None
+
+
+def test_a_worker_cycle_logs_the_meeting_and_sends_its_card(
+        bot_engine: Engine, client: BotClient, connector: FakeBotConnector) -> None:
+    """The worker's path: a pending meeting logged at its start by a cycle, its card sent by
+    a cycle after it ended (`interlog worker` runs `CardWorker`)."""
+    settings = client.app.extensions["interlog.bot"].settings
+    _turned_on(client, connector)
+    start = utcnow() + timedelta(hours=1)
+    meeting(bot_engine, settings, start, 30, logged=False)
+    assert entries(bot_engine) == []
+    now = [start + timedelta(minutes=31)]
+    worker = CardWorker(settings, bot_engine, lambda mailbox: None,
+                        token_source=TokenClient(connector), clock=lambda: now[0])
+    try:
+        worker.cycle()
+    finally:
+        worker.cards.close()
+    [entry] = entries(bot_engine)
+    [posted] = connector.sent_to(CONVERSATION)
+    assert buttons_of(posted.card) >= {(entry.entry_no, "positive")}
+    # The end of a sync run sends the same way, and nothing twice.
+    again = send_outcome_cards(settings, bot_engine, token_source=TokenClient(connector),
+                               clock=lambda: now[0] + timedelta(hours=1))
+    assert again is not None
+    assert (again.cards, len(connector.sent_to(CONVERSATION))) == (0, 1)
+
+
+def test_a_call_gets_a_card_and_an_unanswered_one_none(
+        bot_engine: Engine, client: BotClient, connector: FakeBotConnector) -> None:
+    """Call entries (source `call`, written by the call-records stream once the call ended)
+    are offered like meetings; a call nobody answered has nothing to evaluate."""
+    settings = client.app.extensions["interlog.bot"].settings
+    _turned_on(client, connector)
+    start = utcnow() + timedelta(minutes=5)
+    with Session(bot_engine) as session, session.begin():
+        jane = session.scalars(sa.select(Contact).where(Contact.no == "C0001")).one()
+        for failed in (False, True):
+            log_interaction(session, jane, Interaction(
+                "CALL", subject="Pricing", occurred_at=start, duration_min=Decimal(12),
+                source="call", user_upn="alice@contoso.com", attempt_failed=failed),
+                actor="calls")
+    answered, _unanswered = entries(bot_engine)
+    done = sender(bot_engine, settings, connector, start + timedelta(minutes=13)).send_due()
+    assert (done.cards, done.entries) == (1, 1)
+    [posted] = connector.sent_to(CONVERSATION)
+    section = posted.card["body"][1]["items"]
+    assert section[0]["text"] == f"**Call #{answered.entry_no}**"
+    assert {f["title"]: f["value"] for f in section[1]["facts"]}["Duration"] == "12 min"

@@ -69,15 +69,16 @@ def say(client: BotClient, text: str, *, locale: str = "en-US", aad: str = ALICE
 
 
 def meeting(engine: Engine, settings: Settings, start: datetime, minutes: int,
-            subject: str = "Renewal") -> None:
-    """Alice's meeting with Jane captured before it starts (kept, pending), then logged
-    once it has started, as a worker cycle logs it (`log_started`)."""
+            subject: str = "Renewal", *, logged: bool = True) -> None:
+    """Alice's meeting with Jane captured before it starts (kept, pending), then (`logged`)
+    logged once it has started, as a worker cycle logs it (`log_started`)."""
     event = (an_event().organizer(ALICE_UPN).attendees(JANE).subject(subject)
              .at(start, minutes=minutes).build())
     with Session(engine) as session, session.begin():
         ctx = build_capture_context(session, settings, now=lambda: start - timedelta(minutes=5))
         capture_page(session, ctx, ALICE_UPN, [event])
-    log_started(engine, settings, lambda: start + timedelta(minutes=1))
+    if logged:
+            log_started(engine, settings, lambda: start + timedelta(minutes=1))
 
 
 def sender(engine: Engine, settings: Settings, connector: FakeBotConnector,
