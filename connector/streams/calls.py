@@ -13,6 +13,7 @@ requests (through the SDK's request builders) and decodes the answers with msgsp
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import msgspec
 from kiota_abstractions.base_request_configuration import RequestConfiguration
@@ -116,7 +117,19 @@ class CallRecordsStream:
     @staticmethod
     def decode_record(content: bytes) -> GraphCall:
         """A record read with its sessions; raises `Malformed` naming what is wrong."""
-        wire = _decode(_RECORD, content, "call record")
+        return CallRecordsStream.record(_decode(_RECORD, content, "call record"))
+
+    @staticmethod
+    def parse_record(raw: Any) -> GraphCall:
+        """A record already parsed from JSON (a `$batch` answer's body)."""
+        try:
+            wire = msgspec.convert(raw, schema.CallRecord)
+        except msgspec.ValidationError as exc:
+            raise Malformed(f"bad_call_record ({exc})") from None
+        return CallRecordsStream.record(wire)
+
+    @staticmethod
+    def record(wire: schema.CallRecord) -> GraphCall:
         organizer = wire.organizer_v2
         return GraphCall(
             id=wire.id, version=wire.version, type=wire.type or "unknown",

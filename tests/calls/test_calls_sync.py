@@ -63,6 +63,7 @@ def test_a_pstn_call_is_logged_once_reconciled_with_its_record(calls: Calls) -> 
     assert entry.occurred_at == (NOW - timedelta(hours=3)).replace(tzinfo=None)
     stream = next(s for s in first.streams if s.stream == "calls")
     assert stream.outcome.entries_created == 1
+    assert stream.graph_requests == 3  # the list, one $batch of record reads, the PSTN log
 
     again = calls.sync()
     stream = next(s for s in again.streams if s.stream == "calls")
