@@ -188,7 +188,6 @@ def _requests(url: str, repeat: int) -> dict[str, Any]:
         company = conn.execute(  # the busy contact's company: a company with a busy person
             "SELECT contact_company_no FROM interaction_log_entries WHERE contact_no = %s"
             " LIMIT 1", (BUSY,)).fetchone()
-        key = "il_bench"
     middle = (low + high) // 2
     engine = make_engine(url)
     with Session(engine) as session, session.begin():
@@ -224,7 +223,7 @@ def _requests(url: str, repeat: int) -> dict[str, Any]:
 def _capture_rows(session: Session, pages: int) -> Iterator[list[NewEntry]]:
     people = session.execute(sa.text(
         "SELECT c.id, c.no, k.no, c.name FROM contacts c JOIN contacts k ON k.id = c.company_id"
-        " ORDER BY c.id LIMIT 2000")).all()
+        " ORDER BY c.id LIMIT 5000")).all()
     stamp = time.time_ns()
     for page in range(pages):
         yield [NewEntry(
@@ -236,24 +235,31 @@ def _capture_rows(session: Session, pages: int) -> Iterator[list[NewEntry]]:
             user_upn=f"user{n % USERS + 1}@contoso.com", salesperson_code=f"S{n % USERS + 1}",
             segment_no=None, logged_segment_id=None, document_type=None, document_no=None,
             internet_message_id=f"<{stamp}.{page}.{n}@bench>", ical_uid=None, web_link=None)
-            for n, (cid, no, company, name) in enumerate(people[(page * 500) % 1500:][:500])]
+            for n, (cid, no, company, name) in enumerate(people[(page * 500) % 4500:][:500])]
 
 
-def _insert_rate(url: str, pages: int = 20) -> dict[str, float]:
-    """Entries/s of capture's writes: `pages` pages of 500, each committed."""
-    engine = make_engine(url)
-    written = 0
-    with Session(engine) as session:
-        pages_of_rows = list(_capture_rows(session, pages))
-        session.rollback()
-        began = time.perf_counter()
-        for rows in pages_of_rows:
-            written += len(insert_entries(session, rows, actor="sync:bench@contoso.com"))
+def _insert_rates(urls: dict[str, str], pages: int = 40) -> dict[str, dict[str, float]]:
+    """Entries/s of capture's writes on each database: `pages` pages of 500 each, each page
+    committed, the databases taking turns page by page (so that the machine's other load
+    falls on both alike)."""
+    engines = {name: make_engine(url) for name, url in urls.items()}
+    sessions = {name: Session(engine) for name, engine in engines.items()}
+    pending = {name: list(_capture_rows(s, pages)) for name, s in sessions.items()}
+    spent, written = dict.fromkeys(urls, 0.0), dict.fromkeys(urls, 0)
+    for s in sessions.values():
+        s.rollback()
+    for page in range(pages):
+        for name, session in sessions.items():
+            began = time.perf_counter()
+            written[name] += len(insert_entries(session, pending[name][page],
+                                                actor="sync:bench@contoso.com"))
             session.commit()
-        seconds = time.perf_counter() - began
-    engine.dispose()
-    return {"entries": written, "seconds": round(seconds, 2),
-            "entries_per_s": round(written / seconds)}
+            spent[name] += time.perf_counter() - began
+    for name in urls:
+        sessions[name].close()
+        engines[name].dispose()
+    return {name: {"entries": written[name], "seconds": round(spent[name], 2),
+                   "entries_per_s": round(written[name] / spent[name])} for name in urls}
 
 
 @contextmanager
@@ -306,7 +312,8 @@ def main() -> None:
         small_build = _build(small_url, args.small, args.companies)
         _population(empty_url, args.companies)
         large, small = _requests(big_url, args.repeat), _requests(small_url, args.repeat)
-        empty_rate, large_rate = _insert_rate(empty_url), _insert_rate(big_url)
+        rates = _insert_rates({"empty": empty_url, "large": big_url})
+        empty_rate, large_rate = rates["empty"], rates["large"]
     print(json.dumps({
         "entries": {"large": args.entries, "small": args.small},
         "build": {"large": big_build, "small": small_build},
