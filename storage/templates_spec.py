@@ -11,7 +11,8 @@ from decimal import Decimal
 
 from storage.vocabulary import ItemKind
 
-RULE_KINDS: tuple[str, ...] = (ItemKind.EMAIL, ItemKind.MEETING)  # capture applies rules to these
+# Capture applies rules to these (calls: docs/calls.md).
+RULE_KINDS: tuple[str, ...] = (ItemKind.EMAIL, ItemKind.MEETING, ItemKind.CALL)
 TABLES = ("group", "template", "setup", "rule")
 GROUP_KEYS = {"code", "description"}
 TEMPLATE_KEYS = {"code", "group", "description", "information_flow", "initiated_by",

@@ -89,6 +89,7 @@ def test_a_version_update_updates_the_entry_and_never_duplicates(calls: Calls) -
     assert (entry.contact_no, entry.user_upn, entry.information_flow) == (
         "P1", BOB["mail"], "inbound")
     assert entry.initiated_by == "them"
+    assert entry.template_code == "CALLIN"  # the rule with kind = "call", direction inbound
     assert entry.duration_min == Decimal("10.00")
     end = (NOW - timedelta(hours=3) + timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert calls.emulator.calls.update_record(record_id, {"endDateTime": end}) == 2

@@ -72,7 +72,7 @@ BAD = [
     ('[setup]\nfax = "EMAIL"\n', TemplateError("[setup]: unknown key 'fax'", 2)),
     ('[setup]\nemail = "NOPE"\n', TemplateError("[setup]: email names unknown template 'NOPE'", 2)),
     ('[[rule]]\ntemplate = "EMAIL"\nkind = "phone_call"\n',
-     TemplateError("[[rule]] #1: kind = 'phone_call': expected one of email, meeting", 3)),
+     TemplateError("[[rule]] #1: kind = 'phone_call': expected one of email, meeting, call", 3)),
     ('[[rule]]\ntemplate = "EMAIL"\nhas_attachments = "yes"\n',
      TemplateError("[[rule]] #1: has_attachments must be true or false, not 'yes'", 3)),
     ('[[group]]\ncode = "A"\n[[template]]\ncode = "T"\ngroup = "A"\nunit_cost = -1\n',

@@ -51,11 +51,36 @@ def settings(base_url: str, **sync: Any) -> Settings:
     }, env={})  # fmt: skip
 
 
+# Inbound calls get a template of their own: a rule with kind = "call".
+TEMPLATES = """
+[[group]]
+code = "CALLS"
+description = "Phone calls"
+
+[[template]]
+code = "CALLIN"
+group = "CALLS"
+description = "Incoming call"
+information_flow = "inbound"
+initiated_by = "them"
+unit_cost = 0.0
+unit_duration_min = 5
+correspondence_type = ""
+
+[[rule]]
+template = "CALLIN"
+priority = 5
+kind = "call"
+direction = "inbound"
+"""
+
+
 def dataset(config: Settings) -> Dataset:
     def contacts(session: Session) -> None:
         import_contacts_csv(session, CONTACTS_CSV, default_region="DE")
 
-    return Dataset(defaults=True, users=tuple(config.users), more=contacts)
+    return Dataset(defaults=True, users=tuple(config.users), templates_toml=TEMPLATES,
+                   more=contacts)
 
 
 def teams(person: dict[str, Any]) -> dict[str, Any]:
