@@ -19,7 +19,7 @@ from interlog.outcome_cards import CardWorker, send_outcome_cards
 from storage.conversations import OfferState, TeamsConversation, claim_offers, offers
 from storage.entries import Interaction, evaluate_entries, log_interaction
 from storage.models import AuditEvent, Contact, utcnow
-from tests.support.bot import ALICE, BotClient, SigningKey, activity, card_action, entries
+from tests.support.bot import ALICE, BOB, BotClient, SigningKey, activity, card_action, entries
 from tests.support.bot_connector import FakeBotConnector, TokenClient, bot_connector
 from tests.support.outcome import (
     CONVERSATION,
@@ -300,3 +300,24 @@ def test_a_call_gets_a_card_and_an_unanswered_one_none(
     section = posted.card["body"][1]["items"]
     assert section[0]["text"] == f"**Call #{answered.entry_no}**"
     assert {f["title"]: f["value"] for f in section[1]["facts"]}["Duration"] == "12 min"
+
+
+def test_submit_from_an_older_client_and_a_stranger_refused(
+        bot_engine: Engine, client: BotClient, connector: FakeBotConnector) -> None:
+    """`Action.Submit` (the fallback) arrives as a message with the button's data as value
+    (and the card's inputs); someone else's click changes nothing."""
+    settings = client.app.extensions["interlog.bot"].settings
+    _turned_on(client, connector)
+    start = utcnow() + timedelta(minutes=5)
+    meeting(bot_engine, settings, start, 10)
+    sender(bot_engine, settings, connector, start + timedelta(minutes=11)).send_due()
+    [entry] = entries(bot_engine)
+    card = connector.sent_to(CONVERSATION)[0].card
+    data = button_data(card, entry.entry_no, "very_negative")
+    stranger = client.send(activity(None, aad=BOB, value=data)).get_json()["activities"][0]
+    assert stranger["text"] == f"Entry #{entry.entry_no} is not yours; only an admin may change it."
+    answer = client.send(activity(None, value=data)).get_json()["activities"][0]
+    assert answer["summary"] == f"#{entry.entry_no}: very negative"
+    assert "✔ very negative" in str(answer["attachments"][0]["content"])
+    [saved] = entries(bot_engine)
+    assert saved.evaluation == "very_negative"
