@@ -17,9 +17,9 @@ from tests.support.aggregates import assert_totals_match
 from tests.support.world import World
 
 
-def _log(db: Session, world: World, **kw: object) -> InteractionLogEntry:
-    return log_interaction(db, world.jose, Interaction(  # type: ignore[arg-type]
-        template_code="CALL", user_upn="ana@contoso.com", **kw), actor="test")
+def _log(db: Session, world: World) -> InteractionLogEntry:
+    return log_interaction(db, world.jose, Interaction(
+        template_code="CALL", user_upn="ana@contoso.com"), actor="test")
 
 
 def test_failed_afterwards_moves_the_totals_and_is_audited_once(db: Session,
