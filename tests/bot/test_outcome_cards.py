@@ -217,8 +217,14 @@ def test_off_by_default_then_on_in_spanish_and_off(
 
 def test_uninstall_forgets_the_reference(bot_engine: Engine, client: BotClient,
                                          connector: FakeBotConnector) -> None:
+    channel = {"id": "19:team-channel", "conversationType": "channel"}
+    assert install(client, connector, conversation=channel) == 200
+    assert _reference(bot_engine) is None  # a team's channel is no place for one's calls
     _turned_on(client, connector)
     assert _reference(bot_engine) is not None
+    assert install(client, connector, conversation=channel, kind="conversationUpdate",
+                   membersRemoved=[{"id": "28:bot"}]) == 200
+    assert _reference(bot_engine) is not None  # removed from a team: the chat stays
     assert install(client, connector, kind="installationUpdate", action="remove") == 200
     assert _reference(bot_engine) is None
 
