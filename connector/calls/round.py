@@ -35,6 +35,8 @@ from connector.streams.calls import PSTN_MAX_DAYS, CallRecordsStream
 from connector.sync.env import SyncEnv
 from connector.sync.runs import StreamStats, record_stream
 from storage.capture_models import CapturedItem
+from storage.models import utcnow
+from storage.sync_models import SyncRun, SyncRunStream
 from storage.vocabulary import ItemKind, StreamStatus
 
 log = logging.getLogger(__name__)
@@ -45,8 +47,12 @@ STREAM = "calls"
 TENANT = "tenant"  # the stream's "mailbox" in the run figures: call records are tenant-wide
 
 
-async def sync_calls(env: SyncEnv, *, full: bool = False) -> StreamStats:
-    """Run one calls round; failures are recorded in the stats, not raised."""
+async def sync_calls(env: SyncEnv, *, full: bool = False, trigger: str = "cli"
+                     ) -> StreamStats | None:
+    """Run one calls round; failures are recorded in the stats, not raised. None: not due
+    (`calls_due`)."""
+    if not await asyncio.to_thread(calls_due, env, trigger):
+        return None
     stats = StreamStats(TENANT, STREAM)
     started = time.monotonic()
     try:
@@ -81,6 +87,19 @@ async def _send(env: SyncEnv, stats: StreamStats, build: Callable[[], RequestInf
         log.warning("calls: %s; retry %d in %.1fs", error, attempt_no, delay)
 
     return await with_retry(attempt, clock=env.clock, policy=env.policy, on_retry=on_retry)
+
+
+def calls_due(env: SyncEnv, trigger: str) -> bool:
+    """Whether this run reads calls: always, except for a worker's mailbox sync, which
+    reads them when no run has in the last `[sync] poll_interval` seconds (call records
+    are the tenant's: a worker syncing each mailbox must not read them once per mailbox)."""
+    if trigger != "worker":
+        return True
+    with Session(env.db) as session:
+        last = session.scalar(sa.select(sa.func.max(SyncRun.started_at)).join(
+            SyncRunStream, SyncRunStream.run_id == SyncRun.id).where(
+            SyncRunStream.stream == STREAM, SyncRun.id != env.run_id))
+    return last is None or utcnow() - last >= timedelta(seconds=env.settings.sync.poll_interval)
 
 
 def window_start(session: Session, now: datetime, full: bool) -> datetime:

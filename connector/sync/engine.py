@@ -285,8 +285,9 @@ async def sync_mailboxes_async(
             heart.cancel()
         summary.streams = [s for stats in results for s in stats]
         summary.due = await asyncio.to_thread(log_due, engine, ctx)
-        if settings.sync.calls:  # tenant-wide, after the meetings (docs/calls.md)
-            summary.streams.append(await sync_calls(env, full=full))
+        calls = await sync_calls(env, full=full, trigger=trigger) if settings.sync.calls else None
+        if calls is not None:  # tenant-wide, after the meetings (docs/calls.md)
+            summary.streams.append(calls)
         summary.seconds = time.monotonic() - started
         with Session(engine) as session, session.begin():
             finish_run(session, summary)

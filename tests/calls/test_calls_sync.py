@@ -169,3 +169,13 @@ def test_throttling_is_retried_and_a_failed_round_writes_nothing(calls: Calls) -
     calls.sync()
     calls.sync()
     assert len(call_entries(calls.engine)) == 1
+
+
+def test_a_worker_reads_calls_once_per_poll_interval_not_per_mailbox(calls: Calls) -> None:
+    calls.record(teams(ALICE), [phone(HANS)])
+    first = calls.sync(trigger="worker")
+    second = calls.sync(trigger="worker")  # another mailbox's sync right after
+    assert [s.stream for s in first.streams if s.stream == "calls"] == ["calls"]
+    assert [s.stream for s in second.streams if s.stream == "calls"] == []
+    assert len(call_entries(calls.engine)) == 1
+    assert [s.stream for s in calls.sync().streams if s.stream == "calls"] == ["calls"]

@@ -101,14 +101,14 @@ class Calls:
     engine: Engine
     made: int = 0
 
-    def sync(self, *, full: bool = False) -> RunSummary:
-        summary = self.sync_unchecked(full=full)
+    def sync(self, *, full: bool = False, trigger: str = "cli") -> RunSummary:
+        summary = self.sync_unchecked(full=full, trigger=trigger)
         assert summary.ok, summary.errors
         return summary
 
-    def sync_unchecked(self, *, full: bool = False) -> RunSummary:
+    def sync_unchecked(self, *, full: bool = False, trigger: str = "cli") -> RunSummary:
         return sync_mailboxes(self.config, self.engine, full=full, clock=FakeClock(NOW),
-                              policy=FAST)
+                              policy=FAST, trigger=trigger)
 
     def record(self, caller: dict[str, Any], callees: list[dict[str, Any]], *,
                hours_ago: float = 3, minutes: float = 7, **kw: Any) -> str:
