@@ -1,6 +1,15 @@
-"""The bot's words in English and Spanish; the activity's `locale` picks the language."""
+"""The bot's words: message ids → English here, every other language from the one catalog.
+
+The English texts are the msgids of `storage/i18n/locale/<lang>/LC_MESSAGES/interlog.po` (the
+catalog every surface shares); the activity's `locale` picks the language, `es` for every
+Spanish locale. `t(lang, key, **values)` is the API the bot's modules call.
+"""
 
 from __future__ import annotations
+
+from decimal import Decimal
+
+from storage import i18n
 
 LANGUAGES = ("en", "es")
 
@@ -72,81 +81,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sorry": "Sorry, something went wrong on my side (ref {ref}). Nothing was changed.",
         "unknown_action": "That button is not valid any more.",
     },
-    "es": {
-        "logged": "Registrado #{entry_no}",
-        "canceled": "Cancelado #{entry_no}",
-        "restored": "Restaurado #{entry_no}",
-        "already_canceled": "#{entry_no} ya estaba cancelado",
-        "already_active": "#{entry_no} no estaba cancelado",
-        "cancel": "Cancelar",
-        "restore": "Restaurar",
-        "contact": "Contacto",
-        "template": "Plantilla",
-        "subject": "Asunto",
-        "duration": "Duración",
-        "flow": "Dirección",
-        "date": "Fecha",
-        "failed": "Intento fallido",
-        "open_outlook": "Abrir en Outlook",
-        "minutes": "{n} min",
-        "inbound": "entrante",
-        "outbound": "saliente",
-        "yes": "sí",
-        "evaluation": "Evaluación",
-        "note": "Nota",
-        "very_positive": "muy positiva",
-        "positive": "positiva",
-        "neutral": "neutral",
-        "negative": "negativa",
-        "very_negative": "muy negativa",
-        "show_title": "Últimas interacciones con {name} ({no})",
-        "show_empty": "Aún no hay interacciones activas con {name} ({no}).",
-        "show_upcoming": "Próximas reuniones:",
-        "templates_title": "Plantillas de interacción",
-        "templates_empty": "Aún no hay plantillas; un administrador ejecuta `interlog init`.",
-        "ambiguous": "{ref!r} coincide con varios contactos; elija uno:",
-        "unknown": "Ningún contacto coincide con {ref!r}.",
-        "unknown_close": "Ningún contacto coincide con {ref!r}; ¿quería decir uno de estos?",
-        "unmapped": (
-            "Su cuenta de Teams no está asociada a un usuario de interlog; pida a un "
-            "administrador que añada su AAD object id ({aad}) a una entrada [[user]]."
-        ),
-        "entry_not_found": "No existe el movimiento #{entry_no}; no se ha cambiado nada.",
-        "not_yours": "El movimiento #{entry_no} no es suyo; solo un administrador puede cambiarlo.",
-        "bad_entry_no": "Indique el movimiento, p. ej. `cancelar 1234`.",
-        "bad_log": (
-            "No lo he entendido. Diga p. ej. "
-            "`registrar llamada con Jane Doe ayer a las 15:00 sobre renovación 15 min`."
-        ),
-        "bad_duration": "La duración debe estar entre 0 y 10000 minutos, no {value}.",
-        "future": (
-            "{said!r} es {moment}, que aún no llega (su hora ahora: {now}): el registro"
-            " recoge lo que ya ocurrió. Regístrelo cuando ocurra."
-        ),
-        "bad_date": "{value} no es una fecha. Diga p. ej. `el 30/11` o `ayer`.",
-        "ambiguous_date": "{value} no es una fecha clara: escríbala como `el 30/11/2026`.",
-        "bad_time": "{value} no es una hora. Diga p. ej. `a las 15:00`.",
-        "two_dates": "Indique una sola fecha (p. ej. `ayer` o `el 30/11`).",
-        "two_times": "Indique una sola hora (p. ej. `a las 15:00`).",
-        "empty_note": "Escriba la nota después de `nota:`, p. ej. `nota: llamar el lunes`.",
-        "need_ref": "Indique el contacto, p. ej. `mostrar Jane Doe`.",
-        "unknown_command": "No conozco {word!r}.",
-        "did_you_mean": "¿Quería decir `{suggestion}`?",
-        "help_title": "Registro sus interacciones con contactos. Comandos:",
-        "sorry": "Lo siento, algo ha fallado por mi parte (ref {ref}). No se ha cambiado nada.",
-        "unknown_action": "Ese botón ya no es válido.",
-    },
+    "es": {},  # Spanish comes from the catalog; a module may add fallbacks here
 }
 
 
 def language(locale: str | None) -> str:
     """`es`, `es-ES`, `es_MX` → Spanish; anything else (or nothing) → English."""
-    if locale and locale.strip().lower().replace("_", "-").split("-")[0] == "es":
-        return "es"
-    return "en"
+    return i18n.language_of(locale)
 
 
 def t(lang: str, key: str, **values: object) -> str:
-    """The message `key` in `lang` (English when missing), formatted with `values`."""
-    template = MESSAGES.get(lang, MESSAGES["en"]).get(key) or MESSAGES["en"][key]
+    """The message `key` in `lang` (English when untranslated), formatted with `values`.
+
+    `lang` may be a language (`es`) or a full locale (`es-ES`): the words are the same."""
+    english = MESSAGES["en"][key]
+    words = i18n.language_of(lang)
+    template = i18n.catalog(words).get(english) or MESSAGES.get(words, {}).get(key) or english
     return template.format(**values)
+
+
+def number(lang: str | None, value: Decimal | float | int, places: int = 2) -> str:
+    """A number in the locale's CLDR format: `1,234.50` in `es`/`es-MX`, `1.234,50` in `es-ES`."""
+    return i18n.number(value, lang, places)

@@ -76,7 +76,7 @@ def pages_blueprint() -> Blueprint:
     bp.register_error_handler(HTTPException, _error_page)
     bp.app_context_processor(lambda: {
         "_": i18n.gettext, "num": i18n.number, "csrf_token": security.csrf_token,
-        "lang": i18n.language,
+        "lang": i18n.language, "fdate": i18n.date, "ftime": i18n.time,
     })
     for module in (auth, pages, contact_page, admin_pages, explain_page, stats_page,
                    log_columns, audit_page, recreate_page):

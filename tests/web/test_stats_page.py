@@ -154,7 +154,7 @@ def test_the_page_in_spanish(stats_site: Site, page_es: Page) -> None:
     assert page.locator("#weekly svg rect.bar").count() == 6
     assert _texts(page, "#top-contacts text.label")[:2] == ["Jane Doe", "Nina North"]
     assert _texts(page, "#stats-table th") == [
-        "Mes", "Interacciones", "Coste", "Duración (min)", "Última interacción",
+        "Mes", "Interacciones", "Costo", "Duración (min)", "Última interacción",
         "Último intento"]
     assert _cells(page, 1) == ["2025-01", "2025-02", "2025-03"]
     assert _cells(page, 3)[2] == "2,50"  # the quote's cost, Spanish decimals

@@ -1,0 +1,97 @@
+"""The one catalog of every surface's words, and CLDR's formats for numbers and dates.
+
+English texts are the message ids; `locale/es/LC_MESSAGES/interlog.po` holds their Mexican
+Spanish, read with Babel at first use and cached (no compile step). One Spanish catalog serves
+every Spanish locale; the formats follow the full locale: `es` and `es-MX` write Mexico's
+`1,234.50`, `es-ES` Spain's `1234,50` / `12.345,50` (CLDR's data, through babel.numbers and
+babel.dates). It lives in storage/, the lowest layer, because storage's refusals
+(`storage/errors.py`) are among the messages, and every surface above reads it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as _babel_date
+from babel.dates import format_datetime as _babel_datetime
+from babel.dates import format_time as _babel_time
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency as _babel_currency
+from babel.numbers import format_decimal
+
+DOMAIN = "interlog"
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGES = ("en", "es")  # the languages with words; English is the source
+DEFAULT_TERRITORY = {"es": "MX", "en": "US"}  # a bare language gets these formats
+
+
+def po_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    """msgid → translation for `language` (empty for English); fuzzy or empty ones left out."""
+    path = po_path(language)
+    if language == "en" or not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        po = read_po(handle, locale=language, domain=DOMAIN)
+    return {str(m.id): str(m.string) for m in po
+            if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
+
+
+@cache
+def locale_of(tag: str | None) -> Locale:
+    """`es`, `es-MX`, `es_MX` → es_MX; `es-ES` → es_ES; `en` → en_US; unknown → en_US."""
+    text = (tag or "").strip().replace("_", "-")
+    parts = [p for p in text.split("-") if p]
+    language = parts[0].lower() if parts else "en"
+    if language not in LANGUAGES:
+        language = "en"
+    territory = next((p.upper() for p in parts[1:] if len(p) == 2 and p.isalpha()), None)
+    try:
+        return Locale(language, territory or DEFAULT_TERRITORY[language])
+    except (UnknownLocaleError, ValueError):
+        return Locale(language, DEFAULT_TERRITORY[language])
+
+
+def language_of(tag: str | None) -> str:
+    """The language of the words: `es` for every Spanish locale, else `en`."""
+    return locale_of(tag).language
+
+
+def translate(tag: str | None, msgid: str, **params: object) -> str:
+    """`msgid` in the locale's language (itself when untranslated), `{name}` params filled."""
+    text = catalog(language_of(tag)).get(msgid, msgid)
+    return text.format(**params) if params else text
+
+
+def number(value: Decimal | float | int, tag: str | None, places: int = 2) -> str:
+    """`1234.5` → `1,234.50` (en, es-MX), `1234,50` (es-ES: CLDR groups from 5 digits)."""
+    pattern = "#,##0" + ("." + "0" * places if places > 0 else "")
+    return format_decimal(Decimal(str(value)), format=pattern, locale=locale_of(tag),
+                          decimal_quantization=True)
+
+
+def currency(value: Decimal | float | int, code: str, tag: str | None) -> str:
+    """`1234.5, MXN` → `$1,234.50` in es-MX, `1234,50 MXN` in es-ES (CLDR)."""
+    return _babel_currency(Decimal(str(value)), code, locale=locale_of(tag))
+
+
+def date(value: dt.date, tag: str | None, width: str = "short") -> str:
+    """`2026-11-30` → `30/11/26` (es-MX short), `11/30/26` (en), `30/11/26` (es-ES)."""
+    return _babel_date(value, format=width, locale=locale_of(tag))
+
+
+def time(value: dt.time | dt.datetime, tag: str | None) -> str:
+    """A time of day, 24 hours in Spanish (`15:00`), 12 in English (`3:00 PM`)."""
+    return _babel_time(value, format="short", locale=locale_of(tag))
+
+
+def datetime(value: dt.datetime, tag: str | None, width: str = "short") -> str:
+    return _babel_datetime(value, format=width, locale=locale_of(tag))
