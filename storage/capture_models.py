@@ -148,4 +148,6 @@ def unmatched_to_json(row: UnmatchedAddress) -> dict[str, object]:
         "last_seen": row.last_seen_at.isoformat(timespec="seconds"),
         "mailbox": row.mailbox,
         "example_subject": row.example_subject,
+        "kind": row.kind,  # address | phone (calls: docs/calls.md)
+        "masked": row.masked,
     }

@@ -1,5 +1,6 @@
-"""`interlog unmatched list`: external addresses seen in captured mail and meetings that
-matched no contact, kept for review instead of being dropped."""
+"""`interlog unmatched list`: external addresses (and, from calls, phone numbers) seen in
+captured mail, meetings and calls that matched no contact, kept for review instead of
+being dropped."""
 
 from __future__ import annotations
 
@@ -28,9 +29,10 @@ def list_(app: AppContext, domain: str | None, limit: int | None, as_json: bool)
         return
     print_table(
         f"Unmatched addresses ({len(rows)})",
-        ["address", "name", "count", "first seen (UTC)", "last seen (UTC)", "mailbox",
+        ["address", "kind", "name", "count", "first seen (UTC)", "last seen (UTC)", "mailbox",
          "example subject"],
-        [(r["address"], r["name"], r["count"], str(r["first_seen"]).replace("T", " "),
+        [(r["address"], f"{r['kind']}{' (masked)' if r['masked'] else ''}", r["name"],
+          r["count"], str(r["first_seen"]).replace("T", " "),
           str(r["last_seen"]).replace("T", " "), r["mailbox"], r["example_subject"])
          for r in rows],
     )

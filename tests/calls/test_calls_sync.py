@@ -3,16 +3,19 @@ msgraph-sdk over HTTP, into CALL entries on SQLite and PostgreSQL (docs/calls.md
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from emulator import EmulatorServer, EmulatorSettings
+from interlog.cli import cli
 from storage.phones import ContactPhone
 from tests.support.calls import (
     ALICE,
@@ -179,3 +182,13 @@ def test_a_worker_reads_calls_once_per_poll_interval_not_per_mailbox(calls: Call
     assert [s.stream for s in second.streams if s.stream == "calls"] == []
     assert len(call_entries(calls.engine)) == 1
     assert [s.stream for s in calls.sync().streams if s.stream == "calls"] == ["calls"]
+
+
+def test_unmatched_list_shows_the_kind_of_each(calls: Calls) -> None:
+    calls.record(phone("+49301234XXXX"), [teams(ALICE)])
+    calls.sync()
+    result = CliRunner().invoke(cli, ["--db", calls.engine.url.render_as_string(
+        hide_password=False), "unmatched", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.output)
+    assert (row["address"], row["kind"], row["masked"]) == ("+49301234XXXX", "phone", True)
