@@ -114,9 +114,9 @@ def buttons_of(card: dict[str, Any]) -> set[tuple[int, str]]:
             if a["type"] == "Action.Execute" and isinstance(a.get("data"), dict)}
 
 
-def click(client: BotClient, data: dict[str, Any], *, locale: str = "en-US",
+def click(client: BotClient, data: dict[str, Any], *, locale: str = "en-US", aad: str = ALICE,
           **inputs: str) -> dict[str, Any]:
     """An Action.Execute click (with the card's input values); the invoke's answer."""
-    body = card_action({**data, **inputs}, locale=locale)
+    body = card_action({**data, **inputs}, locale=locale, aad=aad)
     answer: dict[str, Any] = client.send(body).get_json()
     return answer
