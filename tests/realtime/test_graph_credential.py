@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ from storage.sync_models import SyncRun
 from storage.worker_models import MailboxLease, WorkerRecord
 from tests.support.builders import inbound, tenant_of, upn
 from tests.support.databases import url_of
-from tests.support.deployment import wait_for
+from tests.support.deployment import Deployment, wait_for
 from tests.support.entra import SECRET, credential_settings, start_emulator, token_requests
 from tests.support.seed import Dataset, seed
 
@@ -250,3 +251,26 @@ def test_the_emulator_sign_in_keys_are_refused_outside_their_use(
         values["static_token"] = Secret(values["static_token"])
     with pytest.raises(ConfigError, match=problem):
         endpoint_for(GraphSettings(**values))
+
+
+@pytest.mark.slow
+def test_two_worker_processes_ask_for_one_token_each(clean_pg_engine: Engine,
+                                                     tmp_path: Path) -> None:
+    """`interlog worker` processes signing in at the emulator: one token per worker."""
+    data = tenant_of(MAILBOXES)
+    data["messages"] = {upn(i): [inbound(upn(i), 1)] for i in range(MAILBOXES)}
+    dep = Deployment(tmp_path, url_of(clean_pg_engine), data, notifications=False, sign_in=True)
+    try:
+        for _ in range(2):
+            dep.start_worker()
+        boxes = [upn(i) for i in range(MAILBOXES)]
+        wait_for(lambda: {r.mailbox for r in dep.intervals()} >= set(boxes), 120, "first syncs")
+        _request_all(dep.engine, boxes)  # a second round for every mailbox
+        wait_for(lambda: len([r for r in dep.intervals() if r.outcome == "ok"])
+                 >= 2 * MAILBOXES, 120, "second syncs")
+        codes = dep.stop_workers()
+    finally:
+        dep.close()
+    assert codes == [0, 0], [dep.worker_log(n)[-1500:] for n in range(2)]
+    assert len({r.worker_id for r in dep.intervals()}) == 2  # both worked
+    assert token_requests(dep.emu) == 2  # one per worker, for any number of syncs
