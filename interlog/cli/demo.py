@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from rich.console import Console
 from sqlalchemy.orm import Session
 
+from connector.calls.round import TENANT
 from connector.sync.runs import RunSummary
 from interlog.cli.common import print_table
 from interlog.config import Settings, settings_from_dict
@@ -105,10 +106,11 @@ def _report(engine: sa.Engine, summary: RunSummary, db_url: str, out: Path) -> N
         _report_calls(s)
     example = top[0][0] if top else "CT000001"
     data = summary.to_json()
+    boxes = [m for m in data["mailboxes"] if m["mailbox"] != TENANT]  # calls: the tenant's
     print_table("Skipped (never logged)", ["reason", "items"], list(data["skipped"].items()))
     click.echo(
         f"\n{data['items_seen']} items → {data['entries_created']} entries "
-        f"({data['entries_canceled']} canceled) from {len(data['mailboxes'])} mailboxes; "
+        f"({data['entries_canceled']} canceled) from {len(boxes)} mailboxes and their calls; "
         f"{data['graph_requests']} Graph requests ({data['throttled']} throttled) "
         f"in {data['seconds']:.1f}s.\n\nExplore the result:\n"
         f"  interlog --db {db_url} entries list\n"
