@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from connector.calls.items import CallSummary, GraphCall, PstnCall
 from connector.calls.plan import CallContext, CallPlan, plan_call, plan_row, reconcile
 from connector.calls.setup import call_context, phone_template
-from connector.calls.write import write_calls
+from connector.calls.write import remember_skipped, write_calls
 from connector.errors import Action, GraphError
 from connector.graph.batch import MAX_BATCH, SubResponse, get_many
 from connector.retry import with_retry
@@ -139,12 +139,13 @@ async def _round(env: SyncEnv, stats: StreamStats, full: bool) -> None:
     calls = await _read_all(env, stats, todo)
     rows = await _pstn(env, stats, since, now)
     ctx = await asyncio.to_thread(call_context, env, rows)
-    plans = _plans(ctx, calls, rows, stats)
+    plans, skipped = _plans(ctx, calls, rows, stats)
 
     def write() -> None:
         with Session(env.db) as session, session.begin():
             template = phone_template(session, env.ctx)
             stats.outcome += write_calls(session, env.ctx, template, plans, now)
+            remember_skipped(session, skipped, now)
 
     async with env.write_lock:
         await asyncio.to_thread(write)
@@ -234,12 +235,15 @@ async def _pstn(env: SyncEnv, stats: StreamStats, since: datetime, now: datetime
 
 
 def _plans(ctx: CallContext, calls: list[GraphCall], rows: list[PstnCall],
-           stats: StreamStats) -> list[CallPlan]:
-    plans = []
+           stats: StreamStats) -> tuple[list[CallPlan], list[GraphCall]]:
+    """The plans of the records and of the rows no record has; the records that log
+    nothing (counted by reason)."""
+    plans, skipped = [], []
     for call in calls:
         plan = plan_call(ctx, call)
         if isinstance(plan, str):
             stats.outcome.skipped[plan] += 1
+            skipped.append(call)
         else:
             plans.append(plan)
     plans, left = reconcile(ctx, plans, rows)
@@ -249,4 +253,4 @@ def _plans(ctx: CallContext, calls: list[GraphCall], rows: list[PstnCall],
             stats.outcome.skipped[plan] += 1
         else:
             plans.append(plan)
-    return plans
+    return plans, skipped

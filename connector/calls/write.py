@@ -19,6 +19,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from connector.calls.items import GraphCall
 from connector.calls.plan import TOLERANCE, CallPlan, Unmatched
 from connector.capture.context import CaptureContext, TemplateInfo
 from connector.capture.outcome import PageOutcome
@@ -32,6 +33,8 @@ from storage.models import InteractionLogEntry
 from storage.vocabulary import EntrySource, ItemKind
 
 MEETING_SLACK = timedelta(hours=1)  # a meeting's call may start this long before or after it
+KEPT = timedelta(days=31)  # Microsoft keeps call records 30 days (a day's margin)
+TENANT_COPY = ""  # the "mailbox" of records seen that log nothing
 
 
 def write_calls(session: Session, ctx: CaptureContext, template: TemplateInfo,
@@ -156,6 +159,20 @@ def _save_copies(session: Session, plans: Sequence[CallPlan], now: datetime) -> 
         json.dumps({"version": p.version, "number": p.number,
                     "minutes": str(p.duration_min), "failed": p.attempt_failed}),
         p.subject, p.occurred_at, False) for p in plans}.values(), key=lambda r: (r[0], r[1]))
+    dialect.bulk_insert(session, cast(sa.Table, CapturedItem.__table__), COPY_COLUMNS, rows,
+                        conflict=("mailbox", "graph_id"), update=COPY_UPDATE)
+
+
+def remember_skipped(session: Session, calls: Sequence[GraphCall], now: datetime) -> None:
+    """Records that log nothing (nobody configured took part) are kept as seen, at their
+    version, under the tenant (mailbox ""), so a later round reads them again only when
+    their version grows; those older than Microsoft keeps records are dropped."""
+    ci = CapturedItem
+    session.execute(sa.delete(ci).where(ci.mailbox == TENANT_COPY, ci.kind == ItemKind.CALL.value,
+                                        ci.occurred_at < now - KEPT))
+    rows = sorted({c.id: (TENANT_COPY, c.id, ItemKind.CALL.value, f"call:{c.id}", False, now,
+                          "", json.dumps({"version": c.version}), "", c.start, False)
+                   for c in calls}.values(), key=lambda r: r[1])
     dialect.bulk_insert(session, cast(sa.Table, CapturedItem.__table__), COPY_COLUMNS, rows,
                         conflict=("mailbox", "graph_id"), update=COPY_UPDATE)
 

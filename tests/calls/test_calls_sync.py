@@ -192,3 +192,16 @@ def test_unmatched_list_shows_the_kind_of_each(calls: Calls) -> None:
     assert result.exit_code == 0, result.output
     [row] = json.loads(result.output)
     assert (row["address"], row["kind"], row["masked"]) == ("+49301234XXXX", "phone", True)
+
+
+def test_calls_without_a_configured_user_are_read_once_per_version(calls: Calls) -> None:
+    carol = external("carol@contoso.com", "Carol")  # a colleague who is no configured user
+    record_id = calls.record(carol, [phone(HANS)])
+    first = next(s for s in calls.sync().streams if s.stream == "calls")
+    assert first.outcome.skipped["no_configured_user"] == 1
+    again = next(s for s in calls.sync().streams if s.stream == "calls")
+    assert again.graph_requests == 2  # listed, not read again
+    calls.emulator.calls.update_record(record_id, {"type": "groupCall"})
+    bumped = next(s for s in calls.sync().streams if s.stream == "calls")
+    assert bumped.graph_requests == 3  # its new version is read
+    assert call_entries(calls.engine) == []
