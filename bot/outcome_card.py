@@ -84,7 +84,8 @@ def _settled(lang: str, entry: InteractionLogEntry) -> str | None:
 
 def _heading(lang: str, entry: InteractionLogEntry, clock: UserClock) -> dict[str, Any]:
     kind = t(lang, "phone_call") if entry.source == "call" else t(lang, "meeting")
-    minutes = f"{entry.duration_min}".rstrip("0").rstrip(".")
+    minutes = f"{entry.duration_min}"
+    minutes = minutes.rstrip("0").rstrip(".") if "." in minutes else minutes
     facts = [(t(lang, "contact"), f"{entry.contact_name} ({entry.contact_no})"),
              (t(lang, "outcome_when"), clock.show(entry.occurred_at)),
              (t(lang, "duration"), t(lang, "minutes", n=minutes)),
@@ -92,22 +93,27 @@ def _heading(lang: str, entry: InteractionLogEntry, clock: UserClock) -> dict[st
     if entry.note:
         facts.append((t(lang, "note"), entry.note.replace("\n", " · ")))
     return {"type": "Container", "separator": True, "items": [
-        text_block(f"**{kind} #{entry.entry_no}**"),
+        text_block(f"{kind} #{entry.entry_no}", weight="Bolder"),
         {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in facts]}]}
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _buttons(lang: str, entry_no: int, nos: Sequence[int]) -> list[dict[str, Any]]:
-    evaluations = [button(t(lang, value), _data(entry_no, value, nos)) for value in EVALUATIONS]
+    """Three rows that fit a chat's width: the five evaluations and "no answer", then "not a
+    business interaction" and the note."""
+    answers = [button(_capital(t(lang, value)), _data(entry_no, value, nos))
+               for value in EVALUATIONS]
+    answers.append(button(t(lang, "outcome_no_answer"), _data(entry_no, NO_ANSWER, nos)))
     note_id = f"note_{entry_no}"
     note = {"type": "Action.ShowCard", "title": t(lang, "outcome_note"), "card": card(
         [{"type": "Input.Text", "id": note_id, "isMultiline": True, "maxLength": 2000,
           "placeholder": t(lang, "outcome_note_placeholder")}],
         [button(t(lang, "outcome_note_save"), _data(entry_no, NOTE, nos))])}
-    others = [button(t(lang, "outcome_no_answer"), _data(entry_no, NO_ANSWER, nos)),
-              button(t(lang, "outcome_not_business"), _data(entry_no, NOT_BUSINESS, nos)),
-              note]
-    return [{"type": "ActionSet", "actions": evaluations},
-            {"type": "ActionSet", "actions": others}]
+    others = [button(t(lang, "outcome_not_business"), _data(entry_no, NOT_BUSINESS, nos)), note]
+    return [{"type": "ActionSet", "actions": row} for row in (answers[:3], answers[3:], others)]
 
 
 def outcome_card(lang: str, entries: Sequence[InteractionLogEntry], clock: UserClock) -> Card:

@@ -74,7 +74,7 @@ def test_a_call_ends_its_card_is_clicked_and_the_evaluation_saved(
         done = sender(engine, calls.config, connector, NOW.replace(tzinfo=None)).send_due()
         assert (done.cards, done.entries) == (1, 1)
         [posted] = connector.sent_to(CONVERSATION)
-        assert posted.card["body"][1]["items"][0]["text"] == f"**Call #{entry.entry_no}**"
+        assert posted.card["body"][1]["items"][0]["text"] == f"Call #{entry.entry_no}"
         answer = click(client, button_data(posted.card, entry.entry_no, "negative"), aad=aad)
     assert "✔ negative" in str(answer["value"])
     [saved] = call_entries(engine)

@@ -304,7 +304,7 @@ def test_a_call_gets_a_card_and_an_unanswered_one_none(
     assert (done.cards, done.entries) == (1, 1)
     [posted] = connector.sent_to(CONVERSATION)
     section = posted.card["body"][1]["items"]
-    assert section[0]["text"] == f"**Call #{answered.entry_no}**"
+    assert section[0]["text"] == f"Call #{answered.entry_no}"
     assert {f["title"]: f["value"] for f in section[1]["facts"]}["Duration"] == "12 min"
 
 
