@@ -26,7 +26,7 @@ from storage.contacts import fold
 from storage.errors import InterlogError
 from storage.models import CompanyDomain, Contact, ContactEmail
 from storage.phones import KINDS as PHONE_COLUMNS
-from storage.phones import ContactPhone, PhoneProblem, normalize, replace_phones
+from storage.phones import ContactPhone, PhoneProblem, check_region, normalize, replace_phones
 from storage.values import EMAIL_RE, contact_number_problem, text_problem
 from storage.vocabulary import ContactType
 
@@ -207,7 +207,7 @@ def import_contacts_csv(
     A contact's emails and domains are replaced by the file's. Persons may name a company
     defined anywhere in the same file or already in the database.
     """
-    rows = parse_contacts_csv(read_csv_text(source), default_region)
+    rows = parse_contacts_csv(read_csv_text(source), check_region(default_region))
     existing = _existing(session, [r.no for r in rows])
     errors = _check_against_db(session, rows, existing)
     if errors:

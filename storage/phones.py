@@ -16,6 +16,7 @@ import phonenumbers
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from storage.errors import InterlogError
 from storage.models import Base
 
 KINDS = ("phone", "mobile")
@@ -41,6 +42,18 @@ class ContactPhone(Base):
 
     def __repr__(self) -> str:
         return f"ContactPhone({self.number!r}, {self.kind!r}, contact={self.contact_id!r})"
+
+
+def check_region(region: str | None) -> str | None:
+    """`[sync] default_region` upper-cased (None when unset); `InterlogError` naming it when
+    it is not a region phone numbers are known for."""
+    value = (region or "").strip().upper()
+    if not value:
+        return None
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise InterlogError(f"[sync] default_region = {region!r} is not a region code such as "
+                            "DE, US or MX (ISO 3166 alpha-2)")
+    return value
 
 
 def is_masked(number: str) -> bool:

@@ -13,14 +13,14 @@ from connector.capture.context import CaptureContext, ContactInfo, TemplateInfo
 from connector.sync.env import SyncEnv
 from storage.errors import NotFound
 from storage.models import Contact, TemplateSetup, User
-from storage.phones import ContactPhone, party_number
+from storage.phones import ContactPhone, check_region, party_number
 from storage.vocabulary import SetupKind
 
 
 def call_context(env: SyncEnv, rows: Iterable[PstnCall]) -> CallContext:
     """Users (UPN and Entra object id), contacts by number, and the users' own numbers (the
     user side of the PSTN rows: never listed as unmatched)."""
-    region = env.settings.sync.default_region or None
+    region = check_region(env.settings.sync.default_region)
     with Session(env.db) as session:
         users = session.execute(sa.select(User.upn, User.aad_object_id)).all()
         company = aliased(Contact)

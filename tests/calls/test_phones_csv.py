@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from storage.contacts_csv import CsvImportError, import_contacts_csv
+from storage.errors import InterlogError
 from storage.models import Contact
 from storage.phones import ContactPhone
 
@@ -52,3 +53,10 @@ def test_a_number_of_another_contact_is_refused(db: Session) -> None:
     with pytest.raises(CsvImportError, match="phone '\\+49301234567' is already used by"
                                              " contact P1"):
         import_contacts_csv(db, HEADER + "P2,person,Eva,,,,,+49 30 1234567,\n")
+
+
+def test_an_unknown_default_region_is_named(db: Session) -> None:
+    with pytest.raises(InterlogError, match="default_region = 'Germany' is not a region code"):
+        import_contacts_csv(db, HEADER + "P1,person,Hans,,,,,030 1234567,\n",
+                            default_region="Germany")
+    assert db.scalar(sa.select(sa.func.count()).select_from(Contact)) == 0
