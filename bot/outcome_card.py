@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from bot.cards import Card, button, card, text_block, title
 from bot.commands import CommandContext, CommandError, Reply
-from bot.i18n import MESSAGES, t
+from bot.i18n import MESSAGES, number, t
 from bot.local_time import UserClock
 from storage.attempts import mark_attempt_failed
 from storage.entries import cancel_entries, evaluate_entries, note_entries
@@ -84,11 +84,9 @@ def _settled(lang: str, entry: InteractionLogEntry) -> str | None:
 
 def _heading(lang: str, entry: InteractionLogEntry, clock: UserClock) -> dict[str, Any]:
     kind = t(lang, "phone_call") if entry.source == "call" else t(lang, "meeting")
-    minutes = f"{entry.duration_min}"
-    minutes = minutes.rstrip("0").rstrip(".") if "." in minutes else minutes
     facts = [(t(lang, "contact"), f"{entry.contact_name} ({entry.contact_no})"),
              (t(lang, "outcome_when"), clock.show(entry.occurred_at)),
-             (t(lang, "duration"), t(lang, "minutes", n=minutes)),
+             (t(lang, "duration"), t(lang, "minutes", n=number(lang, entry.duration_min))),
              (t(lang, "subject"), entry.subject or "—")]
     if entry.note:
         facts.append((t(lang, "note"), entry.note.replace("\n", " · ")))
