@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.i18n import t
+from bot.i18n import number, t
 from bot.local_time import UserClock
 from storage.links import outlook_link
 from storage.models import Contact, InteractionLogEntry, InteractionTemplate
@@ -53,7 +53,7 @@ def _facts(lang: str, entry: InteractionLogEntry, clock: UserClock | None) -> di
         (t(lang, "contact"), f"{entry.contact_name} ({entry.contact_no})"),
         (t(lang, "template"), entry.template_code),
         (t(lang, "subject"), entry.subject or "—"),
-        (t(lang, "duration"), t(lang, "minutes", n=_number(entry.duration_min))),
+        (t(lang, "duration"), t(lang, "minutes", n=number(lang, entry.duration_min))),
         (t(lang, "date"), (clock or UserClock.utc()).show(entry.occurred_at)),
     ]
     if entry.information_flow:
@@ -65,11 +65,6 @@ def _facts(lang: str, entry: InteractionLogEntry, clock: UserClock | None) -> di
     if entry.note:
         facts.append((t(lang, "note"), entry.note.replace("\n", " · ")))
     return {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in facts]}
-
-
-def _number(value: object) -> str:
-    text = f"{value}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def entry_card(lang: str, headline: str, entry: InteractionLogEntry,
@@ -97,7 +92,7 @@ def entries_card(lang: str, contact: Contact, entries: Sequence[InteractionLogEn
     for entry in entries:
         line = (
             f"**#{entry.entry_no}** {clock.show_day(entry.occurred_at)} · {entry.template_code}"
-            f" · {entry.subject or '—'} · {t(lang, 'minutes', n=_number(entry.duration_min))}"
+            f" · {entry.subject or '—'} · {t(lang, 'minutes', n=number(lang, entry.duration_min))}"
         )
         body.append(text_block(line, spacing="Small"))
     return card(body)

@@ -100,6 +100,7 @@ def t(lang: str, key: str, **values: object) -> str:
     return template.format(**values)
 
 
-def number(lang: str | None, value: Decimal | float | int, places: int = 2) -> str:
-    """A number in the locale's CLDR format: `1,234.50` in `es`/`es-MX`, `1.234,50` in `es-ES`."""
+def number(lang: str | None, value: Decimal | float | int, places: int | None = None) -> str:
+    """A number in the locale's CLDR format: `1,234.5` in `es`/`es-MX`, `1.234,5` in `es-ES`;
+    `places=None` shows up to two decimals and no trailing zeros (`15`, `12.5`)."""
     return i18n.number(value, lang, places)

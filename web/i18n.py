@@ -46,8 +46,9 @@ def number(value: Decimal | float | int, places: int = 2) -> str:
 
 
 def date(value: dt.date) -> str:
-    """A date in the locale's short CLDR form: `30/11/26` in Spanish, `11/30/26` in English."""
-    return i18n.date(value, locale())
+    """A date in the locale's medium CLDR form: `30 nov 2026` in Spanish, `Nov 30, 2026` in
+    English: day and month never confused between Mexico, Spain and the US."""
+    return i18n.date(value, locale(), "medium")
 
 
 def time(value: dt.time | dt.datetime) -> str:

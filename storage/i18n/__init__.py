@@ -51,9 +51,9 @@ def locale_of(tag: str | None) -> Locale:
     text = (tag or "").strip().replace("_", "-")
     parts = [p for p in text.split("-") if p]
     language = parts[0].lower() if parts else "en"
-    if language not in LANGUAGES:
-        language = "en"
     territory = next((p.upper() for p in parts[1:] if len(p) == 2 and p.isalpha()), None)
+    if language not in LANGUAGES:
+        language, territory = "en", None  # `fr-FR` gets English words and formats
     try:
         return Locale(language, territory or DEFAULT_TERRITORY[language])
     except (UnknownLocaleError, ValueError):
@@ -71,11 +71,12 @@ def translate(tag: str | None, msgid: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
-def number(value: Decimal | float | int, tag: str | None, places: int = 2) -> str:
-    """`1234.5` → `1,234.50` (en, es-MX), `1234,50` (es-ES: CLDR groups from 5 digits)."""
-    pattern = "#,##0" + ("." + "0" * places if places > 0 else "")
-    return format_decimal(Decimal(str(value)), format=pattern, locale=locale_of(tag),
-                          decimal_quantization=True)
+def number(value: Decimal | float | int, tag: str | None, places: int | None = 2) -> str:
+    """`1234.5` → `1,234.50` (en, es-MX), `1.234,50` (es-ES); `places=None`: up to two
+    decimals, none shown when zero (`12.5`, `15`), as a card says minutes."""
+    decimals = "##" if places is None else "0" * places
+    pattern = "#,##0" + ("." + decimals if decimals else "")
+    return format_decimal(Decimal(str(value)), format=pattern, locale=locale_of(tag))
 
 
 def currency(value: Decimal | float | int, code: str, tag: str | None) -> str:
