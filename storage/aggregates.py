@@ -54,6 +54,7 @@ KEYS: dict[int, tuple[str, ...]] = {
                   "user_upn"),
     DAY: ("template_code", "group_code", "information_flow"),
 }
+SLOTS = 8  # rows per key of the day grain that concurrent writers spread over (`_slot`)
 FIGURES = ("entries", "cost", "duration_min", "failed", "reached", "attempted")
 
 
@@ -73,6 +74,7 @@ class EntryDayTotal(Base):
     information_flow: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     salesperson_code: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     user_upn: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    slot: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, default=0)
     entries: Mapped[int] = mapped_column(default=0)
     cost: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2), default=0)
     duration_min: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2), default=0)
@@ -114,10 +116,25 @@ def _key_columns(session: Session, grain: int) -> dict[str, Any]:
         "salesperson_code": e.salesperson_code,
         "user_upn": sa.func.coalesce(e.user_upn, ""),
     }
-    blank: dict[str, Any] = {"contact_id": sa.literal_column("0")}
     return {"grain": sa.literal_column(str(grain)), "day": day_of(session, e.occurred_at),
-            **{name: (every[name] if name in KEYS[grain] else blank.get(
-                name, sa.literal_column("''"))) for name in every}}
+            **{name: (every[name] if name in KEYS[grain] else _blank(name)) for name in every},
+            "slot": _slot(session, grain)}
+
+
+def _blank(name: str) -> Any:
+    """What a column not in a grain holds."""
+    return sa.literal_column("0" if name in ("contact_id", "slot") else "''")
+
+
+def _slot(session: Session, grain: int) -> Any:
+    """The slot a writer adds to: in the day grain on PostgreSQL, one of `SLOTS` by its
+    server process, so that concurrent writers of the same day and template (every capture
+    worker, every bot command) do not all wait on one row until each commits; readers sum
+    the slots as they sum the days. Elsewhere 0 (a contact's or a user's rows are rarely
+    written by two transactions at once; SQLite has one writer)."""
+    if grain == DAY and is_postgresql(session):
+        return sa.func.pg_backend_pid() % SLOTS
+    return sa.literal_column("0")
 
 
 def _figures(sign: int) -> list[Any]:
@@ -235,8 +252,7 @@ def _roll_up(session: Session, source: int, grain: int) -> None:
     keys: dict[str, Any] = {"grain": sa.literal_column(str(grain)), "day": t.c.day}
     for name in _key_columns(session, grain):
         if name not in ("grain", "day"):
-            keys[name] = t.c[name] if name in KEYS[grain] else (
-                sa.literal_column("0") if name == "contact_id" else sa.literal_column("''"))
+            keys[name] = t.c[name] if name in KEYS[grain] else _blank(name)
     groups = [t.c.day, *(t.c[name] for name in KEYS[grain])]
     select = (sa.select(*keys.values(), *(sa.func.sum(t.c[f]) for f in FIGURES))
               .where(t.c.grain == source).group_by(*groups))

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from storage import aggregates
@@ -136,3 +137,43 @@ def test_statistics_and_totals_read_the_totals_unless_a_filter_needs_the_entries
     assert totals(db, EntryFilter(template_code="EMAIL", source="email")).count == 3
     assert [r.count for r in stats(db, EntryFilter(source="email"), "template")] == [3]
     assert aggregates.grain_for(EntryFilter(evaluation="")) is None
+
+
+def test_concurrent_writers_add_to_their_own_slots_of_a_day_on_postgresql(
+    clean_pg_engine: Engine,
+) -> None:
+    """Two server processes writing the same day and template add to different rows (their
+    slots: neither waits on the other's row until it commits), and the figures still sum."""
+    from storage.entries import entry_row, get_template
+    from tests.support.world import make_world
+
+    with Session(clean_pg_engine) as setup, setup.begin():
+        make_world(setup)
+    sessions = [Session(clean_pg_engine) for _ in range(aggregates.SLOTS + 1)]
+    try:
+        slots: dict[int, Session] = {}
+        for session in sessions:  # two server processes of different slots
+            pid = session.scalar(sa.text("SELECT pg_backend_pid()")) or 0
+            slots.setdefault(pid % aggregates.SLOTS, session)
+        first, second = list(slots.values())[:2]
+        # Two users' calls to two contacts: only the day grain's row is shared.
+        for session, no, user in ((first, "CT2", "alice@contoso.com"),
+                                  (second, "CT4", "bob@contoso.com")):
+            session.execute(sa.text("SET lock_timeout = '10s'"))  # a wait fails the test
+            contact = session.scalar(sa.select(Contact).where(Contact.no == no))
+            assert contact is not None
+            row = entry_row(contact, Interaction(template_code="CALL", occurred_at=AT),
+                            get_template(session, "CALL"), "")
+            row["user_upn"] = user
+            insert_entries(session, [row], actor="test")  # both uncommitted at once
+        first.commit()
+        second.commit()
+    finally:
+        for session in sessions:
+            session.close()
+    with Session(clean_pg_engine) as session:
+        assert_totals_match(session)
+        day_rows = session.scalars(sa.select(aggregates.EntryDayTotal.slot).where(
+            aggregates.EntryDayTotal.grain == aggregates.DAY)).all()
+        assert len(set(day_rows)) == 2
+        assert stats(session, EntryFilter(), "template")[0].count == 2

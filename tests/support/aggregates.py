@@ -24,18 +24,17 @@ def _figures(values: list[Any]) -> tuple[Any, ...]:
 
 
 def stored(session: Session) -> dict[Key, tuple[Any, ...]]:
-    """Every row of the table whose figures are not all zero, keyed by (grain, day, keys)."""
+    """The table's figures keyed by (grain, day, keys), its slots summed, those all zero
+    left out."""
     session.flush()
-    t = EntryDayTotal.__table__.c
-    found = {}
-    for row in session.execute(sa.select(EntryDayTotal)).scalars():
-        figures = _figures([getattr(row, f) for f in FIGURES])
-        if any(figures):
-            day = row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day))
-            key = (row.grain, day, *(getattr(row, k) for k in KEYS[row.grain]))
-            found[key] = figures
-    assert t is not None
-    return found
+    sums: dict[Key, list[Any]] = defaultdict(lambda: [0, Decimal(0), Decimal(0), 0, 0, 0])
+    for row in session.execute(sa.select(EntryDayTotal)).scalars():  # slots summed
+        day = row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day))
+        key = (row.grain, day, *(getattr(row, k) for k in KEYS[row.grain]))
+        for i, name in enumerate(FIGURES):
+            sums[key][i] += Decimal(str(getattr(row, name)))
+    found = {key: _figures(values) for key, values in sums.items()}
+    return {key: figures for key, figures in found.items() if any(figures)}
 
 
 def recount(session: Session) -> dict[Key, tuple[Any, ...]]:

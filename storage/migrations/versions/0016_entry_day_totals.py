@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column('information_flow', sa.String(length=8), nullable=False),
         sa.Column('salesperson_code', sa.String(length=20), nullable=False),
         sa.Column('user_upn', sa.String(length=254), nullable=False),
+        sa.Column('slot', sa.SmallInteger(), nullable=False),
         sa.Column('entries', sa.Integer(), nullable=False),
         sa.Column('cost', sa.Numeric(precision=16, scale=2), nullable=False),
         sa.Column('duration_min', sa.Numeric(precision=16, scale=2), nullable=False),
@@ -50,7 +51,7 @@ def upgrade() -> None:
         sa.Column('attempted', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('grain', 'day', 'contact_id', 'contact_no', 'company_no',
                                 'template_code', 'group_code', 'information_flow',
-                                'salesperson_code', 'user_upn',
+                                'salesperson_code', 'user_upn', 'slot',
                                 name=op.f('pk_entry_day_totals')),
     )
     op.create_index('ix_entry_day_totals_contact', 'entry_day_totals',
