@@ -52,7 +52,7 @@ WORDS = {
         "outcome_title": "¿Cómo le fue?",
         "outcome_digest": "Terminaron {n} llamadas y reuniones. ¿Cómo le fue?",
         "outcome_no_answer": "Sin respuesta",
-        "outcome_note": "Añadir nota",
+        "outcome_note": "Agregar nota",
         "outcome_note_save": "Guardar nota",
         "outcome_note_placeholder": "Qué se dijo, qué sigue",
         "outcome_not_business": "No fue una interacción de negocio",
