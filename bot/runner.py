@@ -102,7 +102,7 @@ class CommandRunner:
         except CommandError as exc:
             return exc.reply
         except InterlogError as exc:
-            return Reply(str(exc))
+            return Reply(exc.text(turn.lang))
         except Exception:
             ref = new_ref()
             log.exception("bot command failed (ref %s, actor %s)", ref, turn.actor)

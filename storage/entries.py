@@ -59,7 +59,7 @@ MAX_AMOUNT = Decimal("99999999.99")  # duration and cost: Numeric(10, 2) holds n
 def get_template(session: Session, code: str) -> InteractionTemplate:
     template = session.get(InteractionTemplate, code.upper())
     if template is None:
-        raise NotFound(f"no interaction template {code!r}")
+        raise NotFound("no interaction template {code!r}", code=code)
     return template
 
 
@@ -201,7 +201,7 @@ def find_entries(session: Session, entry_nos: Iterable[int]) -> list[Interaction
     missing = [n for n in wanted if n not in found]
     if missing:
         names = ", ".join(f"#{n}" for n in missing)
-        raise NotFound(f"no interaction log entry {names}; nothing was changed")
+        raise NotFound("no interaction log entry {names}; nothing was changed", names=names)
     return [found[n] for n in wanted]
 
 
@@ -210,7 +210,8 @@ def check_owner(entries: Sequence[InteractionLogEntry], owner_upn: str | None) -
         return
     for entry in entries:
         if not is_owner(owner_upn, entry):
-            raise Refused(f"entry #{entry.entry_no} is not yours; only an admin may change it")
+            raise Refused("entry #{entry_no} is not yours; only an admin may change it",
+                          entry_no=entry.entry_no)
 
 
 def cancel_entries(
@@ -243,9 +244,8 @@ def restore_entries(
             )
         ).first()
         if canceled is not None:
-            raise Refused(
-                f"logged segment {canceled.segment_no} is canceled; restore the segment instead"
-            )
+            raise Refused("logged segment {no} is canceled; restore the segment instead",
+                          no=canceled.segment_no)
     restore_where(session, InteractionLogEntry.entry_no.in_([e.entry_no for e in entries]),
                   actor=actor)
     return entries

@@ -38,11 +38,12 @@ def recreate_entry(
     [original] = find_entries(session, [entry_no])
     now = utcnow().replace(microsecond=0)
     if occurred_at is not None and occurred_at > now + LEEWAY:
-        raise Refused(f"{occurred_at:%Y-%m-%d %H:%M} UTC is in the future; a re-created"
-                      " interaction happened already")
+        raise Refused("{moment} UTC is in the future; a re-created interaction happened"
+                      " already", moment=f"{occurred_at:%Y-%m-%d %H:%M}")
     contact = session.get(Contact, original.contact_id)
     if contact is None:
-        raise NotFound(f"entry #{entry_no}'s contact {original.contact_no} no longer exists")
+        raise NotFound("entry #{entry_no}'s contact {contact_no} no longer exists",
+                       entry_no=entry_no, contact_no=original.contact_no)
     copy = Interaction(
         template_code=original.template_code, subject=original.subject,
         occurred_at=occurred_at or now, duration_min=original.duration_min,

@@ -83,6 +83,7 @@ def check_domain(text: str) -> str:
     `InterlogError` naming the problem when it is not one."""
     domain = text.strip().removeprefix("@").lower()
     if not domain or email_problem("x@" + domain) is not None:
-        raise InterlogError(f"domain {text!r} is not an email domain (like fabrikam.com)")
+        raise InterlogError("domain {text!r} is not an email domain (like fabrikam.com)",
+                            text=text)
     return domain
 

@@ -51,7 +51,7 @@ def create_segment(
     if len(description) > 100:
         raise InterlogError("a segment description is at most 100 characters")
     if session.get(Segment, no) is not None:
-        raise Refused(f"segment {no} exists already")
+        raise Refused("segment {no} exists already", no=no)
     segment = Segment(no=no, description=description)
     for contact in dict.fromkeys(contacts):
         segment.lines.append(SegmentLine(contact_id=contact.id))
@@ -69,10 +69,10 @@ def log_segment(
     """One entry per contact of the segment, tied to a new logged segment; refused if logged."""
     segment = get_segment(session, no, lock=True)
     if logged_segment(session, segment.no) is not None:
-        raise Refused(f"segment {segment.no} is logged already")
+        raise Refused("segment {no} is logged already", no=segment.no)
     contacts = _contacts_of(session, segment.no)
     if not contacts:
-        raise Refused(f"segment {segment.no} is empty")
+        raise Refused("segment {no} is empty", no=segment.no)
     template = get_template(session, interaction.template_code)
     interaction = replace(interaction, source=EntrySource.SEGMENT)
     check_interaction(interaction)
@@ -111,7 +111,7 @@ def set_segment_canceled(
     """Cancel or restore a logged segment and, with it, every one of its entries."""
     logged = logged_segment(session, no)
     if logged is None:
-        raise NotFound(f"segment {no!r} has not been logged")
+        raise NotFound("segment {no!r} has not been logged", no=no)
     logged.canceled = canceled
     in_segment = InteractionLogEntry.logged_segment_id == logged.id
     if canceled:
@@ -178,7 +178,8 @@ def _open_segment(session: Session, no: str) -> Segment:
     """Segment `no`, locked against a concurrent change, refused once logged."""
     segment = get_segment(session, no, lock=True)
     if logged_segment(session, segment.no) is not None:
-        raise Refused(f"segment {segment.no} is logged already; its contacts cannot change")
+        raise Refused("segment {no} is logged already; its contacts cannot change",
+                      no=segment.no)
     return segment
 
 
@@ -206,8 +207,8 @@ def delete_segment(session: Session, no: str, *, actor: str) -> int:
     kept = 0
     if logged is not None:
         if not logged.canceled:
-            raise Refused(f"segment {segment.no} is logged and not canceled; cancel it first"
-                          " (only a canceled logged segment can be deleted)")
+            raise Refused("segment {no} is logged and not canceled; cancel it first"
+                          " (only a canceled logged segment can be deleted)", no=segment.no)
         e = InteractionLogEntry
         kept = len(session.execute(sa.update(e).where(e.logged_segment_id == logged.id)
                                    .values(logged_segment_id=None).returning(e.entry_no)).all())
@@ -226,7 +227,7 @@ def get_segment(session: Session, no: str, *, lock: bool = False) -> Segment:
     stmt = sa.select(Segment).where(Segment.no == no.strip().upper())
     segment = session.scalar(stmt.with_for_update() if lock else stmt)
     if segment is None:
-        raise NotFound(f"no segment {no!r}")
+        raise NotFound("no segment {no!r}", no=no)
     return segment
 
 

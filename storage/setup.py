@@ -79,7 +79,7 @@ def _delete(session: Session, row: object, refusal: Callable[[], InUse]) -> None
 def get_group(session: Session, code: str) -> InteractionGroup:
     group = session.get(InteractionGroup, code.strip().upper())
     if group is None:
-        raise NotFound(f"no interaction group {code!r}")
+        raise NotFound("no interaction group {code!r}", code=code)
     return group
 
 
@@ -88,7 +88,8 @@ def add_group(session: Session, values: Mapping[str, object], *, actor: str
     """A new group (`code`, `description`); an existing code is refused."""
     spec = checked("group", values, group_spec)
     if session.get(InteractionGroup, spec.code) is not None:
-        raise Refused(f"interaction group {spec.code} exists already; nothing was changed")
+        raise Refused("interaction group {code} exists already; nothing was changed",
+                      code=spec.code)
     group = InteractionGroup(code=spec.code, description=spec.description)
     session.add(group)
     session.flush()
@@ -137,7 +138,7 @@ def _group_values(spec: GroupSpec) -> dict[str, object]:
 def get_template(session: Session, code: str) -> InteractionTemplate:
     template = session.get(InteractionTemplate, code.strip().upper())
     if template is None:
-        raise NotFound(f"no interaction template {code!r}")
+        raise NotFound("no interaction template {code!r}", code=code)
     return template
 
 
@@ -174,7 +175,8 @@ def add_template(session: Session, values: Mapping[str, object], *, actor: str
     refused."""
     spec = checked("template", values, template_spec)
     if session.get(InteractionTemplate, spec.code) is not None:
-        raise Refused(f"interaction template {spec.code} exists already; nothing was changed")
+        raise Refused("interaction template {code} exists already; nothing was changed",
+                      code=spec.code)
     get_group(session, spec.group)
     template = InteractionTemplate(code=spec.code)
     session.add(template)

@@ -43,7 +43,7 @@ def _write_rule(session: Session, rule: MatchRule, spec: RuleSpec) -> None:
 def get_rule(session: Session, rule_id: int) -> MatchRule:
     rule = session.get(MatchRule, rule_id)
     if rule is None:
-        raise NotFound(f"no rule #{rule_id}")
+        raise NotFound("no rule #{rule_id}", rule_id=rule_id)
     return rule
 
 

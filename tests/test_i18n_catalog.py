@@ -3,6 +3,7 @@ Mexican Spanish, none reads as Spain's, and CLDR's formats follow the full local
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import importlib
 import pkgutil
@@ -49,16 +50,36 @@ def _bot_msgids() -> dict[str, str]:
     return {text: f"bot message {key!r}" for key, text in MESSAGES["en"].items()}
 
 
+REFUSALS = {"InterlogError", "NotFound", "Refused", "UnknownContact", "AmbiguousContact"}
+
+
+def _refusal_msgids() -> dict[str, str]:
+    """The storage refusals raised with a literal message (a msgid, `{name}` fields passed as
+    keywords), found in the syntax tree; f-string messages stay English and are not here."""
+    found: dict[str, str] = {}
+    for path in sorted((ROOT / "storage").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            called = (node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+                      if isinstance(node.func, ast.Attribute) else "") if isinstance(
+                node, ast.Call) else ""
+            if (isinstance(node, ast.Call) and called in REFUSALS | {"__init__"} and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)):
+                found.setdefault(node.args[0].value, f"storage/{path.name}:{node.lineno}")
+    return found
+
+
 def test_the_extractors_find_the_messages() -> None:
     web = _web_msgids()
     assert len(web) > 200
     assert "Cost" in web
     assert "Logged #{entry_no}" in _bot_msgids()
+    assert "no interaction log entry {names}; nothing was changed" in _refusal_msgids()
 
 
-@pytest.mark.parametrize("source", ["web", "bot"])
+@pytest.mark.parametrize("source", ["web", "bot", "storage"])
 def test_every_message_has_a_spanish_translation(source: str) -> None:
-    used = _web_msgids() if source == "web" else _bot_msgids()
+    used = {"web": _web_msgids, "bot": _bot_msgids, "storage": _refusal_msgids}[source]()
     missing = sorted(f"{where}: {text!r}" for text, where in used.items() if not SPANISH.get(text))
     assert missing == []
 

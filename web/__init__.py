@@ -70,6 +70,8 @@ def pages_blueprint() -> Blueprint:
 
     bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/static/web")
+    bp.before_request(i18n.enter_locale)
+    bp.teardown_request(i18n.leave_locale)
     bp.before_request(_limit_upload)
     bp.before_request(auth.require_user)
     bp.before_request(security.check_csrf)

@@ -53,3 +53,13 @@ def date(value: dt.date) -> str:
 
 def time(value: dt.time | dt.datetime) -> str:
     return i18n.time(value, locale())
+
+
+def enter_locale() -> None:
+    """Before a page's request: refusals (`str()` of storage/errors.py) in the browser's locale."""
+    i18n.use_locale(locale())
+
+
+def leave_locale(_exc: BaseException | None = None) -> None:
+    """After it: a pooled thread answers the next request (the API's, the CLI's) in English."""
+    i18n.use_locale(None)

@@ -11,6 +11,7 @@ babel.dates). It lives in storage/, the lowest layer, because storage's refusals
 from __future__ import annotations
 
 import datetime as dt
+from contextvars import ContextVar, Token
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -27,6 +28,16 @@ DOMAIN = "interlog"
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("en", "es")  # the languages with words; English is the source
 DEFAULT_TERRITORY = {"es": "MX", "en": "US"}  # a bare language gets these formats
+
+
+# The locale of the user being answered, set by a surface for one request (web/__init__.py):
+# `str()` of a refusal (storage/errors.py) reads it. None, as on the CLI: English.
+CURRENT: ContextVar[str | None] = ContextVar("interlog_locale", default=None)
+
+
+def use_locale(tag: str | None) -> Token[str | None]:
+    """Answer in `tag` until `CURRENT.reset(token)`."""
+    return CURRENT.set(tag)
 
 
 def po_path(language: str) -> Path:
@@ -67,7 +78,7 @@ def language_of(tag: str | None) -> str:
 
 def translate(tag: str | None, msgid: str, **params: object) -> str:
     """`msgid` in the locale's language (itself when untranslated), `{name}` params filled."""
-    text = catalog(language_of(tag)).get(msgid, msgid)
+    text = catalog(language_of(tag)).get(msgid, msgid) if tag else msgid
     return text.format(**params) if params else text
 
 

@@ -90,3 +90,11 @@ def test_a_spanish_browser_in_spain_gets_the_same_words_with_spains_formats(
     page_spain.goto(f"{big_cost.base}/log")
     expect(page_spain.locator("#entry-5")).to_contain_text("1.234,50")
     screenshot(page_spain, "log-es-es")
+
+
+def test_a_refusal_reads_in_the_browsers_language(site: Site, page_mx: Page,
+                                                   page: Page) -> None:
+    page_mx.goto(f"{site.base}/log?contact=Nadie")
+    expect(page_mx.locator("body")).to_contain_text("ningún contacto coincide con 'Nadie'")
+    page.goto(f"{site.base}/log?contact=Nobody")  # English right after, on the same server
+    expect(page.locator("body")).to_contain_text("no contact matches 'Nobody'")
