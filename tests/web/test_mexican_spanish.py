@@ -57,8 +57,10 @@ def test_a_mexican_browser_reads_mexican_words_and_formats(big_cost: Site, page_
     assert not [word for word in SPAIN_WORDS if word in body]
     assert "1.234,50" not in body
     screenshot(page_mx, "log-es-mx")
-    for path in ("/templates", "/sync", "/stats", "/segments", "/audit"):
+    for path in ("/entries/5", "/contacts/C005", "/templates", "/sync", "/stats", "/segments",
+                 "/audit"):
         page_mx.goto(f"{big_cost.base}{path}")
+        screenshot(page_mx, "es-mx-" + path.strip("/").replace("/", "-"))
         body = page_mx.locator("body").inner_text()
         assert not [word for word in SPAIN_WORDS if word in body], path
 
