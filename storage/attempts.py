@@ -9,7 +9,7 @@ the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,17 +26,33 @@ def mark_attempt_failed(session: Session, entry_nos: Iterable[int], *, actor: st
     entries); those already failed are left alone. Returns the entries named."""
     entries = find_entries(session, entry_nos)
     check_owner(entries, owner_upn)
-    changed = [e.entry_no for e in entries if not e.attempt_failed]
-    if not changed:
-        return entries
-    active = [e.entry_no for e in entries if not e.attempt_failed and not e.canceled]
-    aggregates.apply(session, active, -1)
-    e = InteractionLogEntry
-    session.execute(sa.update(e).where(e.entry_no.in_(changed)).values(attempt_failed=True),
-                    execution_options={"synchronize_session": "fetch"})
-    aggregates.apply(session, active, 1)
-    details: dict[str, object] = {"attempt_failed": True}
-    audit_changes(session, actor, EntryAction.EVALUATE, dict.fromkeys(changed, details))
+    set_attempt_failed(session, {e.entry_no: True for e in entries}, actor=actor)
     for entry in entries:
         session.refresh(entry)
     return entries
+
+
+def set_attempt_failed(session: Session, values: Mapping[int, bool], *, actor: str) -> list[int]:
+    """Give each entry its `attempt_failed` value (True: nobody answered; a call record's later
+    version may also say it was answered after all). Entries that have it already are left
+    alone; the per-day totals follow; audited `evaluate` per entry changed. Returns the
+    numbers changed."""
+    e = InteractionLogEntry
+    rows = session.execute(
+        sa.select(e.entry_no, e.attempt_failed, e.canceled)
+        .where(e.entry_no.in_(sorted(values))).order_by(e.entry_no).with_for_update()
+    ).all()
+    changed: list[int] = []
+    for value in (True, False):
+        nos = [no for no, failed, _ in rows if values[no] is value and failed is not value]
+        if not nos:
+            continue
+        active = [no for no, failed, canceled in rows if no in nos and not canceled]
+        aggregates.apply(session, active, -1)
+        session.execute(sa.update(e).where(e.entry_no.in_(nos)).values(attempt_failed=value),
+                        execution_options={"synchronize_session": "fetch"})
+        aggregates.apply(session, active, 1)
+        details: dict[str, object] = {"attempt_failed": value}
+        audit_changes(session, actor, EntryAction.EVALUATE, dict.fromkeys(nos, details))
+        changed += nos
+    return sorted(changed)

@@ -31,7 +31,10 @@ from storage.models import InteractionLogEntry, utcnow
 from storage.vocabulary import EntrySource, ItemKind
 
 CHUNK = 500  # entry numbers per statement when deleting
-CAPTURED = (EntrySource.EMAIL, EntrySource.MEETING)  # sources capture dedupes (and tombstones)
+CAPTURED = (EntrySource.EMAIL, EntrySource.MEETING)  # sources capture dedupes and reclassifies
+# Sources whose deleted entries are remembered so that capture never logs them again: calls too
+# (their key is the ical_uid column, `call:<id>` or `pstn:<id>`, connector/calls/write.py).
+TOMBSTONED = (*CAPTURED, EntrySource.CALL)
 
 
 class NewEntry(TypedDict):
@@ -263,7 +266,7 @@ def delete_canceled(
                       e.contact_no, e.template_code)
             .where(e.entry_no.in_(chunk), e.canceled.is_(True)).order_by(e.entry_no)
         ).all()
-        _tombstones(session, [row[:5] for row in doomed if row[1] in CAPTURED], now)
+        _tombstones(session, [row[:5] for row in doomed if row[1] in TOMBSTONED], now)
         session.execute(sa.delete(e).where(e.entry_no.in_(chunk), e.canceled.is_(True)))
         audit_changes(session, actor, EntryAction.DELETE, {
             no: {"contact_no": contact_no, "template": template}

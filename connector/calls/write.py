@@ -21,13 +21,15 @@ from sqlalchemy.orm import Session
 
 from connector.calls.items import GraphCall
 from connector.calls.plan import TOLERANCE, CallPlan, Unmatched
+from connector.capture import skip
 from connector.capture.context import CaptureContext, TemplateInfo
 from connector.capture.outcome import PageOutcome
 from connector.capture.participants import initiated_by
 from connector.capture.records import COPY_COLUMNS, COPY_UPDATE
 from connector.capture.rules import Facts, choose_template
 from storage import dialect
-from storage.capture_models import CapturedItem, UnmatchedAddress
+from storage.attempts import set_attempt_failed
+from storage.capture_models import CapturedItem, DeletedEntryKey, UnmatchedAddress
 from storage.entry_writes import MeetingMove, NewEntry, insert_entries, move_meetings
 from storage.models import InteractionLogEntry
 from storage.vocabulary import EntrySource, ItemKind
@@ -44,12 +46,15 @@ def write_calls(session: Session, ctx: CaptureContext, template: TemplateInfo,
     plans = _reuse_keys(session, list(plans))
     plans = _without_meetings(session, plans, out)
     existing = _entries(session, [p.key for p in plans])
+    deleted = _deleted(session, [p.key for p in plans])
     rows, moves, failed = [], [], {}
     for plan in sorted(plans, key=lambda p: p.key):
         had = existing.get(plan.key, {})
         for contact in plan.contacts:
             entry = had.get(contact.id)
-            if entry is None:
+            if entry is None and (plan.key, contact.id) in deleted:
+                out.skipped[skip.DELETED_ENTRY] += 1  # deleted by a user: never again
+            elif entry is None:
                 rows.append(_entry(ctx, template, plan, contact))
             elif (entry[1], entry[2]) != (plan.occurred_at, plan.duration_min):
                 moves.append(MeetingMove(entry[0], plan.occurred_at, plan.duration_min,
@@ -60,9 +65,7 @@ def write_calls(session: Session, ctx: CaptureContext, template: TemplateInfo,
     unique = {(r["ical_uid"], r["contact_id"]): r for r in rows}
     out.entries_created = len(insert_entries(session, list(unique.values()), actor="sync:calls"))
     out.entries_updated = len(move_meetings(session, moves, actor="sync:calls"))
-    for entry_no, value in sorted(failed.items()):
-        session.execute(sa.update(InteractionLogEntry).where(
-            InteractionLogEntry.entry_no == entry_no).values(attempt_failed=value))
+    set_attempt_failed(session, failed, actor="sync:calls")  # totals and audit follow
     _save_copies(session, plans, now)
     out.unmatched_addresses = _unmatched(session, plans)
     out.skipped = +out.skipped
@@ -126,6 +129,17 @@ def _entries(session: Session, keys: list[str]) -> dict[str, dict[int, tuple[Any
             e.attempt_failed).where(e.ical_uid.in_(keys[start : start + 500])))
         for key, contact_id, *rest in rows:
             found.setdefault(key or "", {})[contact_id] = tuple(rest)
+    return found
+
+
+def _deleted(session: Session, keys: list[str]) -> set[tuple[str, int]]:
+    """(key, contact) of the call entries a user deleted (storage's tombstones)."""
+    t = DeletedEntryKey
+    found: set[tuple[str, int]] = set()
+    for start in range(0, len(keys), 500):
+        found.update((key, cid) for key, cid in session.execute(
+            sa.select(t.key, t.contact_id).where(t.kind == EntrySource.CALL,
+                                                 t.key.in_(keys[start : start + 500]))))
     return found
 
 

@@ -15,6 +15,7 @@ PRIVATE = "private"
 CANCELED_WHEN_FIRST_SEEN = "canceled_when_first_seen"
 SERIES_MASTER = "series_master"
 NO_CONTACT = "no_contact"
+DELETED_ENTRY = "deleted_entry"  # a user deleted the entry (a tombstone): never logged again
 
 # Outlook sensitivities treated as private: "private", and "personal" (mail only: a message
 # its sender marked as not business). "confidential" is a business marking and is logged.

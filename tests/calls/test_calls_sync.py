@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from emulator import EmulatorServer, EmulatorSettings
 from interlog.cli import cli
+from storage.entries import EntryFilter, cancel_entries, delete_canceled
 from storage.phones import ContactPhone
 from tests.support.calls import (
     ALICE,
@@ -204,4 +205,21 @@ def test_calls_without_a_configured_user_are_read_once_per_version(calls: Calls)
     calls.emulator.calls.update_record(record_id, {"type": "groupCall"})
     bumped = next(s for s in calls.sync().streams if s.stream == "calls")
     assert bumped.graph_requests == 3  # its new version is read
+    assert call_entries(calls.engine) == []
+
+
+def test_a_deleted_call_entry_is_never_logged_again(calls: Calls) -> None:
+    record_id = calls.record(external("hans@fabrikam.com", "Hans Weber"), [teams(BOB)],
+                             minutes=10)
+    calls.sync()
+    [entry] = call_entries(calls.engine)
+    with Session(calls.engine) as session, session.begin():
+        cancel_entries(session, [entry.entry_no], actor="test", reason="not business")
+        assert delete_canceled(session, EntryFilter(), actor="test") == [entry.entry_no]
+    end = (NOW - timedelta(hours=3) + timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    calls.emulator.calls.update_record(record_id, {"endDateTime": end})  # read again
+    summary = calls.sync(full=True)
+    stream = next(s for s in summary.streams if s.stream == "calls")
+    assert stream.outcome.entries_created == 0
+    assert stream.outcome.skipped["deleted_entry"] == 1
     assert call_entries(calls.engine) == []
