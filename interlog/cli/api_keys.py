@@ -53,8 +53,3 @@ def revoke(app: AppContext, name: str) -> None:
         revoke_api_key(session, name)
         audit(session, cli_actor(), "api_key_revoke", None, name=name)
     click.echo(f"API key {name!r} revoked.")
-
-
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the `interlog` group."""
-    cli.add_command(api_keys)

@@ -72,8 +72,3 @@ def contact_to_json(contact: Contact) -> dict[str, object]:
         "emails": [e.address for e in contact.emails],
         "domains": sorted(d.domain for d in contact.domains),
     }
-
-
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the `interlog` group."""
-    cli.add_command(contacts)

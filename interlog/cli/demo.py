@@ -164,8 +164,3 @@ def demo(out_dir: str, mailboxes: int, messages: int, events: int, contacts: int
     engine.dispose()
     if not summary.ok:
         raise click.ClickException("the demo sync failed: " + "; ".join(summary.errors))
-
-
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the `interlog` group."""
-    cli.add_command(demo)

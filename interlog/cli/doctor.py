@@ -18,11 +18,6 @@ from storage.errors import InterlogError
 YES_NO = {True: "yes", False: "no", None: "unknown"}
 
 
-def register(cli: click.Group) -> None:
-    """Add this module's command to the `interlog` group."""
-    cli.add_command(doctor)
-
-
 @click.command("doctor")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_app

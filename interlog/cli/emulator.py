@@ -115,8 +115,3 @@ def generate(
         raise click.ClickException(f"cannot write to {out_dir}: {exc.strerror}") from None
     for path in paths:
         click.echo(str(path))
-
-
-def register(cli: click.Group) -> None:
-    """Add the `emulator` group to the `interlog` group."""
-    cli.add_command(emulator)

@@ -42,8 +42,3 @@ def _why(decision: Decision) -> str:
     """The reason, with the participant and the setting behind it."""
     return "; ".join(part for part in (decision.reason, decision.participant, decision.setting)
                      if part)
-
-
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the `interlog` group."""
-    cli.add_command(explain_)

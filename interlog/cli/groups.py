@@ -77,8 +77,3 @@ def list_(app: AppContext, as_json: bool) -> None:
         return
     print_table("Interaction groups", ["code", "description", "templates"],
                 [[r["code"], r["description"], r["templates"]] for r in rows])
-
-
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the `interlog` group."""
-    cli.add_command(groups)

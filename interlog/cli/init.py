@@ -31,8 +31,3 @@ def init(app: AppContext) -> None:
             click.echo(f"{label}: {', '.join(items)}")
     if not (seeded.changed or users.changed):
         click.echo("Nothing to seed: defaults and users are already in place.")
-
-
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the `interlog` group."""
-    cli.add_command(init)

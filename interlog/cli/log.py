@@ -99,8 +99,3 @@ def log(app: AppContext, ref: str, template_code: str, subject: str | None,
         summary = (f"Logged #{entry.entry_no}: {entry.template_code} with {contact.name}"
                    f" ({contact.no}), {entry.duration_min} min, cost {entry.cost}{outcome}.")
     click.echo(summary)
-
-
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the `interlog` group."""
-    cli.add_command(log)

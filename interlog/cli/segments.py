@@ -259,8 +259,3 @@ def list_(app: AppContext, as_json: bool) -> None:
         return
     print_table("Segments", ["no", "description", "contacts", "logged", "template", "canceled",
                              "entries"], [list(r.values()) for r in rows])
-
-
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the `interlog` group."""
-    cli.add_command(segments)

@@ -62,9 +62,3 @@ def teams_manifest(app_id: str, endpoint: str, out: Path, name: str) -> None:
 
     write_package(out, app_id=app_id, endpoint=endpoint, name=name)
     click.echo(f"wrote {out}: upload it in Teams → Apps → Manage your apps → Upload an app")
-
-
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the `interlog` group."""
-    cli.add_command(serve)
-    cli.add_command(teams_manifest)

@@ -13,11 +13,6 @@ from interlog.cli.common import AppContext, pass_app, print_json, print_table
 from storage.errors import InterlogError
 
 
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the `interlog` group."""
-    cli.add_command(subscriptions)
-
-
 @click.group("subscriptions")
 def subscriptions() -> None:
     """Graph change notifications for the configured mailboxes."""

@@ -158,8 +158,3 @@ def runs(app: AppContext, limit: int, as_json: bool) -> None:
                   d["entries_created"], d["entries_updated"], d["entries_canceled"],
                   d["unmatched_addresses"], d["graph_requests"], d["throttled"], d["errors"],
                   d["seconds"]] for d in data])
-
-
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the `interlog` group."""
-    cli.add_command(sync)

@@ -216,8 +216,3 @@ def remove(app: AppContext, code: str) -> None:
     with app.transaction() as session:
         remove_template(session, code, actor=cli_actor())
     click.echo(f"Removed template {code.strip().upper()}.")
-
-
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the `interlog` group."""
-    cli.add_command(templates)

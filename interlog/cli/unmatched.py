@@ -36,8 +36,3 @@ def list_(app: AppContext, domain: str | None, limit: int | None, as_json: bool)
           str(r["last_seen"]).replace("T", " "), r["mailbox"], r["example_subject"])
          for r in rows],
     )
-
-
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the `interlog` group."""
-    cli.add_command(unmatched)

@@ -11,12 +11,6 @@ import click
 from interlog.cli.common import AppContext, pass_app, print_json, print_table
 
 
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the `interlog` group."""
-    cli.add_command(worker)
-    cli.add_command(workers)
-
-
 @click.command("worker")
 @pass_app
 def worker(app: AppContext) -> None:
