@@ -18,20 +18,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage import dialect
 from storage.models import Base, InteractionLogEntry, User, utcnow
-from storage.vocabulary import EntrySource, check_in
-
-
-class OfferState(StrEnum):
-    OFFERING = "offering"  # claimed, about to be sent (a crash here: never sent)
-    SENT = "sent"
-    FAILED = "failed"  # the Bot Connector refused it (not tried again)
+from storage.vocabulary import EntrySource, OfferState, check_in
 
 
 class TeamsConversation(Base):

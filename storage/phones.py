@@ -18,8 +18,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.errors import InterlogError
 from storage.models import Base
+from storage.vocabulary import PhoneKind, check_in
 
-KINDS = ("phone", "mobile")
+KINDS = tuple(PhoneKind)
 _MASK = re.compile(r"[xX*]")
 
 
@@ -36,9 +37,9 @@ class ContactPhone(Base):
     contact_id: Mapped[int] = mapped_column(
         sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
     number: Mapped[str] = mapped_column(sa.String(20), unique=True)  # E.164
-    kind: Mapped[str] = mapped_column(sa.String(8), default="phone")  # phone | mobile
+    kind: Mapped[str] = mapped_column(sa.String(8), default=PhoneKind.PHONE)
 
-    __table_args__ = (sa.CheckConstraint("kind in ('phone', 'mobile')", name="kind"),)
+    __table_args__ = (check_in("kind", PhoneKind),)
 
     def __repr__(self) -> str:
         return f"ContactPhone({self.number!r}, {self.kind!r}, contact={self.contact_id!r})"

@@ -73,6 +73,21 @@ class ItemKind(StrEnum):
     CALL = "call"
 
 
+class PhoneKind(StrEnum):
+    """Which of a contact's numbers (the contacts CSV's `phone` and `mobile` columns)."""
+
+    PHONE = "phone"
+    MOBILE = "mobile"
+
+
+class OfferState(StrEnum):
+    """Where an outcome card offered for an entry stands (`outcome_offers.state`)."""
+
+    OFFERING = "offering"  # claimed, about to be sent (a crash here: never sent)
+    SENT = "sent"
+    FAILED = "failed"  # the Bot Connector refused it (not tried again)
+
+
 class ContactType(StrEnum):
     PERSON = "person"
     COMPANY = "company"

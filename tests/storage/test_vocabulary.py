@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 
 import storage.all_models  # noqa: F401  (every table on Base.metadata)
 from storage.capture_models import CapturedItem, DeletedEntryKey
+from storage.conversations import OutcomeOffer
 from storage.delivery_models import ActivityDelivery
 from storage.models import Base, InteractionLogEntry, MatchRule
+from storage.phones import ContactPhone
 from storage.sync_models import SyncCursor, SyncRun, SyncRunStream
 from storage.vocabulary import (
     ContactType,
@@ -31,6 +33,8 @@ from storage.vocabulary import (
     InformationFlow,
     InitiatedBy,
     ItemKind,
+    OfferState,
+    PhoneKind,
     RunStatus,
     SetupKind,
     StreamKind,
@@ -67,6 +71,8 @@ VOCABULARIES: dict[tuple[str, str], type[StrEnum]] = {
     ("sync_intervals", "outcome"): SyncOutcome,
     ("graph_subscriptions", "pending_action"): SubscriptionAction,
     ("activity_deliveries", "channel"): DeliveryChannel,
+    ("contact_phones", "kind"): PhoneKind,
+    ("outcome_offers", "state"): OfferState,
 }
 COLUMNS = sorted(VOCABULARIES)
 # SQLite keeps "x in ('a', 'b')"; PostgreSQL gives "x::text = ANY (ARRAY['a'::…, …])".
@@ -126,6 +132,8 @@ def _one_row_in_every_table(db: Session, world: World) -> None:
                           pending_action=SubscriptionAction.RENEW),
         ActivityDelivery(key="k" * 64, channel=DeliveryChannel.TEAMS, received_at=now,
                          answer_text="Logged."),
+        ContactPhone(contact_id=world.jose.id, number="+525512345678", kind=PhoneKind.MOBILE),
+        OutcomeOffer(entry_no=1, aad_object_id="aad-1", state=OfferState.SENT),
     ])
     db.flush()
 
