@@ -25,8 +25,11 @@ install: $(VENV)/.installed
 demo: install
 	$(VENV)/bin/interlog demo
 
+# Three test processes on two cores: much of the suite waits on servers, browsers and PostgreSQL.
+TEST_PROCESSES ?= 3
+
 test: lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_PROCESSES)
 
 lint: install
 	$(VENV)/bin/ruff check .
