@@ -109,6 +109,14 @@ def _totals_rows(session: Session, filters: EntryFilter, by: str, *columns: Any
     return sa.select(key.label("key"), *columns).where(*clauses).subquery()
 
 
+def _slots_summed(rows: sa.Subquery) -> sa.Subquery:
+    """`rows` summed per key and day: the day grain's slots (`aggregates._slot`) as one."""
+    c = rows.c
+    return (sa.select(c.key, c.day, *(sa.func.sum(c[name]).label(name) for name in (
+        "entries", "cost", "duration_min", "reached", "attempted")))
+        .group_by(c.key, c.day).subquery())
+
+
 def _day(value: date | datetime | str | None) -> date | None:
     if value is None:
         return None
@@ -126,10 +134,16 @@ def stats(session: Session, filters: EntryFilter, by: str, *,
     """Rows of statistics by `by` (one of `BY`), in key order; with `top`, only the `top`
     rows with the most entries, most first."""
     t = aggregates.EntryDayTotal.__table__.c
-    summed = _totals_rows(session, filters, by, t.entries, t.cost, t.duration_min,
-                          sa.case((t.reached > 0, t.day)).label("reached"),
-                          sa.case((t.attempted > 0, t.day)).label("attempted"))
+    summed = _totals_rows(session, filters, by, t.day, t.entries, t.cost, t.duration_min,
+                          t.reached, t.attempted)
+    if summed is not None and aggregates.grain_for(filters, by) == aggregates.DAY:
+        summed = _slots_summed(summed)  # a day's reached/attempted: over all its slots
     if summed is not None:
+        summed = sa.select(summed.c.key, summed.c.entries, summed.c.cost,
+                           summed.c.duration_min,
+                           sa.case((summed.c.reached > 0, summed.c.day)).label("reached"),
+                           sa.case((summed.c.attempted > 0, summed.c.day)).label("attempted"),
+                           ).subquery()
         rows, count = summed, cast(Any, sa.func.sum(summed.c.entries))
     else:
         e = InteractionLogEntry

@@ -157,16 +157,26 @@ def test_concurrent_writers_add_to_their_own_slots_of_a_day_on_postgresql(
             slots.setdefault(pid % aggregates.SLOTS, session)
         first, second = list(slots.values())[:2]
         # Two users' calls to two contacts: only the day grain's row is shared.
-        for session, no, user in ((first, "CT2", "alice@contoso.com"),
-                                  (second, "CT4", "bob@contoso.com")):
+        for session, no, user, at in ((first, "CT2", "alice@contoso.com", AT),
+                                      (second, "CT4", "bob@contoso.com", AT)):
             session.execute(sa.text("SET lock_timeout = '10s'"))  # a wait fails the test
             contact = session.scalar(sa.select(Contact).where(Contact.no == no))
             assert contact is not None
-            row = entry_row(contact, Interaction(template_code="CALL", occurred_at=AT),
+            row = entry_row(contact, Interaction(template_code="CALL", occurred_at=at),
                             get_template(session, "CALL"), "")
             row["user_upn"] = user
             insert_entries(session, [row], actor="test")  # both uncommitted at once
         first.commit()
+        second.commit()
+        # A later entry logged by one process and canceled by the other: its day's slots
+        # sum to nothing, so it is no one's last date.
+        later = entry_row(first.get_one(Contact, first.scalar(
+            sa.select(Contact.id).where(Contact.no == "CT2"))),
+            Interaction(template_code="CALL", occurred_at=AT + timedelta(days=2)),
+            get_template(first, "CALL"), "")
+        [undone] = insert_entries(first, [later], actor="test")
+        first.commit()
+        cancel_where(second, E.entry_no == undone, actor="test", reason="wrong")
         second.commit()
     finally:
         for session in sessions:
@@ -176,4 +186,5 @@ def test_concurrent_writers_add_to_their_own_slots_of_a_day_on_postgresql(
         day_rows = session.scalars(sa.select(aggregates.EntryDayTotal.slot).where(
             aggregates.EntryDayTotal.grain == aggregates.DAY)).all()
         assert len(set(day_rows)) == 2
-        assert stats(session, EntryFilter(), "template")[0].count == 2
+        [calls] = stats(session, EntryFilter(), "template")
+        assert (calls.count, calls.last_date) == (2, AT.date())

@@ -125,7 +125,8 @@ def test_one_query_per_call(logged: Session, by: str) -> None:
         stats(logged, EntryFilter(), by)
         weekly(logged, EntryFilter(), by)
     assert len(seen) == 2
-    assert all(s.count("GROUP BY") == 1 for s in seen)
+    # One GROUP BY, or two where the day grain's slots are first summed per day (PostgreSQL).
+    assert all(s.count("GROUP BY") in (1, 2) for s in seen)
 
 
 def test_canceled_entries_are_left_out_whatever_the_status_filter(logged: Session) -> None:
