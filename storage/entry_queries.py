@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, cast
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from storage import aggregates
 from storage.dialect import is_postgresql
 from storage.errors import InterlogError
+from storage.local_time import day_start_utc
 from storage.models import Contact, InteractionLogEntry
 from storage.vocabulary import ContactType
 
@@ -44,6 +45,7 @@ class EntryFilter:
     until: date | None = None  # inclusive
     document_no: str | None = None
     evaluation: str | None = None
+    day_zone: tzinfo = UTC  # the zone whose days `since`/`until` are (the pages: the user's)
 
     def where(self) -> list[sa.ColumnElement[bool]]:
         if self.status not in ("active", "canceled", "all"):
@@ -68,9 +70,10 @@ class EntryFilter:
         elif self.status == "canceled":
             clauses.append(e.canceled.is_(True))
         if self.since is not None:
-            clauses.append(e.occurred_at >= datetime.combine(self.since, time()))
+            clauses.append(e.occurred_at >= day_start_utc(self.since, self.day_zone))
         if self.until is not None and self.until < date.max:  # date.max: no end (+1 day overflows)
-            clauses.append(e.occurred_at < datetime.combine(self.until + timedelta(days=1), time()))
+            clauses.append(e.occurred_at < day_start_utc(self.until + timedelta(days=1),
+                                                         self.day_zone))
         return clauses
 
 
