@@ -45,7 +45,9 @@ class EntryFilter:
     until: date | None = None  # inclusive
     document_no: str | None = None
     evaluation: str | None = None
-    day_zone: tzinfo = UTC  # the zone whose days `since`/`until` are (the pages: the user's)
+    # The zone whose days `since`/`until` are: UTC (the API, the CLI), the user's on the pages
+    # (None: the server's own, as storage/local_time.py).
+    day_zone: tzinfo | None = UTC
 
     def where(self) -> list[sa.ColumnElement[bool]]:
         if self.status not in ("active", "canceled", "all"):
