@@ -79,6 +79,7 @@ def pages_blueprint() -> Blueprint:
     bp.app_context_processor(lambda: {
         "_": i18n.gettext, "num": i18n.number, "csrf_token": security.csrf_token,
         "lang": i18n.language, "fdate": i18n.date, "ftime": i18n.time,
+        "time_zone": i18n.zone, "flocal": i18n.local, "fzone": i18n.abbreviation,
     })
     for module in (auth, pages, contact_page, admin_pages, explain_page, stats_page,
                    log_columns, audit_page, recreate_page):

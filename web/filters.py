@@ -27,6 +27,7 @@ from storage.models import (
 )
 from storage.outcomes import EVALUATIONS
 from storage.values import MAX_FILTER_CHARS, BadValue, clean_text
+from web.context import filter_day_zone
 
 FILTER_FIELDS = ("contact", "company", "template", "group", "salesperson", "user", "source",
                  "status", "since", "until", "document_no", "evaluation")
@@ -160,4 +161,5 @@ def parse_filters(
         raise BadInput("until", "the date range ends before it starts")
     if "document_no" in values:
         kwargs["document_no"] = values["document_no"]
+    kwargs["day_zone"] = filter_day_zone()
     return ParsedFilters(filter=EntryFilter(**kwargs), values=values)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from decimal import Decimal
 from flask import g, request
 
 from storage import i18n
+from web.context import clock
 
 LANGUAGES = i18n.LANGUAGES
 
@@ -45,14 +46,37 @@ def number(value: Decimal | float | int, places: int = 2) -> str:
     return i18n.number(value, locale(), places)
 
 
+def local(moment: dt.datetime) -> dt.datetime:
+    """A stored (naive UTC) moment as a naive time in the signed-in user's zone."""
+    return clock().local(moment).replace(tzinfo=None)
+
+
 def date(value: dt.date) -> str:
     """A date in the locale's medium CLDR form: `30 nov 2026` in Spanish, `Nov 30, 2026` in
-    English: day and month never confused between Mexico, Spain and the US."""
+    English: day and month never confused between Mexico, Spain and the US. A datetime is a
+    stored moment: its date in the user's zone."""
+    if isinstance(value, dt.datetime):
+        value = local(value).date()
     return i18n.date(value, locale(), "medium")
 
 
 def time(value: dt.time | dt.datetime) -> str:
+    """A time of day (`15:00`, `3:00 PM`); a datetime is a stored moment, in the user's zone."""
+    if isinstance(value, dt.datetime):
+        value = local(value)
     return i18n.time(value, locale())
+
+
+def abbreviation(moment: dt.datetime) -> str:
+    """The user's zone's abbreviation at a stored moment (`CST`, `CDT` in summer)."""
+    return clock().local(moment).tzname() or clock().zone_name
+
+
+def zone() -> str:
+    """What the pages' times are in: `America/Mexico_City (CST)`, `UTC`."""
+    user_clock = clock()
+    name, abbreviation = user_clock.zone_name, user_clock.abbreviation()
+    return name if abbreviation in (name, "") else f"{name} ({abbreviation})"
 
 
 def enter_locale() -> None:
