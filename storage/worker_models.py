@@ -48,10 +48,12 @@ class MailboxLease(Base):
     sync_requested_at: Mapped[datetime | None] = mapped_column(index=True)
     requested_count: Mapped[int] = mapped_column(default=0)  # notifications ever received
     leased_by: Mapped[str | None] = mapped_column(sa.String(120))
-    lease_expires_at: Mapped[datetime | None]
+    # Indexed, as is last_synced_at: `leases.take_next` finds the next due mailbox through
+    # them without reading the whole queue (migration 0018, issue 14).
+    lease_expires_at: Mapped[datetime | None] = mapped_column(index=True)
     # The request a worker took with its lease: put back when the sync fails or is abandoned.
     claimed_request_at: Mapped[datetime | None]
-    last_synced_at: Mapped[datetime | None]
+    last_synced_at: Mapped[datetime | None] = mapped_column(index=True)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     not_before: Mapped[datetime | None]  # back-off after an error
     sync_count: Mapped[int] = mapped_column(default=0)

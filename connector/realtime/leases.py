@@ -60,24 +60,66 @@ def request_sync(session: Session, mailbox: str, now: datetime) -> None:
     session.execute(stmt)
 
 
-def _due_query(now: datetime, poll_interval: int, min_gap_ms: int = 0) -> tuple[Any, Any]:
+@dataclass(frozen=True)
+class _Due:
+    """What makes a mailbox due at `now`: the one home of these rules."""
+
+    abandoned: Any  # leased, but the holder's lease expired: taken over first
+    free: Any
+    ready: Any  # not backing off after an error
+    requested: Any  # a notification asked for it, and its last sync is not too recent
+    stale: Any  # never synced, or its last sync is older than the poll interval
+    stale_before: datetime
+    rank: Any  # 0 take-over, 1 notified, 2 poll
+
+
+def _due(now: datetime, poll_interval: int, min_gap_ms: int = 0) -> _Due:
     m = MailboxLease
     abandoned = sa.and_(m.leased_by.is_not(None), m.lease_expires_at < now)
-    free = sa.or_(m.leased_by.is_(None), m.lease_expires_at < now)
-    ready = sa.or_(m.not_before.is_(None), m.not_before <= now)
     # A burst of notifications: at most one sync per mailbox every `min_gap_ms`.
     rested = sa.or_(m.last_synced_at.is_(None),
                     m.last_synced_at <= now - timedelta(milliseconds=min_gap_ms))
     requested = sa.and_(m.sync_requested_at.is_not(None), rested)
-    stale = sa.or_(m.last_synced_at.is_(None),
-                   m.last_synced_at < now - timedelta(seconds=poll_interval))
-    rank = sa.case((abandoned, 0), (requested, 1), else_=2)
-    query = (
-        sa.select(m, rank)
-        .where(free, ready, sa.or_(abandoned, requested, stale))
-        .order_by(rank, sa.func.coalesce(m.sync_requested_at, m.last_synced_at, EPOCH))
+    stale_before = now - timedelta(seconds=poll_interval)
+    stale = sa.or_(m.last_synced_at.is_(None), m.last_synced_at < stale_before)
+    return _Due(
+        abandoned=abandoned, free=sa.or_(m.leased_by.is_(None), m.lease_expires_at < now),
+        ready=sa.or_(m.not_before.is_(None), m.not_before <= now), requested=requested,
+        stale=stale, stale_before=stale_before,
+        rank=sa.case((abandoned, 0), (requested, 1), else_=2),
     )
-    return query, rank
+
+
+def _due_query(now: datetime, poll_interval: int, min_gap_ms: int = 0) -> Any:
+    """Every due mailbox, most urgent first (`workers status`; it reads the whole table)."""
+    d, m = _due(now, poll_interval, min_gap_ms), MailboxLease
+    return (
+        sa.select(m, d.rank)
+        .where(d.free, d.ready, sa.or_(d.abandoned, d.requested, d.stale))
+        .order_by(d.rank, sa.func.coalesce(m.sync_requested_at, m.last_synced_at, EPOCH))
+    )
+
+
+def _candidates(d: _Due) -> tuple[Any, ...]:
+    """`_due_query`'s order as four queries that each stop at the first row an index gives
+    (issue 14): one ORDER BY on an expression read and sorted the whole table per take.
+    Indexes: lease_expires_at, sync_requested_at, last_synced_at."""
+    m, base = MailboxLease, sa.select(MailboxLease, d.rank).where(d.ready)
+    return (
+        base.where(d.abandoned)  # few: the leases dead workers held
+        .order_by(sa.func.coalesce(m.sync_requested_at, m.last_synced_at, EPOCH)),
+        base.where(d.free, d.requested).order_by(m.sync_requested_at),
+        base.where(d.free, m.last_synced_at.is_(None)),  # never synced
+        base.where(d.free, m.last_synced_at < d.stale_before).order_by(m.last_synced_at),
+    )
+
+
+def _next_due(session: Session, d: _Due) -> Any | None:
+    for query in _candidates(d):
+        row = session.execute(dialect.skip_locked(query.limit(1))).first()
+        if row is not None:
+            return row
+    return None
 
 
 def take_next(
@@ -85,8 +127,7 @@ def take_next(
     min_gap_ms: int = 0,
 ) -> Claim | None:
     """Lease the most urgent due mailbox to `worker_id`, or return None when nothing is due."""
-    query, _ = _due_query(now, poll_interval, min_gap_ms)
-    row = session.execute(dialect.skip_locked(query.limit(1))).first()
+    row = _next_due(session, _due(now, poll_interval, min_gap_ms))
     if row is None:
         return None
     lease, rank = row[0], row[1]
@@ -200,8 +241,7 @@ def queue_status(session: Session, now: datetime, *, poll_interval: int,
          and w.heartbeat_at >= now - timedelta(seconds=stale_after)}
         for w in session.scalars(sa.select(WorkerRecord).order_by(WorkerRecord.started_at))
     ]
-    query, _ = _due_query(now, poll_interval)
-    due = {row[0].mailbox for row in session.execute(query)}
+    due = {row[0].mailbox for row in session.execute(_due_query(now, poll_interval))}
     mailboxes = [
         {"mailbox": m.mailbox, "leased_by": m.leased_by,
          "lease_expires_at": m.lease_expires_at, "due": m.mailbox in due,
