@@ -13,7 +13,9 @@ Prints one JSON object. In one run, side by side:
   from the same tenant and emulator, alternating with this code `--repeat` times: medians;
 - decoding cost of the same pages through the SDK's models vs ours (msgspec structs);
 - peak RSS of the syncing process at 10k and 100k messages (a subprocess per size; the
-  emulator runs in a process of its own so its memory is not counted).
+  emulator runs in a process of its own so its memory is not counted);
+- call records beside mail (`--calls N`, default 2,000; bench/calls_bench.py's run): calls/s
+  and Graph requests per 1,000 calls next to mail items/s and requests per 1,000 items.
 
 `.venv/bin/python bench/sync_bench.py [--sizes 10000,100000] [--before /tmp/base --repeat 3]`
 """
@@ -384,6 +386,18 @@ def summarise(results: dict[int, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def calls_beside_mail(calls: int) -> dict[str, Any]:
+    """bench/calls_bench.py's SQLite run: mail items/s and calls/s, requests per 1,000 of each."""
+    from _common import sqlite_database
+    from calls_bench import run  # the same folder (bench/ is on sys.path as the script's own)
+
+    from emulator.generate import generate
+
+    data = generate(mailboxes=5, messages=400, events=20, contacts=200, seed=1)
+    with sqlite_database() as url:
+        return {"calls": calls, "sqlite": run(url, data, calls)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
@@ -393,6 +407,8 @@ def main() -> None:
     parser.add_argument("--base-url")
     parser.add_argument("--workdir")
     parser.add_argument("--extras", action="store_true")
+    parser.add_argument("--calls", type=int, default=2000,
+                        help="call records synced beside mail (bench/calls_bench.py); 0: none")
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.base_url, Path(args.workdir), args.extras)))
@@ -401,8 +417,10 @@ def main() -> None:
     sizes = sorted(int(s) for s in args.sizes.split(","))
     results = {size: measure(size, size == sizes[0], args.before if size == sizes[0] else None,
                              max(1, args.repeat)) for size in sizes}
-    report = {"summary": summarise(results), "runs": {str(k): v for k, v in results.items()},
-              "total_seconds": round(time.perf_counter() - started, 1)}
+    report = {"summary": summarise(results), "runs": {str(k): v for k, v in results.items()}}
+    if args.calls:  # call records beside mail: calls/s and Graph requests per 1,000 calls
+        report["calls_beside_mail"] = calls_beside_mail(args.calls)
+    report["total_seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(report, indent=2))
 
 
