@@ -4,6 +4,9 @@ Every configured mailbox gets one subscription per configured mail folder
 (`users/{upn}/mailFolders/{folder}/messages`) and one for its events
 (`users/{upn}/events`), all pointing at `[server] public_url` + `/api/graph/notifications`
 (also the lifecycle URL), each with its own random `clientState` kept in the database.
+With `[sync] calls = true` the tenant (queue item `tenant`) also gets one subscription on
+`communications/callRecords`, filtered to the configured users' Entra object ids
+(`call_resource`); its notifications ask for a calls round (`connector/calls/tenant.py`).
 
 Requests are built by the SDK's `subscriptions` request builders and sent through the
 project's Graph client (`connector/graph`), so errors are classified and retried in the one
@@ -27,13 +30,14 @@ from msgraph.generated.models.subscription import Subscription
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from connector.calls.round import TENANT
 from connector.errors import GraphError
 from connector.graph import GraphClient
 from connector.realtime.leases import request_sync
 from connector.retry import SystemClock, with_retry
 from connector.settings import ConnectorSettings
 from storage.errors import InterlogError
-from storage.models import utcnow
+from storage.models import User, utcnow
 from storage.vocabulary import SubscriptionAction
 from storage.worker_models import GraphSubscription
 
@@ -41,7 +45,14 @@ log = logging.getLogger(__name__)
 
 NOTIFICATION_PATH = "/api/graph/notifications"
 OUTLOOK_MAX_MINUTES = 4230  # the documented maximum for Outlook messages and events
+# …and for call records (learn.microsoft.com/graph/api/resources/subscription: "callRecord",
+# 4,230 minutes), so one ceiling serves both.
 CHANGE_TYPES = "created,updated,deleted"
+# Microsoft (changenotifications-for-callrecords): an `updated` subscription notifies a
+# record's first sighting and every later change (its `version` grows); `created` only the
+# first, so `updated` alone gives each change one notification.
+CALL_CHANGE_TYPES = "updated"
+CALL_RECORDS = "communications/callRecords"
 PARALLEL_MAILBOXES = 8  # mailboxes set up at once (Graph answers a creation in ~1 s)
 
 
@@ -56,8 +67,24 @@ def notification_url(settings: ConnectorSettings) -> str:
     return base + NOTIFICATION_PATH
 
 
-def resources_for(settings: ConnectorSettings, mailbox: str) -> tuple[str, ...]:
-    """The Graph resources one mailbox subscribes to: its mail folders and its events."""
+def call_resource(object_ids: Iterable[str]) -> str:
+    """`communications/callRecords`, filtered to records with one of `object_ids` among their
+    participants (Microsoft: `$filter=participants/any(p:p/id eq '…')`, with `eq` joined by
+    `or`); unfiltered when no configured user has an object id (every call of the tenant
+    notifies; the round still logs only the configured users' calls)."""
+    ids = sorted({i.strip().lower() for i in object_ids if i.strip()})
+    if not ids:
+        return CALL_RECORDS
+    test = " or ".join("p/id eq '{}'".format(i.replace("'", "''")) for i in ids)
+    return f"{CALL_RECORDS}?$filter=participants/any(p:{test})"
+
+
+def resources_for(settings: ConnectorSettings, mailbox: str,
+                  object_ids: Iterable[str] = ()) -> tuple[str, ...]:
+    """The Graph resources one mailbox subscribes to: its mail folders and its events; the
+    `tenant` item's: its call records (`object_ids`: the configured users')."""
+    if mailbox == TENANT:
+        return (call_resource(object_ids),)
     folders = tuple(f"users/{mailbox}/mailFolders/{folder}/messages"
                     for folder in settings.sync.folders)
     return (*folders, f"users/{mailbox}/events")
@@ -106,8 +133,9 @@ class SubscriptionManager:
     async def _post(self, mailbox: str, resource: str, client_state: str,
                     minutes: int) -> dict[str, Any]:
         url = notification_url(self.settings)
+        kinds = CALL_CHANGE_TYPES if mailbox == TENANT else CHANGE_TYPES
         body = Subscription(
-            change_type=CHANGE_TYPES, notification_url=url, lifecycle_notification_url=url,
+            change_type=kinds, notification_url=url, lifecycle_notification_url=url,
             resource=resource, client_state=client_state,
             expiration_date_time=datetime.now(UTC) + timedelta(minutes=minutes),
         )
@@ -175,16 +203,32 @@ class SubscriptionManager:
         with Session(self.engine, expire_on_commit=False) as session:
             return list(session.scalars(query))
 
+    def _object_ids(self) -> list[str]:
+        """The configured users' Entra object ids (`users.aad_object_id`)."""
+        with Session(self.engine) as session:
+            return [i for i in session.scalars(sa.select(User.aad_object_id)) if i]
+
+    def _wanted(self, mailboxes: Iterable[str] | None) -> list[str]:
+        """The queue items to subscribe for: the mailboxes, and the tenant's call records
+        when `[sync] calls` is on and no mailboxes were named."""
+        wanted = [m.lower() for m in (mailboxes or self.settings.sync.mailboxes)]
+        if mailboxes is None and self.settings.sync.calls:
+            wanted.append(TENANT)
+        return wanted
+
     async def ensure(self, mailboxes: Iterable[str] | None = None) -> EnsureReport:
         """Create what is missing, renew what expires soon or was asked for, recreate what
-        Graph removed, and delete subscriptions no longer configured."""
-        wanted = [m.lower() for m in (mailboxes or self.settings.sync.mailboxes)]
+        Graph removed, and delete subscriptions no longer configured (a call subscription
+        whose filter no longer names the configured users is replaced)."""
+        wanted = self._wanted(mailboxes)
+        ids = await asyncio.to_thread(self._object_ids) if TENANT in wanted else []
         report = EnsureReport()
-        rows = self._rows(wanted)
+        rows = self._rows(wanted if mailboxes is not None else [*wanted, TENANT])
         have: dict[tuple[str, str], GraphSubscription] = {}
         for row in rows:
             key = (row.mailbox, row.resource)
-            keep = key not in have and row.resource in resources_for(self.settings, row.mailbox)
+            keep = (key not in have and row.mailbox in wanted
+                    and row.resource in resources_for(self.settings, row.mailbox, ids))
             if keep:
                 have[key] = row
             else:
@@ -193,7 +237,7 @@ class SubscriptionManager:
 
         async def mailbox_steps(mailbox: str) -> None:
             async with gate:
-                for resource in resources_for(self.settings, mailbox):
+                for resource in resources_for(self.settings, mailbox, ids):
                     step = self._one(mailbox, resource, have.get((mailbox, resource)), report)
                     await self._guard(report, resource, step)
 

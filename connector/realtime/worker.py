@@ -57,8 +57,11 @@ def default_sync(settings: ConnectorSettings, engine: Engine, stop: threading.Ev
     worker's Graph client (`graph`); raises on failure.
 
     A stop request is honoured after the current page: the page and its cursor are
-    committed, so the next worker resumes from there.
+    committed, so the next worker resumes from there. The queue's `tenant` item (asked
+    for by a call-records notification) runs the calls round alone
+    (`connector/calls/tenant.py`).
     """
+    from connector.calls.tenant import TENANT, sync_tenant_calls
     from connector.sync import engine as sync
 
     def after_page(_stats: object) -> None:
@@ -66,6 +69,11 @@ def default_sync(settings: ConnectorSettings, engine: Engine, stop: threading.Ev
             raise StopRequested("worker stopping")
 
     def run(mailbox: str) -> None:
+        if mailbox == TENANT:  # a call-records notification: the calls round alone
+            calls = graph.run(lambda client: sync_tenant_calls(settings, engine, client))
+            if calls is not None and not calls.ok:
+                raise sync.SyncFailed("calls round failed: " + "; ".join(calls.errors))
+            return
         summary = graph.run(lambda client: sync.sync_mailboxes_async(
             settings, engine, [mailbox], trigger="worker", after_page=after_page, client=client))
         if stop.is_set() and not summary.ok:
