@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.cards import Card
-from bot.i18n import t
+from bot.i18n import language, t
 from bot.local_time import UserClock, choose_zone
 from storage.contacts import fold
 from storage.models import User, utcnow
@@ -51,7 +51,7 @@ class CommandContext:
 
     session: Session
     user: User | None
-    lang: str
+    lang: str  # the activity's whole locale (`es-ES`, `es-MX`, `en-US`): words and formats
     actor: str
     aad_object_id: str = ""
     text: str = ""  # the whole command as typed (cleaned), for candidate buttons
@@ -115,7 +115,7 @@ class Command:
         lines = [line.strip() for line in (self.fn.__doc__ or "").strip().splitlines()]
         spanish = [line[3:].strip() for line in lines if line.startswith("es:")]
         english = [line for line in lines if line and not line.startswith("es:")]
-        return " ".join(spanish if lang == "es" and spanish else english)
+        return " ".join(spanish if language(lang) == "es" and spanish else english)
 
 
 COMMANDS: dict[str, Command] = {}  # by every alias, folded

@@ -165,7 +165,7 @@ def parse_log(args: str, *, lang: str = "en") -> LogRequest:
     [about SUBJECT] [N min] [inbound|outbound] [failed|no answer] [EVALUATION] [note: TEXT]`
     (or the Spanish words). Dates in Spanish are day first (`el 30/11`)."""
     words, note = _split_note(args, split_words(args))
-    when, words = _take_when(words, day_first_only=lang == "es")
+    when, words = _take_when(words, day_first_only=lang.split("-")[0].lower() == "es")
     if len(words) < 3 or words[1].key not in WITH:
         raise GrammarError("bad_log")
     kind = KINDS.get(words[0].key)

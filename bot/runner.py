@@ -35,8 +35,8 @@ from bot.commands import (
     dispatch_text,
     reads_only,
 )
-from bot.i18n import language, t
-from storage import deliveries
+from bot.i18n import t
+from storage import deliveries, i18n
 from storage.errors import InterlogError
 from storage.models import utcnow
 from storage.users import find_user
@@ -62,7 +62,9 @@ class Turn:
 
     @property
     def lang(self) -> str:
-        return language(self.locale)
+        """The activity's whole locale (`es-ES`, `es-MX`, `en-US`): the words in its language,
+        the numbers and dates in its own CLDR formats (an es-ES user reads `1234,50`)."""
+        return i18n.full_tag(self.locale)
 
     @property
     def actor(self) -> str:

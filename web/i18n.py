@@ -67,9 +67,10 @@ def time(value: dt.time | dt.datetime) -> str:
     return i18n.time(value, locale())
 
 
-def abbreviation(moment: dt.datetime) -> str:
-    """The user's zone's abbreviation at a stored moment (`CST`, `CDT` in summer)."""
-    return clock().local(moment).tzname() or clock().zone_name
+def abbreviation(moment: dt.datetime | None = None) -> str:
+    """The user's zone's abbreviation at a stored moment (`CST`, `CDT` in summer), or now."""
+    user_clock = clock()
+    return user_clock.local(moment or user_clock.now_utc).tzname() or user_clock.zone_name
 
 
 def zone() -> str:

@@ -71,6 +71,13 @@ def locale_of(tag: str | None) -> Locale:
         return Locale(language, DEFAULT_TERRITORY[language])
 
 
+def full_tag(tag: str | None) -> str:
+    """The locale a surface answers in, whole: `es-ES` stays, `es` → `es-MX`, none → `en-US`:
+    the words by its language, the numbers and dates by its territory."""
+    found = locale_of(tag)
+    return f"{found.language}-{found.territory}"
+
+
 def language_of(tag: str | None) -> str:
     """The language of the words: `es` for every Spanish locale, else `en`."""
     return locale_of(tag).language
