@@ -24,7 +24,8 @@ def check_evaluation(value: str, *, allow_none: bool = False) -> str:
     """`value` when it is one of the five evaluations (or "" with `allow_none`)."""
     if value in EVALUATIONS or (allow_none and value == ""):
         return value
-    raise BadValue("evaluation", f"evaluation {value!r}: expected one of {', '.join(EVALUATIONS)}")
+    raise BadValue("evaluation", "evaluation {value!r}: expected one of {allowed}", value=value,
+                   allowed=", ".join(EVALUATIONS))
 
 
 def note_lines(text: str) -> list[str]:
@@ -42,9 +43,10 @@ def note_lines(text: str) -> list[str]:
         if CONTROL_RE.search(line):
             raise BadValue("note", "note contains a control character")
         if len(line) > MAX_NOTE_LINE:
-            raise BadValue("note", f"a note line is longer than {MAX_NOTE_LINE} characters")
+            raise BadValue("note", "a note line is longer than {limit} characters",
+                           limit=MAX_NOTE_LINE)
     if len(lines) > MAX_NOTE_LINES:
-        raise BadValue("note", f"a note holds at most {MAX_NOTE_LINES} lines")
+        raise BadValue("note", "a note holds at most {limit} lines", limit=MAX_NOTE_LINES)
     return lines
 
 

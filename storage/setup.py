@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage import i18n
 from storage.audit import audit
 from storage.errors import NotFound, Refused
 from storage.models import (
@@ -46,22 +47,31 @@ class InUse(Refused):
                  setup_kinds: tuple[str, ...] = ()) -> None:
         self.what, self.code, self.uses = what, code, dict(uses)
         self.setup_kinds = setup_kinds
-        super().__init__(f"{what} {code} is used by {_uses_text(uses, setup_kinds)};"
-                         " nothing was removed")
+        message = ("group {code} is used by {uses}; nothing was removed" if what == "group"
+                   else "template {code} is used by {uses}; nothing was removed")
+        super().__init__(message, code=code, uses=_uses_text(None, uses, setup_kinds))
+
+    def text(self, locale: str | None) -> str:
+        """The refusal in `locale`, the counts' words too (`3 movimientos y 1 regla`)."""
+        return i18n.translate(locale, self.msgid, code=self.code,
+                              uses=_uses_text(locale, self.uses, self.setup_kinds))
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+USE_WORDS = {"entries": ("{n} entry", "{n} entries"),
+             "templates": ("{n} template", "{n} templates"), "rules": ("{n} rule", "{n} rules"),
+             "logged_segments": ("{n} logged segment", "{n} logged segments")}
 
 
-def _uses_text(uses: Mapping[str, int], setup_kinds: tuple[str, ...]) -> str:
-    words = {"entries": ("entry", "entries"), "templates": ("template", "templates"),
-             "rules": ("rule", "rules"), "logged_segments": ("logged segment", "logged segments")}
-    parts = [_plural(uses[k], *words[k]) for k in words if uses.get(k)]
+def _uses_text(locale: str | None, uses: Mapping[str, int], setup_kinds: tuple[str, ...]) -> str:
+    parts = [i18n.translate(locale, USE_WORDS[k][uses[k] != 1], n=uses[k])
+             for k in USE_WORDS if uses.get(k)]
     if setup_kinds:
-        defaults = "default" if len(setup_kinds) == 1 else "defaults"
-        parts.append(f"the setup {defaults} for {' and '.join(setup_kinds)}")
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        defaults = ("the setup default for {kinds}" if len(setup_kinds) == 1
+                    else "the setup defaults for {kinds}")
+        kinds = i18n.translate(locale, " and ").join(setup_kinds)
+        parts.append(i18n.translate(locale, defaults, kinds=kinds))
+    last = i18n.translate(locale, " and ")
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + last + parts[-1]
 
 
 def _delete(session: Session, row: object, refusal: Callable[[], InUse]) -> None:

@@ -17,6 +17,7 @@ import math
 import re
 from decimal import Decimal, InvalidOperation
 
+from storage import i18n
 from storage.errors import InterlogError
 
 # One address, no display name, no list: what the contacts CSV and "create contact" take.
@@ -29,12 +30,25 @@ MIN_PRIORITY, MAX_PRIORITY = -1_000_000, 1_000_000  # a rule's priority
 
 
 class BadValue(InterlogError):
-    """A value no surface may store or look up; `field` names it, `message` says why."""
+    """A value no surface may store or look up; `field` names it, `message` says why.
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    `message` is a msgid of the catalog with `{name}` fields from `params` (`{field}` is
+    always there), as `InterlogError`'s: `message` and `str()` read in the request's locale."""
+
+    def __init__(self, field: str, message: str, /, **params: object) -> None:
+        # An f-string message (no `{field}` in it) is final: never formatted again.
+        if params or "{field}" in message:
+            params = {"field": field, **params}
+        super().__init__(message, **params)
         self.field = field
-        self.message = message
+
+    @property
+    def message(self) -> str:
+        """Why, in the locale a surface set (English without one)."""
+        return InterlogError.text(self, i18n.CURRENT.get())
+
+    def text(self, locale: str | None) -> str:
+        return f"{self.field}: {InterlogError.text(self, locale)}"
 
 
 def text_problem(value: str) -> str | None:
@@ -94,11 +108,11 @@ def finite_decimal(
 ) -> Decimal:
     """`value` as a Decimal with two places, or `BadValue` (not a number, NaN, out of range)."""
     if isinstance(value, bool):
-        raise BadValue(field, f"{field} must be a number")
+        raise BadValue(field, "{field} must be a number")
     try:
         number = value if isinstance(value, int | float | Decimal) else Decimal(value.strip())
     except InvalidOperation:
-        raise BadValue(field, f"{field} must be a number, not {value!r}") from None
+        raise BadValue(field, "{field} must be a number, not {value!r}", value=value) from None
     problem = number_problem(number, low, high)
     if problem is not None:
         raise BadValue(field, f"{field} {problem}")
@@ -108,7 +122,7 @@ def finite_decimal(
 def bounded_int(value: object, field: str, *, low: int, high: int) -> int:
     """`value` as an int between `low` and `high`, or `BadValue`."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadValue(field, f"{field} must be an integer, not {value!r}")
+        raise BadValue(field, "{field} must be an integer, not {value!r}", value=value)
     if not low <= value <= high:
-        raise BadValue(field, f"{field} must be between {low} and {high}")
+        raise BadValue(field, "{field} must be between {low} and {high}", low=low, high=high)
     return value

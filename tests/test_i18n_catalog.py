@@ -62,11 +62,39 @@ def _refusal_msgids() -> dict[str, str]:
             called = (node.func.id if isinstance(node.func, ast.Name) else node.func.attr
                       if isinstance(node.func, ast.Attribute) else "") if isinstance(
                 node, ast.Call) else ""
-            if (isinstance(node, ast.Call) and called in REFUSALS | {"__init__"} and node.args
-                    and isinstance(node.args[0], ast.Constant)
-                    and isinstance(node.args[0].value, str)):
-                found.setdefault(node.args[0].value, f"storage/{path.name}:{node.lineno}")
+            at = 1 if called == "BadValue" else 0  # BadValue(field, message, **params)
+            if (isinstance(node, ast.Call) and called in REFUSALS | {"__init__", "BadValue"}
+                    and len(node.args) > at and isinstance(node.args[at], ast.Constant)
+                    and isinstance(node.args[at].value, str)):
+                found.setdefault(node.args[at].value, f"storage/{path.name}:{node.lineno}")
     return found
+
+
+def test_a_template_in_use_is_refused_in_spanish_with_its_counts() -> None:
+    from storage.setup import USE_WORDS, InUse
+
+    assert [w for pair in USE_WORDS.values() for w in pair if not SPANISH.get(w)] == []
+    refusal = InUse("template", "CALL", {"entries": 3, "rules": 1}, ("email",))
+    assert str(refusal) == ("template CALL is used by 3 entries, 1 rule and the setup default"
+                            " for email; nothing was removed")
+    assert refusal.text("es-MX") == (
+        "la plantilla CALL se usa en 3 movimientos, 1 regla y el valor predeterminado de la"
+        " configuración para email; no se eliminó nada")
+    assert InUse("group", "SALES", {"templates": 2}).text("es") == (
+        "el grupo SALES se usa en 2 plantillas; no se eliminó nada")
+
+
+def test_a_bad_value_names_its_field_in_every_language() -> None:
+    from storage.outcomes import note_lines
+    from storage.values import BadValue, bounded_int
+
+    with pytest.raises(BadValue) as caught:
+        bounded_int(12, "limit", low=1, high=10)
+    assert (str(caught.value), caught.value.text("es-ES")) == (
+        "limit: limit must be between 1 and 10", "limit: limit debe estar entre 1 y 10")
+    with pytest.raises(BadValue) as caught:
+        note_lines("a\n" * 101)
+    assert caught.value.text("es") == "note: una nota tiene como máximo 100 líneas"
 
 
 def test_the_extractors_find_the_messages() -> None:
