@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage import dialect
 from storage.vocabulary import SyncOutcome, SyncTrigger
@@ -104,7 +104,8 @@ def _candidates(d: _Due) -> tuple[Any, ...]:
     """`_due_query`'s order as four queries that each stop at the first row an index gives
     (issue 14): one ORDER BY on an expression read and sorted the whole table per take.
     Indexes: lease_expires_at, sync_requested_at, last_synced_at."""
-    m, base = MailboxLease, sa.select(MailboxLease, d.rank).where(d.ready)
+    m = MailboxLease
+    base = sa.select(m, d.rank.label("rank")).where(d.ready)
     return (
         base.where(d.abandoned)  # few: the leases dead workers held
         .order_by(sa.func.coalesce(m.sync_requested_at, m.last_synced_at, EPOCH)),
@@ -115,11 +116,14 @@ def _candidates(d: _Due) -> tuple[Any, ...]:
 
 
 def _next_due(session: Session, d: _Due) -> Any | None:
-    for query in _candidates(d):
-        row = session.execute(dialect.skip_locked(query.limit(1))).first()
-        if row is not None:
-            return row
-    return None
+    """One round trip: each candidate is a `LIMIT 1 … SKIP LOCKED` CTE, and PostgreSQL runs
+    a CTE of the UNION ALL only when the ones before it found nothing, so at most one row is
+    locked. (FOR UPDATE is not allowed in a UNION's own branches.)"""
+    branches = [sa.select(dialect.skip_locked(query.limit(1)).cte(f"due{n}"))
+                for n, query in enumerate(_candidates(d))]
+    first = sa.union_all(*branches).subquery("due")
+    lease = aliased(MailboxLease, first)
+    return session.execute(sa.select(lease, first.c.rank).limit(1)).first()
 
 
 def take_next(

@@ -24,12 +24,14 @@ def fill_leases(engine: Engine, mailboxes: int) -> None:
 
 @contextmanager
 def statements_of(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
-    """Record the SELECTs on mailbox_leases sent through `engine` (statement, parameters)."""
+    """Record the queries (SELECT or WITH) on mailbox_leases sent through `engine`:
+    (statement, parameters)."""
     seen: list[tuple[str, Any]] = []
 
     def record(_conn: Connection, _cursor: Any, statement: str, parameters: Any,
                _context: Any, _many: bool) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "mailbox_leases" in statement:
+        query = statement.lstrip().upper().startswith(("SELECT", "WITH"))
+        if query and "mailbox_leases" in statement:
             seen.append((statement, parameters))
 
     listener: Callable[..., None] = record
