@@ -3,6 +3,7 @@ log rows (`connector/streams/calls.py`), never raw JSON."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -81,3 +82,38 @@ class PstnCall:
     outbound: bool  # callType *_out
     user_number: str
     other_number: str
+
+
+@dataclass(frozen=True)
+class KeptCall:
+    """What a call's captured copy keeps (`captured_items.item`, kind `call`): its record's
+    `version`, the other party's number, the minutes and whether nobody answered. A record
+    that logs nothing is kept with its version only."""
+
+    version: int
+    number: str = ""
+    minutes: str = ""  # a Decimal as text ("7.00"); "" when the copy logs nothing
+    failed: bool = False
+
+    def to_json(self) -> str:
+        if not self.minutes:
+            return json.dumps({"version": self.version})
+        return json.dumps({"version": self.version, "number": self.number,
+                           "minutes": self.minutes, "failed": self.failed})
+
+    @classmethod
+    def from_json(cls, text: str) -> KeptCall:
+        """Raises ValueError naming what is wrong."""
+        data = json.loads(text)
+        if not isinstance(data, dict) or not isinstance(data.get("version"), int):
+            raise ValueError("a kept call needs an integer version")
+        return cls(int(data["version"]), str(data.get("number") or ""),
+                   str(data.get("minutes") or ""), bool(data.get("failed")))
+
+
+def kept_call(text: str | None) -> KeptCall:
+    """A copy's kept call; version 0 (read the record again) when missing or unreadable."""
+    try:
+        return KeptCall.from_json(text) if text else KeptCall(0)
+    except (ValueError, TypeError):
+        return KeptCall(0)

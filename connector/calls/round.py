@@ -13,7 +13,6 @@ unique key keeps anything from being logged twice.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -23,7 +22,7 @@ import sqlalchemy as sa
 from kiota_abstractions.request_information import RequestInformation
 from sqlalchemy.orm import Session
 
-from connector.calls.items import CallSummary, GraphCall, PstnCall
+from connector.calls.items import CallSummary, GraphCall, PstnCall, kept_call
 from connector.calls.plan import CallContext, CallPlan, plan_call, plan_row, reconcile
 from connector.calls.setup import call_context, phone_template
 from connector.calls.write import remember_skipped, write_calls
@@ -160,7 +159,7 @@ def _changed(env: SyncEnv, summaries: list[CallSummary]) -> list[CallSummary]:
         for start in range(0, len(ids), 500):
             for graph_id, item in session.execute(sa.select(ci.graph_id, ci.item).where(
                     ci.kind == ItemKind.CALL.value, ci.graph_id.in_(ids[start : start + 500]))):
-                version = int(json.loads(item or "{}").get("version", 0))
+                version = kept_call(item).version
                 known[graph_id] = max(known.get(graph_id, 0), version)
     return [s for s in summaries if s.version > known.get(s.id, 0)]
 

@@ -10,7 +10,6 @@ share the key of whichever was captured first (`_reuse_keys`). Nothing here comm
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -19,14 +18,15 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from connector.calls.items import GraphCall
+from connector.calls.items import GraphCall, KeptCall, kept_call
 from connector.calls.plan import TOLERANCE, CallPlan, Unmatched
 from connector.capture import skip
 from connector.capture.context import CaptureContext, TemplateInfo
 from connector.capture.outcome import PageOutcome
 from connector.capture.participants import initiated_by
-from connector.capture.records import COPY_COLUMNS, COPY_UPDATE
+from connector.capture.records import COPY_COLUMNS, COPY_UPDATE, unmatched_upsert
 from connector.capture.rules import Facts, choose_template
+from connector.capture.state import chunks
 from storage import dialect
 from storage.attempts import set_attempt_failed
 from storage.capture_models import CapturedItem, DeletedEntryKey, UnmatchedAddress
@@ -66,8 +66,9 @@ def write_calls(session: Session, ctx: CaptureContext, template: TemplateInfo,
     out.entries_created = len(insert_entries(session, list(unique.values()), actor="sync:calls"))
     out.entries_updated = len(move_meetings(session, moves, actor="sync:calls"))
     set_attempt_failed(session, failed, actor="sync:calls")  # totals and audit follow
+    new_keys = _new_keys(session, plans)
     _save_copies(session, plans, now)
-    out.unmatched_addresses = _unmatched(session, plans)
+    out.unmatched_addresses = _unmatched(session, plans, new_keys)
     out.skipped = +out.skipped
     return out
 
@@ -86,7 +87,7 @@ def _reuse_keys(session: Session, plans: list[CallPlan]) -> list[CallPlan]:
                                     ci.occurred_at <= high)).all()
     by_number: dict[tuple[str, str], list[tuple[str, str, datetime]]] = {}
     for mailbox, graph_id, key, at, item in copies:
-        number = json.loads(item or "{}").get("number")
+        number = kept_call(item).number
         if number and at is not None:
             by_number.setdefault((mailbox, number), []).append((graph_id, key, at))
     out = []
@@ -170,8 +171,7 @@ def _save_copies(session: Session, plans: Sequence[CallPlan], now: datetime) -> 
     rows = sorted({(p.user_upn, p.graph_id): (
         p.user_upn, p.graph_id, ItemKind.CALL.value, p.key, p.direction.value == "outbound",
         now, ",".join(str(c.id) for c in sorted(p.contacts, key=lambda c: c.id)),
-        json.dumps({"version": p.version, "number": p.number,
-                    "minutes": str(p.duration_min), "failed": p.attempt_failed}),
+        KeptCall(p.version, p.number, str(p.duration_min), p.attempt_failed).to_json(),
         p.subject, p.occurred_at, False) for p in plans}.values(), key=lambda r: (r[0], r[1]))
     dialect.bulk_insert(session, cast(sa.Table, CapturedItem.__table__), COPY_COLUMNS, rows,
                         conflict=("mailbox", "graph_id"), update=COPY_UPDATE)
@@ -185,31 +185,46 @@ def remember_skipped(session: Session, calls: Sequence[GraphCall], now: datetime
     session.execute(sa.delete(ci).where(ci.mailbox == TENANT_COPY, ci.kind == ItemKind.CALL.value,
                                         ci.occurred_at < now - KEPT))
     rows = sorted({c.id: (TENANT_COPY, c.id, ItemKind.CALL.value, f"call:{c.id}", False, now,
-                          "", json.dumps({"version": c.version}), "", c.start, False)
+                          "", KeptCall(c.version).to_json(), "", c.start, False)
                    for c in calls}.values(), key=lambda r: r[1])
     dialect.bulk_insert(session, cast(sa.Table, CapturedItem.__table__), COPY_COLUMNS, rows,
                         conflict=("mailbox", "graph_id"), update=COPY_UPDATE)
 
 
-def _unmatched(session: Session, plans: Sequence[CallPlan]) -> int:
-    """Upsert unmatched numbers (kind phone, masked) and addresses seen in calls."""
+def _new_keys(session: Session, plans: Sequence[CallPlan]) -> set[str]:
+    """The plans' calls no configured user's copy describes yet: new calls, whose unmatched
+    parties count one more sighting each (a record read again at a later version does not)."""
+    ci = CapturedItem
+    keys = sorted({p.key for p in plans})
+    known: set[str] = set()
+    for batch in chunks(keys):
+        known.update(session.scalars(sa.select(ci.key).where(
+            ci.kind == ItemKind.CALL.value, ci.mailbox != TENANT_COPY, ci.key.in_(batch))))
+    return set(keys) - known
+
+
+def _unmatched(session: Session, plans: Sequence[CallPlan], new_keys: set[str]) -> int:
+    """Upsert unmatched numbers (kind phone, masked) and addresses seen in calls: `count`
+    is the calls each was seen in (as an address's is its messages and meetings); one first
+    seen in a call captured before counts 1."""
     merged: dict[str, tuple[Unmatched, CallPlan]] = {}
+    calls: dict[str, set[str]] = {}
     for plan in plans:
         for item in plan.unmatched:
+            calls.setdefault(item.value, set()).update({plan.key} & new_keys)
             seen = merged.get(item.value)
             if seen is None or plan.occurred_at > seen[1].occurred_at:
                 merged[item.value] = (item, plan)
     if not merged:
         return 0
     rows = [{"address": v[:254], "domain": v.rpartition("@")[2] if u.kind == "address" else "",
-             "name": u.name[:200], "count": 1, "first_seen_at": p.occurred_at,
+             "name": u.name[:200], "count": len(calls[v]), "first_seen_at": p.occurred_at,
              "last_seen_at": p.occurred_at, "mailbox": p.user_upn,
              "example_subject": p.subject, "kind": u.kind, "masked": u.masked}
             for v, (u, p) in sorted(merged.items())]
-    table = cast(sa.Table, UnmatchedAddress.__table__)
-    stmt = dialect.upsert(session, table)
-    x = stmt.excluded
-    session.execute(stmt.on_conflict_do_update(index_elements=["address"], set_={
-        "last_seen_at": dialect.greatest(session)(table.c.last_seen_at, x.last_seen_at)}),
-        rows)
+    session.execute(unmatched_upsert(session), rows)
+    fresh = [r["address"] for r in rows if r["count"] == 0]
+    u = UnmatchedAddress
+    for batch in chunks(fresh):
+        session.execute(sa.update(u).where(u.address.in_(batch), u.count == 0).values(count=1))
     return len(rows)

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from connector.calls.items import KeptCall
 from connector.capture import skip
 from connector.capture.context import CaptureContext, build_capture_context
 from connector.capture.entries import choose, plan_item
@@ -95,6 +96,8 @@ def _decide(session: Session, ctx: CaptureContext, copy: CapturedItem) -> Decisi
     base = Decision(key=copy.key, kind=copy.kind, subject=copy.subject, mailbox=copy.mailbox,
                     decision="skipped", reason="")
     entries = _entries(session, copy)
+    if copy.kind == ItemKind.CALL:
+        return _call(base, copy, entries)
     item = decoded(copy.id, copy.item)
     plan = plan_item(ctx, copy.mailbox, item) if item is not None else None
     if entries and any(not canceled for _, _, canceled in entries):
@@ -102,6 +105,32 @@ def _decide(session: Session, ctx: CaptureContext, copy: CapturedItem) -> Decisi
     if isinstance(plan, str):
         return _skipped(ctx, base, plan, item)
     return _not_logged(session, ctx, base, copy, plan, entries)
+
+
+def _call(base: Decision, copy: CapturedItem, entries: list[tuple[int, str, bool]]) -> Decision:
+    """A call's copy (`connector/calls/items.py` KeptCall): its entries, and what it kept —
+    the record's version, the minutes, whether anybody answered, the other party's number."""
+    try:
+        kept: KeptCall | None = KeptCall.from_json(copy.item or "")
+    except ValueError:
+        kept = None
+    if kept is None:
+        return _with(base, "its kept data cannot be read")
+    numbers = tuple(no for no, _, _ in entries)
+    what = (f"version {kept.version}, {kept.minutes} min, "
+            f"{'nobody answered' if kept.failed else 'answered'}")
+    if not kept.minutes:
+        return _with(base, f"version {kept.version}: no configured user took part")
+    if entries and any(not canceled for _, _, canceled in entries):
+        return _with(base, f"logged ({what})", decision="logged", entries=numbers,
+                     template=entries[0][1], participant=kept.number or None)
+    if entries:
+        status = "its entries were canceled"
+    elif not copy.contact_ids:
+        status = f"{skip.NO_CONTACT}: no contact has this number or address"
+    else:
+        status = "not logged yet: the next sync logs it"
+    return _with(base, f"{status} ({what})", entries=numbers, participant=kept.number or None)
 
 
 def _entries(session: Session, copy: CapturedItem) -> list[tuple[int, str, bool]]:

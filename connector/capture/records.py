@@ -121,7 +121,7 @@ def record_unmatched(session: Session, mailbox: str, sightings: Sequence[Sightin
     ]
     if not rows:
         return 0
-    session.execute(_unmatched_upsert(session), rows)
+    session.execute(unmatched_upsert(session), rows)
     # An address new to the table but found in an item already captured in another mailbox
     # was inserted with count 0 (the count is of distinct messages / meetings): make it 1.
     # These rows are already locked by the upsert above, so no new lock order arises.
@@ -135,7 +135,9 @@ def record_unmatched(session: Session, mailbox: str, sightings: Sequence[Sightin
     return len(rows) - len(fresh)
 
 
-def _unmatched_upsert(session: Session) -> Any:
+def unmatched_upsert(session: Session) -> Any:
+    """The one upsert of unmatched addresses: counts add up, first and last seen widen
+    (also used for the numbers seen in calls, `connector/calls/write.py`)."""
     u = cast(sa.Table, UnmatchedAddress.__table__).c  # Core: no ORM bulk machinery per row
     stmt = dialect.upsert(session, UnmatchedAddress.__table__)
     x = stmt.excluded
