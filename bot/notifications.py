@@ -9,7 +9,9 @@
   acted on, and the ignored items of a body make one log line.
 - A verified item records a sync request for the subscription's mailbox (a pending request
   just counts one more) and the answer is 202 at once: no Graph call happens here; workers
-  do the delta sync, which is the source of truth.
+  do the delta sync, which is the source of truth. A call-records subscription's
+  "mailbox" is the queue's `tenant` item: its notification asks for a calls round
+  (`connector/calls/tenant.py`), verified exactly like mail's.
 - Lifecycle events: `reauthorizationRequired` → the subscription is marked for renewal;
   `subscriptionRemoved` → marked for re-creation, and the mailbox is synced; `missed` → the
   mailbox is synced. Workers act on the marks (`connector/realtime/worker.py`).
