@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -145,6 +145,17 @@ def test_the_call_subscription_is_filtered_to_the_users_and_renewed(world: World
     assert (again.renewed, again.created, again.errors) == ([row.id], [], [])
     assert call_subscription(world.engine).expires_at > datetime.now(UTC).replace(
         tzinfo=None) + timedelta(hours=1)
+
+
+def test_turning_calls_off_deletes_the_call_subscription(world: World) -> None:
+    world.ensure()
+    row = call_subscription(world.engine)
+    world.settings = replace(world.settings, sync=replace(world.settings.sync, calls=False))
+    report = world.ensure()
+    assert report.deleted == [row.id]
+    assert row.id not in world.emulator.emulator.subscriptions.items
+    with Session(world.engine) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(GraphSubscription)) == 6
 
 
 def test_a_notification_runs_the_calls_round_before_the_poll_interval(world: World) -> None:
