@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -62,25 +63,27 @@ def request_sync(session: Session, mailbox: str, now: datetime) -> None:
 
 @dataclass(frozen=True)
 class _Due:
-    """What makes a mailbox due at `now`: the one home of these rules."""
+    """What makes a mailbox due: the one home of these rules. The times are bound parameters
+    (`_due_params`), so the statements are built once per process."""
 
     abandoned: Any  # leased, but the holder's lease expired: taken over first
     free: Any
     ready: Any  # not backing off after an error
     requested: Any  # a notification asked for it, and its last sync is not too recent
     stale: Any  # never synced, or its last sync is older than the poll interval
-    stale_before: datetime
+    stale_before: Any
     rank: Any  # 0 take-over, 1 notified, 2 poll
 
 
-def _due(now: datetime, poll_interval: int, min_gap_ms: int = 0) -> _Due:
+@cache
+def _due() -> _Due:
     m = MailboxLease
+    now, rested_at, stale_before = (sa.bindparam(name, type_=sa.DateTime())
+                                    for name in ("due_now", "rested_at", "stale_before"))
     abandoned = sa.and_(m.leased_by.is_not(None), m.lease_expires_at < now)
     # A burst of notifications: at most one sync per mailbox every `min_gap_ms`.
-    rested = sa.or_(m.last_synced_at.is_(None),
-                    m.last_synced_at <= now - timedelta(milliseconds=min_gap_ms))
+    rested = sa.or_(m.last_synced_at.is_(None), m.last_synced_at <= rested_at)
     requested = sa.and_(m.sync_requested_at.is_not(None), rested)
-    stale_before = now - timedelta(seconds=poll_interval)
     stale = sa.or_(m.last_synced_at.is_(None), m.last_synced_at < stale_before)
     return _Due(
         abandoned=abandoned, free=sa.or_(m.leased_by.is_(None), m.lease_expires_at < now),
@@ -90,9 +93,15 @@ def _due(now: datetime, poll_interval: int, min_gap_ms: int = 0) -> _Due:
     )
 
 
-def _due_query(now: datetime, poll_interval: int, min_gap_ms: int = 0) -> Any:
+def _due_params(now: datetime, poll_interval: int, min_gap_ms: int = 0) -> dict[str, datetime]:
+    return {"due_now": now, "rested_at": now - timedelta(milliseconds=min_gap_ms),
+            "stale_before": now - timedelta(seconds=poll_interval)}
+
+
+@cache
+def _due_query() -> Any:
     """Every due mailbox, most urgent first (`workers status`; it reads the whole table)."""
-    d, m = _due(now, poll_interval, min_gap_ms), MailboxLease
+    d, m = _due(), MailboxLease
     return (
         sa.select(m, d.rank)
         .where(d.free, d.ready, sa.or_(d.abandoned, d.requested, d.stale))
@@ -115,15 +124,16 @@ def _candidates(d: _Due) -> tuple[Any, ...]:
     )
 
 
-def _next_due(session: Session, d: _Due) -> Any | None:
+@cache
+def _next_due() -> Any:
     """One round trip: each candidate is a `LIMIT 1 … SKIP LOCKED` CTE, and PostgreSQL runs
     a CTE of the UNION ALL only when the ones before it found nothing, so at most one row is
     locked. (FOR UPDATE is not allowed in a UNION's own branches.)"""
     branches = [sa.select(dialect.skip_locked(query.limit(1)).cte(f"due{n}"))
-                for n, query in enumerate(_candidates(d))]
+                for n, query in enumerate(_candidates(_due()))]
     first = sa.union_all(*branches).subquery("due")
     lease = aliased(MailboxLease, first)
-    return session.execute(sa.select(lease, first.c.rank).limit(1)).first()
+    return sa.select(lease, first.c.rank).limit(1)
 
 
 def take_next(
@@ -131,7 +141,7 @@ def take_next(
     min_gap_ms: int = 0,
 ) -> Claim | None:
     """Lease the most urgent due mailbox to `worker_id`, or return None when nothing is due."""
-    row = _next_due(session, _due(now, poll_interval, min_gap_ms))
+    row = session.execute(_next_due(), _due_params(now, poll_interval, min_gap_ms)).first()
     if row is None:
         return None
     lease, rank = row[0], row[1]
@@ -245,7 +255,8 @@ def queue_status(session: Session, now: datetime, *, poll_interval: int,
          and w.heartbeat_at >= now - timedelta(seconds=stale_after)}
         for w in session.scalars(sa.select(WorkerRecord).order_by(WorkerRecord.started_at))
     ]
-    due = {row[0].mailbox for row in session.execute(_due_query(now, poll_interval))}
+    due = {row[0].mailbox
+           for row in session.execute(_due_query(), _due_params(now, poll_interval))}
     mailboxes = [
         {"mailbox": m.mailbox, "leased_by": m.leased_by,
          "lease_expires_at": m.lease_expires_at, "due": m.mailbox in due,
