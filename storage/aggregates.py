@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.dialect import is_postgresql, one_of_param, one_of_value, upsert
+from storage.local_time import days_are_utc
 from storage.models import Base, Contact, InteractionLogEntry
 from storage.vocabulary import ContactType, InitiatedBy
 
@@ -261,10 +262,14 @@ def _roll_up(session: Session, source: int, grain: int) -> None:
 
 def grain_for(filters: EntryFilter, by: str | None = None) -> int | None:
     """The coarsest grain that answers the filters (and statistics by `by`), or None when a
-    filter only the entries have is set (source, document, evaluation, canceled ones) or a
-    contact goes with a salesperson or a user (no grain holds both)."""
+    filter only the entries have is set (source, document, evaluation, canceled ones), a
+    contact goes with a salesperson or a user (no grain holds both), or the dates are days
+    of a zone other than UTC (a page's user in Mexico City)."""
     if (filters.source is not None or filters.document_no is not None
             or filters.evaluation is not None or filters.status == "canceled"):
+        return None
+    if (filters.since is not None or filters.until is not None) and not days_are_utc(
+            filters.day_zone):  # the rows are UTC days; a page's local days are not
         return None
     person = filters.salesperson_code is not None or filters.user_upn is not None
     if (filters.contact_id is not None or filters.company_no is not None

@@ -55,6 +55,20 @@ def server_zone_name() -> str:
     return datetime.now().astimezone().tzname() or "UTC"
 
 
+UTC_NAMES = frozenset({"UTC", "Etc/UTC", "UCT", "Etc/UCT", "GMT", "Etc/GMT", "Etc/GMT0",
+                       "Etc/GMT+0", "Etc/GMT-0", "GMT0", "Zulu", "Etc/Zulu", "Universal",
+                       "Etc/Universal", "Greenwich", "Etc/Greenwich"})
+
+
+def days_are_utc(zone: tzinfo | None) -> bool:
+    """Whether `zone`'s days are UTC days (UTC, or one of its names; None: the server's zone):
+    only then may a per-UTC-day total answer a filter of its dates."""
+    if zone is UTC:
+        return True
+    name = getattr(zone, "key", None) if zone is not None else server_zone_name()
+    return name in UTC_NAMES
+
+
 def to_local(moment: datetime, zone: tzinfo | None) -> datetime:
     """A stored (naive UTC) moment as an aware time in `zone` (None: the server's)."""
     return moment.replace(tzinfo=UTC).astimezone(zone)

@@ -117,6 +117,7 @@ def test_filter_dates_are_the_users_days_on_pages_and_utc_days_on_the_api(alice:
     page, base, late = alice.page, alice.base, alice.late
     page.goto(f"{base}/log?since=2025-03-05&until=2025-03-05")
     assert sorted(_rows(page)) == sorted([f"entry-{late}", "entry-6"])  # 6: 05:00 local
+    expect(page.locator("#total-count")).to_have_text("2")  # the totals count the same days
     page.goto(f"{base}/log?since=2025-03-06")
     assert f"entry-{late}" not in _rows(page)
     answer = httpx.get(f"{base}/api/v1/interactions", params={"since": "2025-03-06"},
