@@ -32,11 +32,11 @@ from sqlalchemy.orm import Session
 
 from bot.cards import CONTENT_TYPE
 from bot.flask_host import AGENTS_SDK_SCOPE, LoopThread, TokenSource
-from bot.i18n import language, t
+from bot.i18n import t
 from bot.local_time import UserClock, choose_zone
 from bot.outcome_card import MAX_ENTRIES, outcome_card
 from bot.settings import BotConfig
-from storage import dialect
+from storage import dialect, i18n
 from storage.conversations import (
     Due,
     OfferState,
@@ -118,7 +118,7 @@ class OutcomeSender:
         entries = [i.entry for i in items if i.entry.entry_no in claimed]
         if not entries:
             return
-        lang = language(to.locale)
+        lang = i18n.full_tag(to.locale)  # words and formats, as a reply
         clock = UserClock(choose_zone(items[0].time_zone), now)
         content = outcome_card(lang, entries, clock)
         state, activity_id = OfferState.SENT, ""
