@@ -7,7 +7,8 @@ four states, one after the other: nothing due (every mailbox synced in the last 
 after an outage). Each call runs in its own rolled-back transaction, and three variants
 alternate: `old`, the query at 0b5fb9e (`connector/realtime/leases.py` loaded from git) on
 that schema (migration 0018's indexes dropped inside the transaction); the same query with
-the indexes; and `new`, today's `take_next`.
+the indexes; and `new`, today's `take_next`. The machine's load moves the client-side times
+a lot, so PostgreSQL's own execution time of the SELECT (EXPLAIN ANALYZE) is reported too.
 
 `.venv/bin/python bench/leases_bench.py [--samples 60] [--sizes 200,5000,50000]`
 """
@@ -36,7 +37,7 @@ from connector.realtime import leases  # noqa: E402
 from storage.models import utcnow  # noqa: E402
 from storage.worker_models import MailboxLease  # noqa: E402
 from tests.support.databases import migrated  # noqa: E402
-from tests.support.leases import fill_leases  # noqa: E402
+from tests.support.leases import fill_leases, statements_of  # noqa: E402
 
 BASE = "0b5fb9e"
 STATES = ("nothing_due", "one_notified", "one_percent_stale", "all_stale")
@@ -74,7 +75,30 @@ def _measure(engine: sa.Engine, old: types.ModuleType, samples: int) -> dict[str
         times["new"].append(_one_take(engine, leases.take_next))
     row: dict[str, Any] = {name: percentiles_ms(found, 50, 95) for name, found in times.items()}
     row["new_over_old_p50"] = round(row["new"]["p50_ms"] / row["old"]["p50_ms"], 3)
+    row["server_ms_p50"] = {"old": _server_ms(engine, old.take_next, before=True),
+                            "old_query_new_indexes": _server_ms(engine, old.take_next),
+                            "new": _server_ms(engine, leases.take_next)}
     return row
+
+
+def _server_ms(engine: sa.Engine, take_next: Callable[..., Any], samples: int = 15,
+               before: bool = False) -> float:
+    """PostgreSQL's own execution time of the SELECT that `take_next` sends (EXPLAIN
+    ANALYZE, rolled back): the query's cost without the client and the machine's load."""
+    with statements_of(engine) as seen:
+        _one_take(engine, take_next)
+    found = []
+    for _ in range(samples):
+        for statement, parameters in seen:
+            with engine.connect() as conn:
+                for index in NEW_INDEXES if before else ():
+                    conn.execute(sa.text(f"drop index {index}"))
+                plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement,
+                                            parameters).scalar_one()
+                conn.rollback()
+            found.append(plan[0]["Execution Time"])
+    found.sort()
+    return round(found[len(found) // 2], 3)
 
 
 def _enter(engine: sa.Engine, state: str, size: int) -> None:
@@ -110,6 +134,8 @@ def flatness(rows: list[dict[str, Any]]) -> dict[str, Any]:
         f"{row['mailboxes']}_over_{first['mailboxes']}": {
             state: {q: round(row[state][q]["p50_ms"] / first[state][q]["p50_ms"], 2)
                     for q in ("old", "new")}
+            | {"new_server": round(row[state]["server_ms_p50"]["new"]
+                                   / first[state]["server_ms_p50"]["new"], 2)}
             for state in STATES
         }
         for row in rows[1:]
