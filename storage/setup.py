@@ -36,6 +36,7 @@ from storage.models import (
     TemplateSetup,
 )
 from storage.setup_values import SetupInputError, changes, checked, given
+from storage.templates_io import apply_template_spec
 from storage.templates_spec import GroupSpec, TemplateSpec
 from storage.templates_toml import group_spec, template_spec
 
@@ -169,13 +170,7 @@ def _spec_values(spec: TemplateSpec) -> dict[str, object]:
 
 
 def _write_template(session: Session, template: InteractionTemplate, spec: TemplateSpec) -> None:
-    template.group_code = spec.group
-    template.description = spec.description
-    template.information_flow = spec.information_flow
-    template.initiated_by = spec.initiated_by
-    template.unit_cost = spec.unit_cost
-    template.unit_duration_min = spec.unit_duration_min
-    template.correspondence_type = spec.correspondence_type
+    apply_template_spec(template, spec)
     session.flush()
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from storage.errors import InterlogError
 from storage.models import InteractionGroup, InteractionTemplate, MatchRule, TemplateSetup
-from storage.templates_spec import RULE_KEYS, TemplateError, TemplatesFile
+from storage.templates_spec import RULE_KEYS, TemplateError, TemplatesFile, TemplateSpec
 from storage.templates_toml import parse_templates_toml
 
 
@@ -71,13 +71,7 @@ def apply_templates(session: Session, parsed: TemplatesFile) -> ApplyResult:
         if template is None:
             template = InteractionTemplate(code=spec.code)
             session.add(template)
-        template.group_code = spec.group
-        template.description = spec.description
-        template.information_flow = spec.information_flow
-        template.initiated_by = spec.initiated_by
-        template.unit_cost = spec.unit_cost
-        template.unit_duration_min = spec.unit_duration_min
-        template.correspondence_type = spec.correspondence_type
+        apply_template_spec(template, spec)
         result.templates.append(spec.code)
     session.flush()
     for kind, code in parsed.setup.items():
@@ -142,3 +136,14 @@ def _order_rule_clear(parts: list[str]) -> list[str]:
     if parts and parts[-1] == "rule = []\n":
         return [parts[-1], *parts[:-1]]
     return parts
+
+
+def apply_template_spec(template: InteractionTemplate, spec: TemplateSpec) -> None:
+    """Give `template` every field of `spec` (a file's import and the setup's edits)."""
+    template.group_code = spec.group
+    template.description = spec.description
+    template.information_flow = spec.information_flow
+    template.initiated_by = spec.initiated_by
+    template.unit_cost = spec.unit_cost
+    template.unit_duration_min = spec.unit_duration_min
+    template.correspondence_type = spec.correspondence_type

@@ -5,30 +5,8 @@ words and values from the one catalog (storage/i18n), numbers in Mexico's CLDR f
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
-from tests.support.bot import BotClient, activity, entries, reply_card, reply_text
-
-
-def say(client: BotClient, text: str, **kwargs: Any) -> dict[str, Any]:
-    response = client.send(activity(text, **kwargs))
-    assert response.status_code == 200, response.get_data(as_text=True)
-    body: dict[str, Any] = response.get_json()
-    return body
-
-
-def facts(node: Any) -> dict[str, str]:
-    """Every FactSet's title → value in a card."""
-    found: dict[str, str] = {}
-    if isinstance(node, dict):
-        if node.get("type") == "FactSet":
-            found.update({f["title"]: f["value"] for f in node["facts"]})
-        for value in node.values():
-            found.update(facts(value))
-    elif isinstance(node, list):
-        for value in node:
-            found.update(facts(value))
-    return found
+from tests.support.bot import BotClient, entries, facts, reply_card, reply_text, say
 
 
 def test_a_call_logged_in_mexican_spanish_shows_mexican_words_and_numbers(

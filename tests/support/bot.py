@@ -221,3 +221,25 @@ def post_at_once(urls: list[str], path: str, n: int, **request: Any) -> list[Any
         thread.join(timeout=60)
     assert all(r is not None for r in results), "a request did not finish"
     return results
+
+
+def say(client: BotClient, text: str, **kwargs: Any) -> dict[str, Any]:
+    """Send `text` as a message activity; the 200 answer's JSON."""
+    response = client.send(activity(text, **kwargs))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def facts(node: Any) -> dict[str, str]:
+    """Every FactSet's title → value in a card."""
+    found: dict[str, str] = {}
+    if isinstance(node, dict):
+        if node.get("type") == "FactSet":
+            found.update({f["title"]: f["value"] for f in node["facts"]})
+        for value in node.values():
+            found.update(facts(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.update(facts(value))
+    return found
