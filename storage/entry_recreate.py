@@ -11,22 +11,26 @@ link (the copy is not the email or meeting).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from sqlalchemy.orm import Session
 
 from storage.audit import audit
 from storage.entries import Interaction, find_entries, log_interaction
 from storage.errors import NotFound, Refused
+from storage.local_time import local_to_utc, to_local
 from storage.models import Contact, InteractionLogEntry, utcnow
 
 RECREATE = "recreate"  # the audit action on the new entry: {"from_entry": N}
 LEEWAY = timedelta(minutes=5)  # a clock a little ahead of the server's is not "the future"
 
 
-def on_day(day: date) -> datetime:
-    """`day` at the current UTC time of day (NAV's wizard: the date given, the time now)."""
-    return datetime.combine(day, utcnow().time().replace(microsecond=0))
+def on_day(day: date, zone: tzinfo | None = UTC, now: datetime | None = None) -> datetime:
+    """`day` in `zone` (None: the server's) at that zone's time of day `now` (naive UTC; the
+    clock's when None), as the naive UTC a table stores (NAV's wizard: the date given, the
+    time now). The CLI's days are UTC days, the pages' the signed-in user's."""
+    local_now = to_local(now or utcnow(), zone).time().replace(microsecond=0)
+    return local_to_utc(datetime.combine(day, local_now), zone)
 
 
 def recreate_entry(

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from storage.entry_recreate import on_day, recreate_entry
 from storage.errors import InterlogError
 from web.auth import current_user
-from web.context import db
+from web.context import clock, db
 from web.filters import BadInput, parse_date
 from web.i18n import gettext as _
 from web.routes import Route, add_routes
@@ -26,7 +26,7 @@ def recreate(entry_no: int) -> Response:
     session = db()
     text = request.form.get("date", "").strip()
     try:
-        when = on_day(parse_date("date", text)) if text else None
+        when = on_day(parse_date("date", text), clock().zone) if text else None
         entry = recreate_entry(session, entry_no, actor=user.actor, occurred_at=when,
                                user_upn=None if user.anonymous else user.upn)
         session.commit()

@@ -43,7 +43,7 @@ from storage.users import normal_upn
 from storage.values import MAX_FILTER_CHARS
 from storage.vocabulary import ContactType
 from web.auth import WebUser, current_user
-from web.context import db
+from web.context import clock, db
 from web.filters import BadInput, checked_text, parse_date, parse_filters
 from web.i18n import gettext as _
 from web.routes import Route, add_routes
@@ -183,7 +183,7 @@ def log() -> Response:
     day = _field(request.form, "date")
 
     def change(user: WebUser) -> str:
-        when = on_day(parse_date("date", day)) if day else None
+        when = on_day(parse_date("date", day), clock().zone) if day else None
         interaction = Interaction(template_code=_field(request.form, "template"),
                                   subject=subject or None, occurred_at=when, source="segment",
                                   user_upn=None if user.anonymous else user.upn)

@@ -22,7 +22,7 @@ from storage.api_models import create_api_key
 from storage.contacts import resolve_contact
 from storage.entries import Interaction, log_interaction
 from storage.local_time import server_zone_name
-from storage.models import AuditEvent
+from storage.models import AuditEvent, InteractionLogEntry
 from tests.support.databases import url_of
 from tests.support.seed import seed
 from tests.support.servers import live_server
@@ -111,6 +111,28 @@ def test_the_audit_trail_in_local_time(alice: Alice, clean_engine: Engine) -> No
         local.isoformat(sep=" ", timespec="seconds"))
     expect(page.locator(f"#event-{event.id}")).not_to_contain_text(
         event.at.isoformat(sep=" ", timespec="seconds"))
+
+
+def test_a_recreated_interaction_is_on_the_users_day_at_her_time_now(
+    alice: Alice, clean_engine: Engine
+) -> None:
+    page, base = alice.page, alice.base
+    page.goto(f"{base}/entries/{alice.late}")
+    page.fill("#recreate-date", "2025-03-02")
+    before = datetime.now(MEXICO).replace(tzinfo=None)
+    page.click("#recreate-button")
+    expect(page.locator("body")).to_contain_text("Re-created as")
+    after = datetime.now(MEXICO).replace(tzinfo=None)
+    with Session(clean_engine) as session:
+        newest = session.scalars(sa.select(InteractionLogEntry)
+                                 .order_by(InteractionLogEntry.entry_no.desc())).first()
+    assert newest is not None
+    assert newest.entry_no != alice.late
+    local = newest.occurred_at.replace(tzinfo=UTC).astimezone(MEXICO).replace(tzinfo=None)
+    assert local.date().isoformat() == "2025-03-02"  # her day, not a UTC day
+    at = local.time()  # her time of day now (stored to the second), not UTC's
+    if before.date() == after.date():  # (not across her midnight)
+        assert before.replace(microsecond=0).time() <= at <= after.time()
 
 
 def test_filter_dates_are_the_users_days_on_pages_and_utc_days_on_the_api(alice: Alice) -> None:
