@@ -1,4 +1,4 @@
-"""`interlog explain QUERY [--json]`: why an email or meeting was or was not logged."""
+"""`interlog explain QUERY [--json]`: why an email, meeting or call was or was not logged."""
 
 from __future__ import annotations
 
