@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,10 +15,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.settings import BotSettings
+from connector.realtime.worker import Worker
 from emulator import EmulatorServer, EmulatorSettings
 from storage.conversations import TeamsConversation
 from tests.support.bot import APP_ID, SigningKey, activity
 from tests.support.bot_connector import bot_connector
+from tests.support.call_world import CALLS, call_world, calls_requested, drain, wait_for
 from tests.support.calls import (
     ALICE,
     NOW,
@@ -79,3 +81,39 @@ def test_a_call_ends_its_card_is_clicked_and_the_evaluation_saved(
     assert "✔ negative" in str(answer["value"])
     [saved] = call_entries(engine)
     assert saved.evaluation == "negative"
+
+
+def test_the_whole_loop_call_notification_entry_card_click_evaluation(
+        clean_engine: Engine, openid_url: str, signing_key: SigningKey) -> None:
+    """The issue's loop with nothing stepped by hand but time: Graph notifies the live app of
+    a new call record, a worker runs the calls round, the card goes out, the click is saved."""
+    aad = ALICE["id"]
+    bot = {"app_id": APP_ID, "openid_metadata_url": openid_url, "allow_anonymous": True}
+    with call_world(clean_engine, bot=bot) as world, bot_connector() as connector:
+        client = outcome_client(clean_engine, world.settings, signing_key, connector)
+        assert install(client, connector, aad=aad) == 200
+        body = activity("notify me after calls", aad=aad, service_url=connector.url)
+        assert client.send(body).status_code == 200
+        now = datetime.now(UTC).replace(tzinfo=None)
+        with Session(clean_engine) as session, session.begin():  # turned on the day before
+            session.execute(sa.update(TeamsConversation).values(
+                cards_since=now - timedelta(days=1)))
+        world.ensure()  # the worker's subscription on communications/callRecords
+        worker = Worker(world.settings, clean_engine)
+        try:
+            drain(worker)  # the catch-up round: nothing to log yet
+            assert call_entries(clean_engine) == []
+            world.call("call-notified")  # Alice phoned Hans; it ended 54 minutes ago
+            wait_for(lambda: calls_requested(clean_engine))  # Graph → the app → the queue
+            assert drain(worker) == [CALLS]
+        finally:
+            worker.graph.close()
+        [entry] = call_entries(clean_engine)
+        assert (entry.ical_uid, entry.contact_no) == ("call:call-notified", "P1")
+        done = sender(clean_engine, world.settings, connector, now).send_due()
+        assert (done.cards, done.entries) == (1, 1)
+        [posted] = connector.sent_to(CONVERSATION)
+        answer = click(client, button_data(posted.card, entry.entry_no, "positive"), aad=aad)
+    assert "✔ positive" in str(answer["value"])
+    [saved] = call_entries(clean_engine)
+    assert saved.evaluation == "positive"
