@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +186,11 @@ def test_sigkill_mid_sync_then_rerun_gives_the_same_entries(
     import time
 
     wide = {"backfill_days": 3650, "calendar_past_days": 3650}
-    run_sync_sqlite(**wide)  # the uninterrupted reference, in a database of its own
+    # The killed `interlog sync` runs on the real clock: the reference and the resumed sync
+    # run at the real time too, or meetings between REFERENCE and now would be logged by the
+    # killed process (already happened) and not by the reference (still to come).
+    now = datetime.now(UTC)
+    Syncer(run_sync_sqlite.settings, sqlite_db, FakeClock(now))(**wide)  # the reference
     expected = entries(sqlite_db, user=False)
     slow = EmulatorSettings(require_token=TOKEN, latency_s=0.03)
     target = tmp_path / "killed.db"
@@ -218,7 +222,7 @@ def test_sigkill_mid_sync_then_rerun_gives_the_same_entries(
         proc.wait()
         partial = entries(killed, user=False)
         assert len(partial) < len(expected)
-        resumed = Syncer(make_settings(data, emu.base_url), killed, FakeClock(REFERENCE))
+        resumed = Syncer(make_settings(data, emu.base_url), killed, FakeClock(now))
         assert resumed(**wide).ok
     assert entries(killed, user=False) == expected
     killed.dispose()
