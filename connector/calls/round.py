@@ -113,27 +113,37 @@ def window_start(session: Session, now: datetime, full: bool) -> datetime:
     return oldest if last is None else min(now, max(oldest, last - LATE))
 
 
-async def _round(env: SyncEnv, stats: StreamStats, full: bool) -> None:
-    client, stream = env.client, CallRecordsStream
-    now = env.clock.now().replace(tzinfo=None, microsecond=0)
-    with Session(env.db) as session:
-        since = window_start(session, now, full)
-    summaries: list[CallSummary] = []
+async def _every_page[T](
+    env: SyncEnv, stats: StreamStats, first: Callable[[], RequestInformation],
+    decode: Callable[[bytes], tuple[list[T | str], str | None]], what: str,
+) -> list[T]:  # fmt: skip
+    """Every item of a paged collection: `first` builds the first request, then each
+    `@odata.nextLink` is followed; an item `decode` could not read (a string: why) is counted
+    as skipped `malformed:<why>`, never dropped silently."""
+    items: list[T] = []
     link: str | None = None
     while True:
         def page(u: str | None = link) -> RequestInformation:
-            return stream.link_request(client, u) if u else stream.list_request(client, since)
+            return CallRecordsStream.link_request(env.client, u) if u else first()
 
-        body = await _send(env, stats, page, "call records")
-        found, link = stream.decode_list(body)
+        found, link = decode(await _send(env, stats, page, what))
         stats.pages += 1
         for item in found:
             if isinstance(item, str):
                 stats.outcome.skipped[f"malformed:{item}"] += 1
             else:
-                summaries.append(item)
+                items.append(item)
         if link is None:
-            break
+            return items
+
+
+async def _round(env: SyncEnv, stats: StreamStats, full: bool) -> None:
+    client, stream = env.client, CallRecordsStream
+    now = env.clock.now().replace(tzinfo=None, microsecond=0)
+    with Session(env.db) as session:
+        since = window_start(session, now, full)
+    summaries = await _every_page(env, stats, lambda: stream.list_request(client, since),
+                                  stream.decode_list, "call records")
     todo = await asyncio.to_thread(_changed, env, summaries)
     calls = await _read_all(env, stats, todo)
     rows = await _pstn(env, stats, since, now)
@@ -211,24 +221,11 @@ async def _pstn(env: SyncEnv, stats: StreamStats, since: datetime, now: datetime
     start = since
     while start < now:
         end = min(now, start + timedelta(days=PSTN_MAX_DAYS))
-        link: str | None = None
-        while True:
-            def page(u: str | None = link, a: datetime = start, b: datetime = end
-                     ) -> RequestInformation:
-                if u:
-                    return CallRecordsStream.link_request(env.client, u)
-                return CallRecordsStream.pstn_request(env.client, a, b)
+        def first(a: datetime = start, b: datetime = end) -> RequestInformation:
+            return CallRecordsStream.pstn_request(env.client, a, b)
 
-            body = await _send(env, stats, page, "PSTN call log")
-            found, link = CallRecordsStream.decode_pstn(body)
-            stats.pages += 1
-            for row in found:
-                if isinstance(row, str):
-                    stats.outcome.skipped[f"malformed:{row}"] += 1
-                else:
-                    rows.append(row)
-            if link is None:
-                break
+        rows += await _every_page(env, stats, first, CallRecordsStream.decode_pstn,
+                                  "PSTN call log")
         start = end
     return rows
 
