@@ -19,10 +19,12 @@ import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import httpx
+
+from tests.support.servers import JsonHandler
 
 BOT_SECRET = "bot-connector-secret"
 _ACTIVITIES = re.compile(r"^/v3/conversations/([^/]+)/activities(?:/([^/?]+))?(?:\?.*)?$")
@@ -46,7 +48,7 @@ class Posted:
         return dict(attachment["content"])
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: FakeBotConnector
 
     def do_POST(self) -> None:
@@ -80,17 +82,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.token_requests += 1
         self._send(200, {"token_type": "Bearer", "expires_in": 3600,
                          "access_token": self.server.issued})
-
-    def _send(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 class FakeBotConnector(ThreadingHTTPServer):

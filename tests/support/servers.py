@@ -39,18 +39,8 @@ def live_server(app: Flask, ssl_context: Any = None) -> Iterator[str]:
         live.stop()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: JsonServer
-
-    def do_GET(self) -> None:
-        body = self.server.routes.get(self.path)
-        self._send(200 if body is not None else 404, body or {})
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        payload = json.loads(self.rfile.read(length) or b"{}")
-        self.server.posted.append((self.path, dict(self.headers.items()), payload))
-        self._send(200, {"id": "reply-1"})
+class JsonHandler(BaseHTTPRequestHandler):
+    """A quiet handler that answers JSON (the local servers of the tests)."""
 
     def _send(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()
@@ -63,6 +53,19 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+
+class _Handler(JsonHandler):
+    server: JsonServer
+
+    def do_GET(self) -> None:
+        body = self.server.routes.get(self.path)
+        self._send(200 if body is not None else 404, body or {})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        payload = json.loads(self.rfile.read(length) or b"{}")
+        self.server.posted.append((self.path, dict(self.headers.items()), payload))
+        self._send(200, {"id": "reply-1"})
 
 class JsonServer(ThreadingHTTPServer):
     """Serves `routes` (path → JSON body) to GET; records every POST in `posted`."""
