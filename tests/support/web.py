@@ -3,6 +3,7 @@ and small readers of the database behind it."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -187,3 +188,10 @@ class Site:
 def screenshot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of a page's forms (`<input name="csrf_token" value="…">`)."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no csrf_token on the page"
+    return found.group(1)

@@ -25,7 +25,7 @@ from storage.models import Contact
 from tests.support.databases import BACKENDS, emptied
 from tests.support.plugin import engine_for
 from tests.support.seed import Dataset, EntryRow, seed
-from tests.support.web import Api, waitress_api
+from tests.support.web import Api, csrf_token, waitress_api
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -78,10 +78,9 @@ def _contacts(api: Api) -> int:
 
 def _create(api: Api, unmatched_id: int, no: str) -> httpx.Response:
     with httpx.Client(base_url=api.base, timeout=30) as browser:
-        token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/sync").text)
-        assert token
+        token = csrf_token(browser.get("/sync").text)
         return browser.post(f"/sync/unmatched/{unmatched_id}/contact",
-                            data={"no": no, "name": "Sam", "csrf_token": token.group(1)})
+                            data={"no": no, "name": "Sam", "csrf_token": token})
 
 
 @pytest.mark.parametrize("address", [

@@ -4,7 +4,6 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import timedelta
 from html import unescape
@@ -21,7 +20,7 @@ from storage.models import utcnow
 from tests.support.builders import a_message
 from tests.support.databases import BACKENDS, emptied
 from tests.support.plugin import engine_for
-from tests.support.web import Api, settings_for, waitress_api
+from tests.support.web import Api, csrf_token, settings_for, waitress_api
 
 pytestmark = pytest.mark.timeout(120)
 NEW = "nina@newco.example"
@@ -48,10 +47,9 @@ def _capture_mail_from_new(api: Api) -> int:
 def test_create_contact_logs_the_mail_already_read_for_the_address(api: Api) -> None:
     unmatched_id = _capture_mail_from_new(api)
     with httpx.Client(base_url=api.base, timeout=30, follow_redirects=True) as browser:
-        token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/sync").text)
-        assert token
+        token = csrf_token(browser.get("/sync").text)
         answer = browser.post(f"/sync/unmatched/{unmatched_id}/contact",
-                              data={"no": "P-NINA", "name": "Nina", "csrf_token": token.group(1)})
+                              data={"no": "P-NINA", "name": "Nina", "csrf_token": token})
 
     assert answer.status_code == 200, answer.text[:300]
     assert "entries logged from mail and meetings already read: 1" in unescape(answer.text)

@@ -4,7 +4,6 @@ re-create's date. Never a 5xx, never a traceback; reading writes nothing."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import httpx
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 from tests.support.databases import BACKENDS, emptied
 from tests.support.fuzz import FUZZ, assert_handled, query_string, text
 from tests.support.plugin import engine_for
-from tests.support.web import Api, waitress_api
+from tests.support.web import Api, csrf_token, waitress_api
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -32,9 +31,8 @@ def site(request: pytest.FixtureRequest) -> Iterator[Api]:
 def browser(site: Api) -> Iterator[tuple[httpx.Client, str]]:
     """A browser session on the site and its CSRF token."""
     with httpx.Client(base_url=site.base, timeout=30) as client:
-        found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/log").text)
-        assert found
-        yield client, found.group(1)
+        found = csrf_token(client.get("/log").text)
+        yield client, found
 
 
 @FUZZ

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +39,7 @@ from tests.support.bot import (
 )
 from tests.support.databases import url_of
 from tests.support.seed import Dataset, EntryRow, seed
+from tests.support.web import csrf_token
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -74,9 +74,7 @@ def site(clean_engine: Engine) -> Callable[..., Any]:
 
 
 def csrf_of(page: httpx.Response) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert found, page.text[:500]
-    return found.group(1)
+    return csrf_token(page.text)
 
 
 # 1. Open redirect --------------------------------------------------------------------------
