@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -12,6 +14,7 @@ from bot.grammar import GrammarError, LogRequest, parse_log
 from bot.i18n import t
 from storage.contacts import fold, resolve_contact
 from storage.entries import (
+    EntryFilter,
     Interaction,
     entries_of,
     get_template,
@@ -110,12 +113,27 @@ def log(ctx: CommandContext, args: str) -> Reply:
 
 def latest_entries(ctx: CommandContext, contact: Contact) -> list[InteractionLogEntry]:
     """The contact's last active entries by date (a call logged today for last week comes
-    after this week's), newest first."""
+    after this week's), newest first: `entries_of`'s rows (a company's: with its persons')."""
+    filters = entries_of(contact, status="active")  # which rows; the statement is built once
+    company = filters.company_no is not None
+    params = {"company_no": filters.company_no} if company else {"contact_id": filters.contact_id}
+    return list(ctx.session.scalars(_latest_statement(company), params))
+
+
+@cache
+def _latest_statement(company: bool) -> sa.Select[InteractionLogEntry]:
+    """`latest_entries`'s query, built once for a company's filter and once for a person's,
+    the contact bound at each call (building it cost more than running it:
+    docs/bot-profile.md)."""
     e = InteractionLogEntry
-    filters = entries_of(contact, status="active")  # a company's: with its persons'.
-    return list(ctx.session.scalars(sa.select(e).where(*filters.where())
-                                    .order_by(e.occurred_at.desc(), e.entry_no.desc())
-                                    .limit(SHOW_LIMIT)))
+    if company:
+        filters = EntryFilter(company_no=cast(str, sa.bindparam("company_no", type_=sa.String)),
+                              status="active")
+    else:
+        filters = EntryFilter(contact_id=cast(int, sa.bindparam("contact_id", type_=sa.Integer)),
+                              status="active")
+    return (sa.select(e).where(*filters.where())
+            .order_by(e.occurred_at.desc(), e.entry_no.desc()).limit(SHOW_LIMIT))
 
 
 @command("show", "mostrar", writes=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,11 +43,21 @@ def upcoming_meetings(
 ) -> list[Upcoming]:  # fmt: skip
     """Meetings starting after `now` with at least one contact, soonest first; with
     `contact_id`, those of that contact (a company: also of its persons)."""
+    query = _query(by_domain, contact_id is not None)
+    return _by_meeting(list(session.execute(query, {"now": now, "contact_id": contact_id})),
+                       limit)
+
+
+@cache
+def _query(by_domain: bool, of_contact: bool) -> sa.Select[Any]:
+    """Built once per variant, `now` and `contact_id` bound at each call: building this
+    union's column proxies cost more than running it (half the bot's `show`,
+    docs/bot-profile.md)."""
     ci, ca = CapturedItem, CapturedAddress
     base = (sa.select(ci.id, ci.key, ci.subject, ci.occurred_at, ci.is_organizer)
             .join(ca, ca.captured_item_id == ci.id)
             .where(ci.pending.is_(True), ci.canceled_at.is_(None),
-                   ci.kind == ItemKind.MEETING.value, ci.occurred_at > now))
+                   ci.kind == ItemKind.MEETING.value, ci.occurred_at > sa.bindparam("now")))
     people = base.add_columns(ContactEmail.contact_id.label("cid")).join(
         ContactEmail, ContactEmail.address == ca.address)
     parts: list[Any] = [people]
@@ -57,9 +68,10 @@ def upcoming_meetings(
     found = sa.union_all(*parts).subquery()
     query = (sa.select(found, Contact.no, Contact.name)
              .join(Contact, Contact.id == found.c.cid))
-    if contact_id is not None:
+    if of_contact:
+        contact_id = sa.bindparam("contact_id", type_=sa.Integer)
         query = query.where(sa.or_(Contact.id == contact_id, Contact.company_id == contact_id))
-    return _by_meeting(list(session.execute(query)), limit)
+    return query
 
 
 def _by_meeting(rows: list[Any], limit: int | None) -> list[Upcoming]:
