@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from storage import aggregates
+from storage import aggregates, entry_days
 from storage.dialect import is_postgresql
 from storage.errors import InterlogError
 from storage.local_time import day_start_utc
@@ -71,12 +71,21 @@ class EntryFilter:
             clauses.append(not_canceled())
         elif self.status == "canceled":
             clauses.append(e.canceled.is_(True))
-        if self.since is not None:
-            clauses.append(e.occurred_at >= day_start_utc(self.since, self.day_zone))
-        if self.until is not None and self.until < date.max:  # date.max: no end (+1 day overflows)
-            clauses.append(e.occurred_at < day_start_utc(self.until + timedelta(days=1),
-                                                         self.day_zone))
+        low, high = self.bounds()
+        if low is not None:
+            clauses.append(e.occurred_at >= low)
+        if high is not None:
+            clauses.append(e.occurred_at < high)
         return clauses
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """The naive-UTC moments `since` and `until` select from (included) and to
+        (excluded), None for an open end."""
+        low = day_start_utc(self.since, self.day_zone) if self.since is not None else None
+        high = None
+        if self.until is not None and self.until < date.max:  # date.max: no end (+1 overflows)
+            high = day_start_utc(self.until + timedelta(days=1), self.day_zone)
+        return low, high
 
 
 def not_canceled() -> sa.ColumnElement[bool]:
@@ -112,13 +121,23 @@ def query_entries(
     only those numbered above `after` and below `before` (keyset pages: an index on the
     filter's column and the entry number reads just the page; `offset` reads and skips)."""
     e = InteractionLogEntry
+    if limit is not None and not offset:
+        numbers = entry_days.numbers(session, filters, limit=limit, newest_first=newest_first,
+                                     cursor=_cursor(after, before))
+        if numbers is not None:
+            page = sa.orm.aliased(InteractionLogEntry, name="page")
+            return list(session.scalars(sa.select(page).where(page.entry_no.in_(numbers))
+                                        .order_by(page.entry_no.desc() if newest_first
+                                                  else page.entry_no)))
     order = e.entry_no.desc() if newest_first else e.entry_no
-    stmt = sa.select(e).where(*filters.where()).order_by(order)
-    if after is not None:
-        stmt = stmt.where(e.entry_no > after)
-    if before is not None:
-        stmt = stmt.where(e.entry_no < before)
+    stmt = sa.select(e).where(*filters.where(), *_cursor(after, before)).order_by(order)
     return list(session.scalars(stmt.offset(offset or None).limit(limit)))
+
+
+def _cursor(after: int | None, before: int | None) -> list[sa.ColumnElement[bool]]:
+    e = InteractionLogEntry
+    return ([e.entry_no > after] if after is not None else []) + (
+        [e.entry_no < before] if before is not None else [])
 
 
 @dataclass(frozen=True)
@@ -157,10 +176,12 @@ def _beyond(session: Session, filters: EntryFilter, *, after: int | None = None,
             before: int | None = None) -> bool:
     """Whether any entry the filters select lies above `after` or below `before`."""
     e = InteractionLogEntry
-    side = e.entry_no > after if after is not None else e.entry_no < before
-    order = e.entry_no if after is not None else e.entry_no.desc()
-    return session.scalar(sa.select(e.entry_no).where(*filters.where(), side)
-                          .order_by(order).limit(1)) is not None
+    numbers = entry_days.numbers(session, filters, limit=1, newest_first=after is None,
+                                 cursor=_cursor(after, before))
+    if numbers is None:
+        numbers = (sa.select(e.entry_no).where(*filters.where(), *_cursor(after, before))
+                   .order_by(e.entry_no if after is not None else e.entry_no.desc()).limit(1))
+    return session.scalar(numbers) is not None
 
 
 COUNT_LIMIT = 10_000  # counted exactly up to here; beyond, "more than" or an estimate

@@ -260,14 +260,14 @@ class InteractionLogEntry(Base):
     __tablename__ = "interaction_log_entries"
 
     entry_no: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
+    # Indexes (migration 0019 dropped those another one made redundant): every one is one
+    # more write for each entry captured.
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"))
     contact_no: Mapped[str] = mapped_column(sa.String(20))
     contact_company_no: Mapped[str | None] = mapped_column(sa.String(20))
     contact_name: Mapped[str] = mapped_column(sa.String(100))
     occurred_at: Mapped[datetime] = mapped_column(index=True)  # naive UTC
-    template_code: Mapped[str] = mapped_column(
-        sa.ForeignKey("interaction_templates.code"), index=True
-    )
+    template_code: Mapped[str] = mapped_column(sa.ForeignKey("interaction_templates.code"))
     group_code: Mapped[str] = mapped_column(sa.String(10), index=True)
     information_flow: Mapped[str | None] = mapped_column(sa.String(8))
     initiated_by: Mapped[str | None] = mapped_column(sa.String(4))
@@ -275,7 +275,7 @@ class InteractionLogEntry(Base):
     duration_min: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), default=Decimal("0"))
     cost: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), default=Decimal("0"))
     correspondence_type: Mapped[str] = mapped_column(sa.String(10), default="")
-    canceled: Mapped[bool] = mapped_column(default=False, index=True)
+    canceled: Mapped[bool] = mapped_column(default=False)
     canceled_reason: Mapped[str | None] = mapped_column(sa.String(100))
     attempt_failed: Mapped[bool] = mapped_column(default=False)
     evaluation: Mapped[str] = mapped_column(sa.String(14), default="")
@@ -302,13 +302,19 @@ class InteractionLogEntry(Base):
         # One entry per contact per message / meeting, however many mailboxes hold it.
         sa.UniqueConstraint("internet_message_id", "contact_id"),
         sa.UniqueConstraint("ical_uid", "contact_id"),
+        # A contact's latest entries by date (the bot's `show`), a call's contacts' entries
+        # about its time (connector/calls/write.py).
         sa.Index("ix_entries_contact_date", "contact_id", "occurred_at"),
-        # A company's entries are its own and its persons' (NAV's roll-up, EntryFilter).
-        sa.Index("ix_entries_company_date", "contact_company_no", "occurred_at"),
-        # Pages by entry number of a contact's, a company's, a template's entries (issue 14).
+        # Pages by entry number of a contact's, a company's (its persons': NAV's roll-up,
+        # EntryFilter), a template's entries (issue 14); each also serves its column alone.
         sa.Index("ix_entries_contact_no", "contact_id", "entry_no"),
         sa.Index("ix_entries_company_no", "contact_company_no", "entry_no"),
         sa.Index("ix_entries_template_no", "template_code", "entry_no"),
+        # The canceled entries by number (their page, `delete-canceled`): only the few
+        # canceled ones, so an active entry written costs this index nothing.
+        sa.Index("ix_entries_canceled_no", "entry_no",
+                 postgresql_where=sa.text("canceled IS true"),
+                 sqlite_where=sa.text("canceled IS 1")),
         check_in("information_flow", InformationFlow),
         check_in("initiated_by", InitiatedBy),
         check_in("correspondence_type", CorrespondenceType),
@@ -322,6 +328,13 @@ class InteractionLogEntry(Base):
             f"InteractionLogEntry(entry_no={self.entry_no!r}, contact_no={self.contact_no!r},"
             f" template_code={self.template_code!r}, canceled={self.canceled!r})"
         )
+
+
+# A page of a date range by entry number, day by day (storage/entry_days.py): each UTC day's
+# entries in number order. PostgreSQL only (`occurred_at` is naive UTC, so its date is
+# immutable); SQLite reads its pages by entry number.
+sa.Index("ix_entries_day_no", sa.cast(InteractionLogEntry.occurred_at, sa.Date),
+         InteractionLogEntry.entry_no).ddl_if(dialect="postgresql")
 
 
 class AuditEvent(Base):
