@@ -9,13 +9,14 @@ beyond the cursor; the first `limit` numbers of those few are the page. The cost
 by the range's days × the page's size, not by the log. Only the entry numbers come from
 here; `storage/entry_queries.py` reads the rows by them.
 
-The filters' exact bounds are still applied in each day: a page user's days may be another
-zone's, whose first and last days are parts of two UTC days.
+The filters' exact bounds are still applied on the first and last days: a page user's days
+may be another zone's, whose first and last days are parts of two UTC days.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -49,11 +50,13 @@ def numbers(session: Session, filters: EntryFilter, *, limit: int, newest_first:
     day, a range of more than `MAX_DAYS` days)."""
     if not applies(filters) or not is_postgresql(session):
         return None
-    days = utc_days(session, *filters.bounds())
+    low, high = filters.bounds()
+    days = utc_days(session, low, high)
     if days is None:
         return None
-    return entry_numbers(filters.where(), *days, limit=limit, newest_first=newest_first,
-                         cursor=cursor)
+    undated = replace(filters, since=None, until=None).where()
+    return entry_numbers(undated, *days, low=low, high=high, limit=limit,
+                         newest_first=newest_first, cursor=cursor)
 
 
 def utc_days(session: Session, low: datetime | None,
@@ -75,18 +78,29 @@ def utc_days(session: Session, low: datetime | None,
 
 
 def entry_numbers(where: list[sa.ColumnElement[bool]], first: date, days: int, *,
-                  limit: int, newest_first: bool, cursor: list[sa.ColumnElement[bool]],
-                  ) -> sa.Select[Any]:
-    """The first `limit` entry numbers that `where` and `cursor` select (newest first or
-    oldest first), read day by day from `days` UTC days from `first`: a SELECT of one
-    column, `entry_no`, in page order."""
+                  low: datetime | None, high: datetime | None, limit: int,
+                  newest_first: bool, cursor: list[sa.ColumnElement[bool]]) -> sa.Select[Any]:
+    """The first `limit` entry numbers that `where` and `cursor` select from `low` to `high`
+    (naive UTC, None: open), newest first or oldest first, read day by day from `days` UTC
+    days from `first`: a SELECT of one column, `entry_no`, in page order.
+
+    The day's equality is the range itself but on its first and last days, where a bound
+    that is not a UTC midnight (a page user's zone) is applied to that day alone: a bound
+    on every day would be a range the planner reads through `occurred_at`'s index, or
+    counts as if it were independent of the day (a few rows a day, so it sorts them all).
+    """
     e = InteractionLogEntry
     step = sa.func.generate_series(0, max(days - 1, -1)).table_valued("n").render_derived(
         name="step")
     day = sa.cast(sa.cast(sa.literal(first, sa.Date), sa.Date) + step.c.n, sa.Date)
+    edges = []
+    if low is not None and low != datetime.combine(first, time()):
+        edges.append(sa.or_(step.c.n > 0, e.occurred_at >= low))
+    if high is not None and high != datetime.combine(first + timedelta(days=days), time()):
+        edges.append(sa.or_(step.c.n < days - 1, e.occurred_at < high))
     order = e.entry_no.desc() if newest_first else e.entry_no.asc()
     per_day = (sa.select(e.entry_no)
-               .where(sa.cast(e.occurred_at, sa.Date) == day, *where, *cursor)
+               .where(sa.cast(e.occurred_at, sa.Date) == day, *edges, *where, *cursor)
                .order_by(order).limit(limit).lateral("per_day"))
     number = per_day.c.entry_no
     return (sa.select(number).select_from(step).join(per_day, sa.true())

@@ -1,11 +1,13 @@
 """The log's pages by entry number, its bounded counts and estimated totals, on SQLite and
 PostgreSQL; and, on PostgreSQL with 60,000 entries, the plans of the first page and of the
-totals for each filter the pages offer: index scans, never a Seq Scan of the entries."""
+totals for each filter the pages offer: index scans, never a Seq Scan of the entries; a
+month's pages read day by day, a few rows a day, never the whole month (EXPLAIN ANALYZE)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -75,7 +77,7 @@ def test_totals_only_the_entries_hold_are_estimated_beyond_their_limit_on_postgr
     assert totals(db, EntryFilter(template_code="CALL"), limit=5).estimated is False
 
 
-def _plans(session: Session, run: Any) -> list[str]:
+def _plans(session: Session, run: Any, explain: str = "EXPLAIN") -> list[Any]:
     """EXPLAIN of every SELECT that `run()` sends, with its own parameters."""
     sent: list[tuple[str, Any]] = []
 
@@ -89,8 +91,52 @@ def _plans(session: Session, run: Any) -> list[str]:
         run()
     finally:
         sa.event.remove(connection, "before_cursor_execute", note)
+    if explain != "EXPLAIN":  # a JSON plan
+        return [connection.exec_driver_sql(f"{explain} {sql}", params).scalar_one()[0]["Plan"]
+                for sql, params in sent]
     return ["\n".join(r[0] for r in connection.exec_driver_sql("EXPLAIN " + sql, params))
             for sql, params in sent]
+
+
+def _entries_read(plan: dict[str, Any]) -> int:
+    """The rows a plan's scans of the entries read (returned or filtered out), all loops."""
+    own = 0
+    if plan.get("Relation Name") == "interaction_log_entries":
+        own = (plan["Actual Rows"] + plan.get("Rows Removed by Filter", 0)) * plan["Actual Loops"]
+    return own + sum(_entries_read(child) for child in plan.get("Plans", []))
+
+
+def _nodes(plan: dict[str, Any]) -> list[str]:
+    return [plan["Node Type"]] + [n for child in plan.get("Plans", []) for n in _nodes(child)]
+
+
+def _check_month_pages(session: Session) -> None:
+    """November's pages (about 4,900 entries of 60,000, and December's after them) read at
+    most 30 days × 51 entries and the page's 51 rows, in UTC days and Mexico City's, a
+    template's too; so do the probe of a later page and a page back."""
+    analyze = "EXPLAIN (ANALYZE, FORMAT JSON)"
+    in_november = session.scalar(sa.select(sa.func.count()).where(
+        InteractionLogEntry.occurred_at >= AT.replace(month=11, day=1, hour=0),
+        InteractionLogEntry.occurred_at < AT.replace(month=12, day=1, hour=0)))
+    assert in_november is not None
+    assert in_november > 4_000
+    for where in (EntryFilter(since=date(2025, 11, 1), until=date(2025, 11, 30)),
+                  EntryFilter(since=date(2025, 11, 1), until=date(2025, 11, 30),
+                              day_zone=ZoneInfo("America/Mexico_City")),
+                  EntryFilter(template_code="MEETING", since=date(2025, 11, 1),
+                              until=date(2025, 11, 30))):
+        first = entry_page(session, where, 50)
+        assert len(first.entries) == 50
+        assert first.older is not None
+        plans = _plans(session, lambda where=where, first=first: (
+            entry_page(session, where, 50), entry_page(session, where, 50, before=first.older),
+            entry_page(session, where, 50, after=first.older - 1)), explain=analyze)
+        assert len(plans) == 5  # a page; a page and its probe; a page back and its probe
+        for plan in plans:
+            assert "Seq Scan" not in _nodes(plan), (where, plan)
+            # Read day by day: far fewer rows than the month holds (MEETING is a third).
+            limit = 31 * 51 * (3 if where.template_code else 1) + 51 + 200
+            assert _entries_read(plan) < min(limit, in_november), (where, plan)
 
 
 def test_first_pages_and_totals_use_indexes_on_postgresql(clean_pg_engine: Engine) -> None:
@@ -121,3 +167,4 @@ def test_first_pages_and_totals_use_indexes_on_postgresql(clean_pg_engine: Engin
             assert "Limit" in count, (name, count)
         assert session.scalar(sa.select(sa.func.count()).select_from(InteractionLogEntry)) \
             == 60_000
+        _check_month_pages(session)
