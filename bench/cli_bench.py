@@ -14,9 +14,15 @@ Wall-clock of whole processes (start-up, imports, the query, the output written 
 
 Each figure is wall-clock, with the CPU time (user + system: on a loaded machine closer to
 what a quiet one would show) and the largest resident memory, both from GNU time.
-`help_imports_ms` is the time `python -X importtime` gives the top-level imports of
-`interlog --help`. Each figure is the median of `--runs` runs (and the fastest), the new and
-the base code run in turn so that both meet the same load.
+`help_imports_ms` and `list_imports_ms` are the times `python -X importtime` gives the
+top-level imports of `interlog --help` and of `entries list` on the small file. Each figure is
+the median of `--runs` runs (and the fastest), the new and the base code run in turn so that
+both meet the same load.
+
+The processes run with compiled bytecode, as an installed `interlog` does: an environment
+with PYTHONDONTWRITEBYTECODE set (this project's sandboxes) would otherwise compile every
+project module from source at each run; the bytecode goes to a PYTHONPYCACHEPREFIX in /tmp,
+written by one unmeasured run of each command, not into the checkouts.
 `.venv/bin/python bench/cli_bench.py [--base /tmp/base-cli] [--small 1200] [--large 100000]`
 """
 
@@ -48,6 +54,7 @@ from storage.seed import seed_defaults
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = "from interlog.cli import main; main()"
 TIME = "/usr/bin/time"  # GNU time, for the memory
+PYCACHE = Path(tempfile.gettempdir()) / "interlog-cli-bench-pycache"
 CONTACTS = 200
 TEMPLATES = (("EMAIL", "EMAIL", "email"), ("CALL", "CALLS", "manual"),
              ("MEETING", "MEETINGS", "meeting"))
@@ -79,12 +86,21 @@ def _entry(contact: Contact, i: int, start: datetime) -> dict[str, Any]:
             "information_flow": "outbound", "initiated_by": "us"}
 
 
+def _env(code_dir: Path) -> dict[str, str]:
+    """The environment of one `interlog` process: the code of `code_dir`, a 120-column
+    terminal, no config file from the caller, the bytecode cache an installation has."""
+    env = {**os.environ, "PYTHONPATH": str(code_dir), "COLUMNS": "120",
+           "PYTHONPYCACHEPREFIX": str(PYCACHE)}
+    env.pop("INTERLOG_CONFIG", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def run_once(code_dir: Path, args: list[str]) -> tuple[float, int, float]:
     """Seconds, the largest resident memory (KiB, from GNU time: a child's own rusage would
     count the benchmark's memory it was forked from) and the CPU seconds (user + system) of
     one `interlog ARGS`."""
-    env = {**os.environ, "PYTHONPATH": str(code_dir), "COLUMNS": "120"}
-    env.pop("INTERLOG_CONFIG", None)
+    env = _env(code_dir)
     with tempfile.NamedTemporaryFile("r") as rss:
         began = time.perf_counter()
         done = subprocess.run([TIME, "-f", "%M %U %S", "-o", rss.name, sys.executable, "-c", MAIN,
@@ -109,6 +125,9 @@ def measure(runs: int, new: tuple[Path, list[str]], base: tuple[Path, list[str]]
             ) -> dict[str, Any]:
     """`runs` runs of each, new and base in turn, so that both meet the same load."""
     new_samples, base_samples = [], []
+    run_once(*new)  # writes the bytecode cache (and warms the file cache): not measured
+    if base is not None:
+        run_once(*base)
     for _ in range(runs):
         new_samples.append(run_once(*new))
         if base is not None:
@@ -121,11 +140,13 @@ def measure(runs: int, new: tuple[Path, list[str]], base: tuple[Path, list[str]]
     return result
 
 
-def import_ms(code_dir: Path) -> float:
-    """The top-level imports of `interlog --help` as `-X importtime` counts them."""
-    env = {**os.environ, "PYTHONPATH": str(code_dir)}
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", MAIN, "--help"],
-                          cwd=code_dir, env=env, capture_output=True, text=True, check=True)
+def import_ms(code_dir: Path, args: list[str]) -> float:
+    """The top-level imports of `interlog ARGS` as `-X importtime` counts them (after a run
+    that writes the bytecode cache)."""
+    run_once(code_dir, args)
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", MAIN, *args],
+                          cwd=code_dir, env=_env(code_dir), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, check=True)
     top = re.findall(r"^import time:\s+\d+ \|\s+(\d+) \| \S", done.stderr, re.MULTILINE)
     return round(sum(int(us) for us in top) / 1000, 1)
 
@@ -159,9 +180,11 @@ def main() -> None:
             "entries": {"small": options.small, "large": options.large},
             "base": str(base) if base else None, "cpus": os.cpu_count(),
             "load_before": os.getloadavg()[0],
-            "help_imports_ms": {"new": import_ms(ROOT),
-                                **({"base": import_ms(base)} if base else {})},
         }
+        for name, args in (("help", ["--help"]),
+                           ("list", ["--db", urls["small"], "entries", "list"])):
+            results[f"{name}_imports_ms"] = {
+                "new": import_ms(ROOT, args), **({"base": import_ms(base, args)} if base else {})}
         for name, new_args, base_args, runs in cases:
             results[name] = measure(runs, (ROOT, new_args),
                                     (base, base_args) if base and base_args else None)
