@@ -10,7 +10,8 @@ Served by `interlog.app.create_app` on waitress, the same requests on both, sequ
 the log's first page, filtered by contact, company, template and a month, a page halfway
 through the cursor, the busiest contact's page and a company's page, the statistics page
 for the year, an API page (`after=`), and the CSV export's rows/s (its first 100,000 rows,
-streamed). p50/p95 each, and the ratio large/small (goal ≤ 2, first page < 50 ms). Then
+streamed). p50/p95 each (and this process's CPU per request: the app runs in it), and the
+ratio large/small (goal ≤ 2, first page < 50 ms); the load average at each phase. Then
 capture's insert rate (`insert_entries`, pages of 500 captured rows, each page its own
 transaction) on the large log beside an empty one (goal ≥ 0.8).
 
@@ -25,6 +26,7 @@ import argparse
 import io
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -157,14 +159,22 @@ def _build(url: str, entries: int, companies: int) -> dict[str, float]:
 
 
 def _time(call: Callable[[], httpx.Response], repeat: int) -> dict[str, float]:
+    """p50/p95 of `repeat` calls, and this process's CPU per call (the client and the app,
+    which waitress serves in this process; PostgreSQL's own is not in it)."""
     samples = []
+    cpu = time.process_time()
     for _ in range(repeat):
         began = time.perf_counter()
         response = call()
         samples.append(time.perf_counter() - began)
         if response.status_code >= 400:
             raise RuntimeError(f"{response.request.url}: {response.status_code}")
-    return percentiles_ms(samples, 50, 95)
+    cpu_ms = round((time.process_time() - cpu) * 1000 / repeat, 1)
+    return {**percentiles_ms(samples, 50, 95), "cpu_ms": cpu_ms}
+
+
+def _load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def _csv_rate(web: httpx.Client) -> dict[str, float]:
@@ -304,6 +314,7 @@ def main() -> None:
     add_pg_option(parser)
     args = parser.parse_args()
     logging.disable(logging.INFO)
+    load = {"start": _load_average()}
     with _large(args.pg, args.entries, args.keep) as (big_url, big_build), \
             pg_database(args.pg, "interlog_scale_small") as small_url, \
             pg_database(args.pg, "interlog_scale_empty") as empty_url:
@@ -311,11 +322,14 @@ def main() -> None:
             big_build.update(_build(big_url, args.entries, args.companies))
         small_build = _build(small_url, args.small, args.companies)
         _population(empty_url, args.companies)
+        load["built"] = _load_average()
         large, small = _requests(big_url, args.repeat), _requests(small_url, args.repeat)
+        load["requests_done"] = _load_average()
         rates = _insert_rates({"empty": empty_url, "large": big_url})
         empty_rate, large_rate = rates["empty"], rates["large"]
+        load["capture_done"] = _load_average()
     print(json.dumps({
-        "entries": {"large": args.entries, "small": args.small},
+        "entries": {"large": args.entries, "small": args.small}, "load_average": load,
         "build": {"large": big_build, "small": small_build},
         "large": large, "small": small, "ratio_large_over_small": _ratios(large, small),
         "capture_insert": {"empty": empty_rate, "large": large_rate,
