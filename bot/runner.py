@@ -36,6 +36,7 @@ from bot.commands import (
     reads_only,
 )
 from bot.i18n import t
+from bot.writer_lock import WriterLock
 from storage import deliveries, i18n
 from storage.errors import InterlogError
 from storage.models import utcnow
@@ -88,11 +89,12 @@ class CommandRunner:
 
     def __post_init__(self) -> None:
         # SQLite has one writer at a time, and a writer that finds the database locked polls
-        # it (sleeping up to 100 ms between tries): this process's writers queue on a lock
-        # instead, and each is woken the moment the one before commits. Other processes
-        # still meet at SQLite's lock (busy_timeout). PostgreSQL locks rows, not the database.
-        self._writer = (threading.Lock() if self.engine.dialect.name == "sqlite"
-                        else nullcontext())
+        # it (sleeping up to 100 ms between tries): the bot's writers queue on a lock instead,
+        # in this process and across `interlog serve --processes N` (`bot/writer_lock.py`),
+        # each woken the moment the one before commits. PostgreSQL locks rows, not the
+        # database.
+        self._writer = (WriterLock.for_engine(self.engine)
+                        if self.engine.dialect.name == "sqlite" else nullcontext())
 
     def run(self, turn: Turn) -> Reply:
         """The reply to `turn`; the database changes are committed only if it succeeded."""

@@ -14,6 +14,7 @@ production runs:
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -34,17 +35,20 @@ def is_development_app(app: Any) -> bool:
     return bool(config.get(DEVELOPMENT)) if config is not None else False
 
 
-def create_server(app: Any, *, host: str, port: int, threads: int = 8,
-                  development: bool | None = None) -> Any:
-    """A waitress server for `app` on `host:port` (not yet running).
+def create_server(app: Any, *, host: str = "", port: int = 0, threads: int = 8,
+                  development: bool | None = None, sock: socket.socket | None = None) -> Any:
+    """A waitress server for `app` on `host:port`, or on the listening `sock` given (one
+    worker of `interlog serve --processes N`, `interlog/prefork.py`); not yet running.
 
     `development` defaults to what the app says (`is_development_app`). Raises `OSError` or
     `ValueError` when it cannot listen (a port in use, a host that does not resolve).
     """
     if development is None:
         development = is_development_app(app)
+    where: dict[str, Any] = {"sockets": [sock]} if sock is not None else {"host": host,
+                                                                           "port": port}
     return waitress.create_server(
-        app, host=host, port=port, threads=threads,
+        app, **where, threads=threads,
         max_request_body_size=MAX_REQUEST_BODY,
         clear_untrusted_proxy_headers=not development,
     )
