@@ -7,8 +7,11 @@ real RS256 tokens, as in production), prints one JSON line `{"url", "token"}` an
 until its stdin closes.
 
 A WSGI wrapper times each `/api/messages` call inside the server (from the call to the last
-byte of the body); `POST /__bench__/stats` returns those times and the process's CPU time
-since the previous call, and starts again. Only APIs that existed before issue 16 are used.
+byte of the body). A line `stats` on stdin answers, on stdout, one JSON line with those times
+and the CPU time of the process (or of each worker) since the previous `stats`, and starts
+again. Only APIs that existed before issue 16 are used, except with `--processes N` (N > 1):
+the workers of `interlog serve --processes N` (`interlog/prefork.py`), each answering
+`stats` through a file and a pipe when the parent sends it SIGUSR1.
 """
 
 from __future__ import annotations
@@ -96,8 +99,6 @@ class Timed:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/__bench__/stats":
-            return self.stats(start_response)
         started = time.perf_counter()
         result = self.app(environ, start_response)
         try:
@@ -111,14 +112,78 @@ class Timed:
             self.times.append(elapsed)
         return chunks
 
-    def stats(self, start_response: Callable[..., Any]) -> list[bytes]:
+    def take(self) -> dict[str, Any]:
+        """The times and CPU seconds since the previous call."""
         with self.lock:
             times, self.times = self.times, []
             cpu, self.cpu = time.process_time() - self.cpu, time.process_time()
-        body = json.dumps({"times_s": times, "cpu_s": cpu}).encode()
-        start_response("200 OK", [("Content-Type", "application/json"),
-                                  ("Content-Length", str(len(body)))])
-        return [body]
+        return {"times_s": times, "cpu_s": cpu}
+
+
+def serve_here(app: Timed, threads: int) -> None:
+    """One process (as `interlog serve`): waitress threads here, `stats` read here."""
+    from interlog.wsgi import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+    threading.Thread(target=server.run, daemon=True).start()
+    announce(server.effective_port)
+    for _ in sys.stdin:  # each line: `stats`
+        print(json.dumps(app.take()), flush=True)
+
+
+def serve_forked(app: Timed, engine: Engine, threads: int, processes: int) -> None:
+    """`interlog serve --processes N`'s workers; `stats` gathered from each (SIGUSR1)."""
+    import os
+    import signal
+    import tempfile
+
+    from interlog import prefork
+
+    sock = prefork.listen("127.0.0.1", 0)
+    folder = tempfile.mkdtemp(prefix="botbench-")
+    done_r, done_w = os.pipe()
+
+    def dump(signum: int, frame: Any) -> None:  # in a worker's main thread
+        path = f"{folder}/{os.getpid()}.json"
+        with open(path + ".tmp", "w") as out:
+            json.dump(app.take(), out)
+        os.replace(path + ".tmp", path)
+        os.write(done_w, b"x")
+
+    def in_worker() -> None:
+        app.take()
+        signal.signal(signal.SIGUSR1, dump)
+
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # until a worker's handler is in place
+    workers = prefork.workers(app, engine, sock, threads=threads, processes=processes,
+                              say=lambda line: None, in_worker=in_worker)
+
+    def control() -> None:
+        for _ in sys.stdin:
+            pids = list(workers.started)
+            for pid in pids:
+                os.kill(pid, signal.SIGUSR1)
+            for _ in pids:
+                os.read(done_r, 1)
+            parts = []
+            for pid in pids:
+                with open(f"{folder}/{pid}.json") as found:
+                    parts.append(json.load(found))
+            print(json.dumps({"times_s": [t for p in parts for t in p["times_s"]],
+                              "cpu_s": sum(p["cpu_s"] for p in parts),
+                              "per_process": [len(p["times_s"]) for p in parts]}), flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)  # stdin closed: stop the workers
+
+    announce(sock.getsockname()[1])
+    threading.Thread(target=control, daemon=True).start()
+    workers.run()
+
+
+ANNOUNCE: dict[str, Any] = {}
+
+
+def announce(port: int) -> None:
+    print(json.dumps({"url": f"http://127.0.0.1:{port}", **ANNOUNCE}), flush=True)
 
 
 def main() -> None:
@@ -126,13 +191,14 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="a database URL (empty: seeded here)")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--pool", type=int, default=0, help="PostgreSQL pool size (0: default)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="as `interlog serve --processes N` (the new code only)")
     args = parser.parse_args()
 
     import logging
 
     from interlog.app import create_app
     from interlog.config import settings_from_dict
-    from interlog.wsgi import create_server
     from storage.db import make_engine
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" notes
@@ -148,12 +214,11 @@ def main() -> None:
         return "bench-bot-token"
 
     app = Timed(create_app(settings, engine=engine, token_source=fake_token_source))
-    server = create_server(app, host="127.0.0.1", port=0, threads=args.threads)
-    threading.Thread(target=server.run, daemon=True).start()
-    print(json.dumps({"url": f"http://127.0.0.1:{server.effective_port}", "token": token(key),
-                      "service_url": SERVICE_URL, "aad": AAD, "contacts": CONTACTS}),
-          flush=True)
-    sys.stdin.read()  # until the benchmark closes our stdin (or ends)
+    ANNOUNCE.update(token=token(key), service_url=SERVICE_URL, aad=AAD, contacts=CONTACTS)
+    if args.processes == 1:
+        serve_here(app, args.threads)
+    else:
+        serve_forked(app, engine, args.threads, args.processes)
 
 
 if __name__ == "__main__":
