@@ -12,18 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from connector.capture import changes, skip
-from connector.capture.context import CaptureContext
+from connector.capture.context import CaptureContext, ContactInfo
 from connector.capture.outcome import PageOutcome
 from connector.capture.participants import Plan, initiated_by, plan_event, plan_message
 from connector.capture.records import Source, save_copies
 from connector.capture.rules import Choice, choose_template
 from connector.capture.state import PageState
 from connector.items import GraphMessage
-from storage.entry_writes import NewEntry, insert_entries, move_meetings
+from storage.entry_writes import EntryValues, insert_entry_values, move_meetings
 from storage.vocabulary import (
     CorrespondenceType,
     EntrySource,
@@ -65,19 +66,25 @@ def write_plans(
     meetings = [p for p in due if p.kind == ItemKind.MEETING and p.contacts]
     moved = move_meetings(session, changes.meeting_moves(ctx, state, meetings), actor=actor)
     out.entries_updated += len(moved)
-    created = insert_entries(session, new_entries(ctx, due, state), actor=actor)
+    created = insert_entry_values(session, new_entries(ctx, due, state), actor=actor)
     out.entries_created += len(created)
     out.skipped[skip.NO_CONTACT] += sum(1 for p in due if not p.contacts)
     save_copies(session, ctx, mailbox, list(plans.values()), sources, state, now)
 
 
-def new_entries(ctx: CaptureContext, plans: Iterable[Plan], state: PageState) -> list[NewEntry]:
+def new_entries(ctx: CaptureContext, plans: Iterable[Plan], state: PageState) -> list[EntryValues]:
     """The entries not yet logged, one per (key, contact), sorted by key so that concurrent
-    writers take the unique-index locks in one order."""
-    unique: dict[tuple[str, int], NewEntry] = {}
+    writers take the unique-index locks in one order: each a tuple of a `NewEntry`'s values
+    (`storage.entry_writes.insert_entry_values`), the contact's then the plan's."""
+    unique: dict[tuple[str, int], EntryValues] = {}
     for plan in plans:
-        for row in _entry_rows(ctx, plan, state):
-            unique.setdefault((plan.key, row["contact_id"]), row)
+        todo = _not_logged(plan, state)
+        if not todo:
+            continue
+        values = _plan_values(ctx, plan)
+        key = plan.key
+        for c in todo:
+            unique.setdefault((key, c.id), (c.id, c.no, c.company_no, c.name[:100], *values))
     return [unique[k] for k in sorted(unique)]
 
 
@@ -87,36 +94,36 @@ def choose(ctx: CaptureContext, plan: Plan) -> Choice:
     return choose_template(ctx.rules, plan.facts, default) if plan.facts else Choice(default)
 
 
-def _entry_rows(ctx: CaptureContext, plan: Plan, state: PageState) -> list[NewEntry]:
+def _not_logged(plan: Plan, state: PageState) -> list[ContactInfo]:
+    """The plan's contacts with no entry of its key yet (nor one deleted by a user)."""
     copy = state.copies.get(plan.graph_id)
+    if copy is None and not state.mail_entries and not state.meeting_entries \
+            and not state.deleted:
+        return list(plan.contacts)  # nothing of the page is known: a first sync's pages
     given = copy.contact_ids if copy is not None else frozenset()
     if plan.kind == ItemKind.EMAIL:
         logged = state.mail_entries.get(plan.key, set())
     else:
         logged = {entry.contact_id for entry in state.meeting_entries.get(plan.key, [])}
     deleted = state.deleted.get((plan.kind, plan.key), ())
-    todo = [c for c in plan.contacts
+    return [c for c in plan.contacts
             if c.id not in given and c.id not in logged and c.id not in deleted]
-    if not todo:
-        return []
+
+
+def _plan_values(ctx: CaptureContext, plan: Plan) -> tuple[Any, ...]:
+    """A `NewEntry`'s values after the contact's four (`FIELDS` order), for every contact
+    of the plan."""
     choice = choose(ctx, plan)
     template = ctx.templates[choice.template_code]
     email = plan.kind == ItemKind.EMAIL
     minutes = template.unit_duration_min if plan.duration_min is None else plan.duration_min
     direction, initiated_by = _FLOWS[plan.direction]
-    correspondence = _EMAIL if email else template.correspondence_type
-    source = _SOURCES[email]
-    salesperson = ctx.salesperson.get(plan.user_upn, "")
     message_id, ical_uid = (plan.key, None) if email else (None, plan.key)
-    return [{
-        "contact_id": c.id, "contact_no": c.no, "contact_company_no": c.company_no,
-        "contact_name": c.name[:100], "occurred_at": plan.occurred_at,
-        "template_code": template.code, "group_code": template.group_code,
-        "information_flow": direction, "initiated_by": initiated_by,
-        "subject": plan.subject, "duration_min": minutes, "cost": template.unit_cost,
-        "correspondence_type": correspondence, "attempt_failed": False, "source": source,
-        "user_upn": plan.user_upn, "salesperson_code": salesperson, "segment_no": None,
-        "logged_segment_id": None, "document_type": choice.document_type,
-        "document_no": choice.document_no, "internet_message_id": message_id,
-        "ical_uid": ical_uid, "web_link": plan.web_link,
-    } for c in todo]  # fmt: skip
+    return (
+        plan.occurred_at, template.code, template.group_code, direction, initiated_by,
+        plan.subject, minutes, template.unit_cost,
+        _EMAIL if email else template.correspondence_type,  # correspondence_type
+        False, _SOURCES[email], plan.user_upn,  # attempt_failed, source, user_upn
+        ctx.salesperson.get(plan.user_upn, ""), None, None,  # salesperson, segment, logged
+        choice.document_type, choice.document_no, message_id, ical_uid, plan.web_link,
+    )  # fmt: skip

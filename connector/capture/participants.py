@@ -22,7 +22,7 @@ from storage.vocabulary import InformationFlow, InitiatedBy, ItemKind
 NORMAL = "normal"  # the sensitivity of most items: no privacy rule applies
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     """What one item should log; `contacts` empty means nobody matched (`no_contact`)."""
 

@@ -34,7 +34,7 @@ from connector.capture.state import PageState, chunks, load_state
 from connector.settings import ConnectorSettings
 from storage import dialect
 from storage.capture_models import CapturedAddress, CapturedItem, UnmatchedAddress
-from storage.entry_writes import cancel_where, insert_entries
+from storage.entry_writes import cancel_where, insert_entry_values
 from storage.models import CompanyDomain, Contact, ContactEmail, InteractionLogEntry, utcnow
 from storage.vocabulary import ItemKind
 
@@ -129,8 +129,8 @@ def _log_moved_ahead(session: Session, ctx: CaptureContext, rows: list[Any]) -> 
         state = load_state(session, mailbox, mail_keys=set(),
                            meeting_keys={p.key for p in plans}, removed_ids=set())
         dated = [d for p in plans if (d := _at_logged_date(p, state, due_at.get(p.graph_id)))]
-        created += len(insert_entries(session, new_entries(ctx, dated, state),
-                                      actor=f"sync:{mailbox}"))
+        created += len(insert_entry_values(session, new_entries(ctx, dated, state),
+                                           actor=f"sync:{mailbox}"))
     return created
 
 

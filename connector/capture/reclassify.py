@@ -131,7 +131,7 @@ def _chunk(session: Session, ctx: CaptureContext, rows: Sequence[Any],
 
 def _classified(ctx: CaptureContext, plan: Plan, choice: Choice, minutes: Any
                 ) -> dict[str, object]:
-    """The entry's classified values as capture writes them (`entries._entry_rows`)."""
+    """The entry's classified values as capture writes them (`entries._plan_values`)."""
     template = ctx.templates[choice.template_code]
     email = plan.kind == ItemKind.EMAIL
     return {

@@ -185,8 +185,7 @@ def addresses(values: list[schema.Recipient | None] | None) -> tuple[Address, ..
     """A recipients list → addresses (entries without a usable address are dropped)."""
     if not values:
         return ()
-    found = [address(v) for v in values]
-    return tuple(a for a in found if a is not None)
+    return tuple([a for v in values if (a := address(v)) is not None])
 
 
 def utc(value: str | None, field: str) -> datetime | None:
