@@ -305,8 +305,10 @@ class InteractionLogEntry(Base):
         # A contact's latest entries by date (the bot's `show`), a call's contacts' entries
         # about its time (connector/calls/write.py).
         sa.Index("ix_entries_contact_date", "contact_id", "occurred_at"),
-        # Pages by entry number of a contact's, a company's (its persons': NAV's roll-up,
-        # EntryFilter), a template's entries (issue 14); each also serves its column alone.
+        # A company's entries in a date range (its persons': NAV's roll-up, EntryFilter).
+        sa.Index("ix_entries_company_date", "contact_company_no", "occurred_at"),
+        # Pages by entry number of a contact's, a company's, a template's entries (issue 14);
+        # each also serves its first column alone.
         sa.Index("ix_entries_contact_no", "contact_id", "entry_no"),
         sa.Index("ix_entries_company_no", "contact_company_no", "entry_no"),
         sa.Index("ix_entries_template_no", "template_code", "entry_no"),

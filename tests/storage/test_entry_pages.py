@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from storage.entries import EntryFilter, Interaction, log_interaction
+from storage.entries import EntryFilter, Interaction, delete_canceled, log_interaction
 from storage.entry_queries import count_upto, entry_page, totals
 from storage.models import Contact, InteractionLogEntry
 from storage.seed import seed_defaults
@@ -110,6 +110,22 @@ def _nodes(plan: dict[str, Any]) -> list[str]:
     return [plan["Node Type"]] + [n for child in plan.get("Plans", []) for n in _nodes(child)]
 
 
+def _check_canceled(session: Session) -> None:
+    """The canceled entries' page and `delete-canceled`'s list read the partial index of
+    the canceled entries' numbers (migration 0019), not the log."""
+    session.execute(sa.text("UPDATE interaction_log_entries SET canceled = true"
+                            " WHERE entry_no % 50 = 0"))
+    session.execute(sa.text("ANALYZE interaction_log_entries"))
+    canceled = EntryFilter(status="canceled")
+    plans = _plans(session, lambda: (entry_page(session, canceled, 50),
+                                     delete_canceled(session, EntryFilter(), actor="test",
+                                                     dry_run=True)))
+    assert len(plans) == 2
+    for plan in plans:
+        assert "ix_entries_canceled_no" in plan, plan
+        assert "Seq Scan on interaction_log_entries" not in plan, plan
+
+
 def _check_month_pages(session: Session) -> None:
     """November's pages (about 4,900 entries of 60,000, and December's after them) read at
     most 30 days × 51 entries and the page's 51 rows, in UTC days and Mexico City's, a
@@ -168,3 +184,4 @@ def test_first_pages_and_totals_use_indexes_on_postgresql(clean_pg_engine: Engin
         assert session.scalar(sa.select(sa.func.count()).select_from(InteractionLogEntry)) \
             == 60_000
         _check_month_pages(session)
+        _check_canceled(session)

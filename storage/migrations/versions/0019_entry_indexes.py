@@ -9,10 +9,11 @@ then the entry number) lets a page of a date range read each day's first entries
 
 Dropped, as every capture writes each index: the single-column indexes on `contact_id` and
 `template_code` (the first column of `ix_entries_contact_no`/`ix_entries_contact_date` and
-`ix_entries_template_no`, which serve the same lookups), `ix_entries_company_date` (a
-company's entries are found by `ix_entries_company_no`; no query orders them by date), and
-the index on `canceled`, replaced by `ix_entries_canceled_no`, the entry numbers of the
-canceled entries only (an active entry costs it nothing).
+`ix_entries_template_no`, which serve the same lookups), and the index on `canceled`,
+replaced by `ix_entries_canceled_no`, the entry numbers of the canceled entries only (an
+active entry costs it nothing). `ix_entries_company_date` and `ix_entries_contact_date` stay:
+a company's or a contact's entries in a date range read just the range through them (a
+company's November in a 10M log: 1.3 ms, against 25 ms through `ix_entries_company_no`).
 
 On a large PostgreSQL log, build the new indexes beforehand with CREATE INDEX CONCURRENTLY
 under the same names to keep writers going.
@@ -32,7 +33,6 @@ TABLE = 'interaction_log_entries'
 DROPPED = {
     'ix_interaction_log_entries_contact_id': ['contact_id'],
     'ix_interaction_log_entries_template_code': ['template_code'],
-    'ix_entries_company_date': ['contact_company_no', 'occurred_at'],
     'ix_interaction_log_entries_canceled': ['canceled'],
 }
 
