@@ -7,13 +7,22 @@ initiated by us: every figure a sum, so that a write adds or takes away its own 
 interacted and the last date attempted are the newest days whose `reached` and `attempted`
 are above zero.
 
-Three grains, each row tagged with its own (`grain`), so that a question reads the fewest
+Seven grains, each row tagged with its own (`grain`), so that a question reads the fewest
 rows that can answer it:
 
 - `CONTACT`: day, contact (id and number), company, template, group, flow (no user: a busy
   contact's day would otherwise hold a row per user, nearly one per entry);
 - `SALESPERSON`: day, template, group, flow, salesperson, user;
-- `DAY`: day, template, group, flow.
+- `DAY`: day, template, group, flow;
+- `CONTACT_MONTH`, `CONTACT_YEAR`: a calendar month or year (`day` is its first day) and
+  the contact's number only: a ranking of contacts over whole months or years reads one row
+  per contact and period, not one per contact, day and template (nearly one per entry), and
+  over one month or year needs no GROUP BY (`one_period`);
+- `SALESPERSON_MONTH`, `SALESPERSON_YEAR`: a month or year, template, salesperson, user (the
+  user keeps two people's writers off each other's row, as in the day grain).
+
+`spans` cuts a filter's dates into whole years, whole months and the days left, so that a
+ranking reads each part from the coarsest grain that holds it.
 
 A column not in a grain holds 0 or "" (never NULL: a unique key must compare equal). A
 company is the entry's `contact_company_no`, or its contact's number when that contact is
@@ -30,7 +39,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +56,9 @@ if TYPE_CHECKING:
     from storage.entry_queries import EntryFilter
 
 CONTACT, SALESPERSON, DAY = 1, 2, 3
-GRAINS = (CONTACT, SALESPERSON, DAY)
+CONTACT_MONTH, CONTACT_YEAR, SALESPERSON_MONTH, SALESPERSON_YEAR = 4, 5, 6, 7
+GRAINS = (CONTACT, SALESPERSON, DAY, CONTACT_MONTH, CONTACT_YEAR, SALESPERSON_MONTH,
+          SALESPERSON_YEAR)
 # The key columns each grain fills (after `grain` and `day`).
 KEYS: dict[int, tuple[str, ...]] = {
     CONTACT: ("contact_id", "contact_no", "company_no", "template_code", "group_code",
@@ -54,8 +66,19 @@ KEYS: dict[int, tuple[str, ...]] = {
     SALESPERSON: ("template_code", "group_code", "information_flow", "salesperson_code",
                   "user_upn"),
     DAY: ("template_code", "group_code", "information_flow"),
+    CONTACT_MONTH: ("contact_no",),
+    CONTACT_YEAR: ("contact_no",),
+    SALESPERSON_MONTH: ("template_code", "salesperson_code", "user_upn"),
+    SALESPERSON_YEAR: ("template_code", "salesperson_code", "user_upn"),
 }
+# The period a grain's `day` stands for.
+PERIOD = {CONTACT: "day", SALESPERSON: "day", DAY: "day", CONTACT_MONTH: "month",
+          CONTACT_YEAR: "year", SALESPERSON_MONTH: "month", SALESPERSON_YEAR: "year"}
+# A ranking's grains by period (`spans`), from the finest.
+RANKED = {"contact": (CONTACT, CONTACT_MONTH, CONTACT_YEAR),
+          "salesperson": (SALESPERSON, SALESPERSON_MONTH, SALESPERSON_YEAR)}
 SLOTS = 8  # rows per key of the day grain that concurrent writers spread over (`_slot`)
+ONE_DAY = timedelta(days=1)
 FIGURES = ("entries", "cost", "duration_min", "failed", "reached", "attempted")
 
 
@@ -94,32 +117,39 @@ def _table() -> sa.Table:
     return EntryDayTotal.__table__  # type: ignore[return-value]
 
 
-def day_of(session: Session, column: Any) -> Any:
-    """The UTC day of a date-time column (a DATE; SQLite's `YYYY-MM-DD` text)."""
+def day_of(session: Session, column: Any, period: str = "day") -> Any:
+    """The UTC day of a date-time or date column (a DATE; SQLite's `YYYY-MM-DD` text), or
+    the first day of its `period` ("month", "year")."""
+    if period == "day":
+        return sa.cast(column, sa.Date) if is_postgresql(session) else sa.func.date(column)
     if is_postgresql(session):
-        return sa.cast(column, sa.Date)
-    return sa.func.date(column)
+        return sa.cast(sa.func.date_trunc(sa.literal_column(f"'{period}'"), column), sa.Date)
+    return sa.func.date(column, sa.literal_column(f"'start of {period}'"))
 
 
-def _company() -> Any:
-    """An entry's company: its own company's number, or its contact's when a company."""
+def _written(where: Sequence[Any], canceled: bool) -> Any:
+    """The entries `where` selects (active, or with `canceled` canceled), with their keys
+    and figures as the grains need them. A company is the entry's own, else its contact's
+    number when that contact is a company: looked up by the contact's key only for the
+    entries without one (COALESCE stops at the first value), so a write never reads the
+    whole contacts table."""
     e = InteractionLogEntry
-    own = sa.case((Contact.type == ContactType.COMPANY.value, e.contact_no), else_="")
-    return sa.func.coalesce(e.contact_company_no, own)
+    own = (sa.select(sa.case((Contact.type == ContactType.COMPANY.value, e.contact_no),
+                             else_=""))
+           .where(Contact.id == e.contact_id).scalar_subquery())
 
+    def tally(condition: Any) -> Any:
+        return sa.case((condition, 1), else_=0)
 
-def _key_columns(session: Session, grain: int) -> dict[str, Any]:
-    e = InteractionLogEntry
-    every = {
-        "contact_id": e.contact_id, "contact_no": e.contact_no, "company_no": _company(),
-        "template_code": e.template_code, "group_code": e.group_code,
-        "information_flow": sa.func.coalesce(e.information_flow, ""),
-        "salesperson_code": e.salesperson_code,
-        "user_upn": sa.func.coalesce(e.user_upn, ""),
-    }
-    return {"grain": sa.literal_column(str(grain)), "day": day_of(session, e.occurred_at),
-            **{name: (every[name] if name in KEYS[grain] else _blank(name)) for name in every},
-            "slot": _slot(session, grain)}
+    return sa.select(
+        e.occurred_at.label("at"), e.contact_id, e.contact_no,
+        sa.func.coalesce(e.contact_company_no, own).label("company_no"), e.template_code,
+        e.group_code, sa.func.coalesce(e.information_flow, "").label("information_flow"),
+        e.salesperson_code, sa.func.coalesce(e.user_upn, "").label("user_upn"), e.cost,
+        e.duration_min, tally(e.attempt_failed.is_(True)).label("failed"),
+        tally(e.attempt_failed.is_(False)).label("reached"),
+        tally(e.initiated_by == InitiatedBy.US.value).label("attempted"),
+    ).where(*where, e.canceled.is_(canceled))
 
 
 def _blank(name: str) -> Any:
@@ -138,59 +168,45 @@ def _slot(session: Session, grain: int) -> Any:
     return sa.literal_column("0")
 
 
-def _figures(sign: int) -> list[Any]:
-    e = InteractionLogEntry
+KEY_NAMES = ("contact_id", "contact_no", "company_no", "template_code", "group_code",
+             "information_flow", "salesperson_code", "user_upn")
+
+
+def _grouped(session: Session, grain: int, rows: Any, sign: int) -> Any:
+    """`rows` (`_written`'s, as a subquery or CTE) grouped at `grain` and signed, its
+    columns named as the table's."""
+    c = rows.c
+    day = day_of(session, c.at, PERIOD[grain])
+    keys = [day.label("day"), *((c[n] if n in KEYS[grain] else _blank(n)).label(n)
+                                for n in KEY_NAMES)]
 
     def times(expr: Any) -> Any:
         return expr if sign == 1 else -expr
 
-    def tally(condition: Any) -> Any:
-        return times(sa.func.sum(sa.case((condition, 1), else_=0)))
-
-    return [times(sa.func.count()), times(sa.func.coalesce(sa.func.sum(e.cost), 0)),
-            times(sa.func.coalesce(sa.func.sum(e.duration_min), 0)),
-            tally(e.attempt_failed.is_(True)), tally(e.attempt_failed.is_(False)),
-            tally(e.initiated_by == InitiatedBy.US.value)]
-
-
-def _add(session: Session, grain: int, where: Sequence[Any], sign: int,
-         canceled: bool = False, *, fresh: bool = False) -> None:
-    """Add (`sign` 1) or take away (-1) the entries `where` selects, at `grain`: the active
-    ones, or with `canceled` the ones just canceled. `fresh`: the grain has no rows yet (a
-    rebuild), so a plain INSERT, unsorted."""
-    if fresh:
-        keys, select, _ = _grouped(session, grain, where, sign, canceled)
-        session.execute(sa.insert(_table()).from_select([*keys, *FIGURES], select))
-        return
-    session.execute(_upsert(session, grain, where, sign, canceled))
+    figures = [times(sa.func.count()), *(times(sa.func.coalesce(sa.func.sum(c[n]), 0))
+                                         for n in FIGURES[1:])]
+    return (sa.select(sa.literal_column(str(grain)).label("grain"), *keys,
+                      _slot(session, grain).label("slot"),
+                      *(f.label(n) for n, f in zip(FIGURES, figures, strict=True)))
+            .group_by(day, *(c[n] for n in KEYS[grain])))
 
 
-def _grouped(session: Session, grain: int, where: Sequence[Any], sign: int,
-             canceled: bool) -> tuple[dict[str, Any], Any, list[Any]]:
-    """The key columns, the GROUP BY of the entries `where` selects, and its groups."""
-    e = InteractionLogEntry
-    keys = _key_columns(session, grain)
-    groups = [v for k, v in keys.items() if k in KEYS[grain] or k == "day"]
-    select = sa.select(*keys.values(), *_figures(sign)).select_from(e)
-    if grain == CONTACT:
-        select = select.join(Contact, Contact.id == e.contact_id)
-    return keys, select.where(*where, e.canceled.is_(canceled)).group_by(*groups), groups
-
-
-def _upsert(session: Session, grain: int, where: Sequence[Any], sign: int,
-            canceled: bool) -> Any:
-    keys, select, groups = _grouped(session, grain, where, sign, canceled)
+def _upsert(session: Session, where: Sequence[Any], sign: int, canceled: bool) -> Any:
+    """One statement adding to every grain: a round trip and a plan per write, not seven."""
     t = _table()
-    select = select.order_by(*groups)  # one lock order for concurrent writers
-    stmt = upsert(session, t).from_select([*keys, *FIGURES], select)
+    written = _written(where, canceled).cte("written")  # read once, grouped seven ways
+    rows = sa.union_all(*(_grouped(session, grain, written, sign)
+                          for grain in GRAINS)).subquery()
+    key = [c.name for c in t.primary_key.columns]
+    select = sa.select(rows).order_by(*(rows.c[name] for name in key))  # one lock order
+    stmt = upsert(session, t).from_select([c.name for c in rows.c], select)
     return stmt.on_conflict_do_update(
-        index_elements=[c.name for c in t.primary_key.columns],
-        set_={name: t.c[name] + stmt.excluded[name] for name in FIGURES})
+        index_elements=key, set_={name: t.c[name] + stmt.excluded[name] for name in FIGURES})
 
 
-# `apply`'s upserts, built once per dialect, grain, sign and `canceled` with the entry numbers
-# bound at each call: building them cost ~2 ms of CPU per write (a bot command's most).
-_APPLY: dict[tuple[str, int, int, bool], Any] = {}
+# `apply`'s upsert, built once per dialect, sign and `canceled` with the entry numbers bound
+# at each call: building them cost ~2 ms of CPU per write (a bot command's most).
+_APPLY: dict[tuple[str, int, bool], Any] = {}
 
 
 def apply(session: Session, entry_nos: Sequence[int], sign: int, *,
@@ -206,24 +222,28 @@ def apply(session: Session, entry_nos: Sequence[int], sign: int, *,
     session.flush()  # loaded entries changed through the ORM are read as they are
     numbers = {"entry_nos": one_of_value(session, sorted(set(entry_nos)))}
     name = session.get_bind().dialect.name
-    for grain in GRAINS:
-        stmt = _APPLY.get((name, grain, sign, canceled))
-        if stmt is None:
-            where = one_of_param(session, InteractionLogEntry.entry_no, "entry_nos")
-            stmt = _APPLY[name, grain, sign, canceled] = _upsert(session, grain, [where], sign,
-                                                                 canceled)
-        session.execute(stmt, numbers)
+    stmt = _APPLY.get((name, sign, canceled))
+    if stmt is None:
+        where = one_of_param(session, InteractionLogEntry.entry_no, "entry_nos")
+        stmt = _APPLY[name, sign, canceled] = _upsert(session, [where], sign, canceled)
+    session.execute(stmt, numbers)
 
 
 def rebuild(session: Session) -> int:
     """Recompute every row from the entries; returns how many rows the table holds. The
-    contact and salesperson grains are read from the entries, the day's rolled up."""
+    contact and salesperson grains are read from the entries, the others rolled up (plain
+    INSERTs, unsorted: the table is empty)."""
     t = _table()
     session.execute(sa.delete(t))
     with _unindexed(session, t):
-        _add(session, CONTACT, [sa.true()], 1, fresh=True)
-        _add(session, SALESPERSON, [sa.true()], 1, fresh=True)
-        _roll_up(session, SALESPERSON, DAY)
+        for grain in (CONTACT, SALESPERSON):
+            select = _grouped(session, grain, _written([], False).subquery(), 1)
+            session.execute(sa.insert(t).from_select([c.name for c in select.selected_columns],
+                                                     select))
+        for source, grain in ((SALESPERSON, DAY), (CONTACT, CONTACT_MONTH),
+                              (CONTACT_MONTH, CONTACT_YEAR), (SALESPERSON, SALESPERSON_MONTH),
+                              (SALESPERSON_MONTH, SALESPERSON_YEAR)):
+            _roll_up(session, source, grain)
     return session.scalar(sa.select(sa.func.count()).select_from(t)) or 0
 
 
@@ -250,11 +270,11 @@ def _unindexed(session: Session, t: sa.Table) -> Iterator[None]:
 
 def _roll_up(session: Session, source: int, grain: int) -> None:
     t = _table()
-    keys: dict[str, Any] = {"grain": sa.literal_column(str(grain)), "day": t.c.day}
-    for name in _key_columns(session, grain):
-        if name not in ("grain", "day"):
-            keys[name] = t.c[name] if name in KEYS[grain] else _blank(name)
-    groups = [t.c.day, *(t.c[name] for name in KEYS[grain])]
+    day = day_of(session, t.c.day, PERIOD[grain])
+    keys: dict[str, Any] = {"grain": sa.literal_column(str(grain)), "day": day}
+    keys.update({name: t.c[name] if name in KEYS[grain] else _blank(name)
+                 for name in (*KEY_NAMES, "slot")})
+    groups = [day, *(t.c[name] for name in KEYS[grain])]
     select = (sa.select(*keys.values(), *(sa.func.sum(t.c[f]) for f in FIGURES))
               .where(t.c.grain == source).group_by(*groups))
     session.execute(sa.insert(t).from_select([*keys, *FIGURES], select))
@@ -278,10 +298,8 @@ def grain_for(filters: EntryFilter, by: str | None = None) -> int | None:
     return SALESPERSON if person or by == "salesperson" else DAY
 
 
-def where(filters: EntryFilter, grain: int) -> list[sa.ColumnElement[bool]]:
-    """The filters on the rows of `grain` (which `grain_for` chose for them)."""
-    t = _table()
-    clauses: list[sa.ColumnElement[bool]] = [t.c.grain == grain]
+def _equal(filters: EntryFilter) -> dict[str, Any]:
+    """The key columns the filters set, and their values."""
     equal = {
         "contact_id": filters.contact_id, "company_no": filters.company_no,
         "template_code": filters.template_code.upper() if filters.template_code else None,
@@ -289,7 +307,16 @@ def where(filters: EntryFilter, grain: int) -> list[sa.ColumnElement[bool]]:
         "salesperson_code": filters.salesperson_code,
         "user_upn": filters.user_upn.lower() if filters.user_upn else None,
     }
-    clauses += [t.c[name] == value for name, value in equal.items() if value is not None]
+    return {name: value for name, value in equal.items() if value is not None}
+
+
+def where(filters: EntryFilter, grain: int) -> list[sa.ColumnElement[bool]]:
+    """The filters on the rows of `grain` (which `grain_for` or `spans` chose for them): a
+    month's or year's row is selected by its first day, so `since` and `until` must then be
+    a period's first and last day."""
+    t = _table()
+    clauses: list[sa.ColumnElement[bool]] = [t.c.grain == grain]
+    clauses += [t.c[name] == value for name, value in _equal(filters).items()]
     if filters.since is not None:
         clauses.append(t.c.day >= filters.since)
     if filters.until is not None and filters.until < date.max:
@@ -310,3 +337,60 @@ def totals(session: Session, filters: EntryFilter) -> tuple[int, Any, Any] | Non
                   sa.func.coalesce(sa.func.sum(t.c.duration_min), 0))
         .where(*where(filters, grain))).one()
     return int(row[0]), row[1], row[2]
+
+
+def spans(filters: EntryFilter, by: str) -> list[list[sa.ColumnElement[bool]]] | None:
+    """The rows that count the entries by `by` ("contact" or "salesperson", `RANKED`) under
+    `filters`, as one WHERE per part of the dates (`periods`): whole years from the year
+    grain, whole months from the month grain, the days left from the day grain. None when
+    the coarse grains do not hold a filter (or `grain_for` finds no grain at all)."""
+    if by not in RANKED or grain_for(filters, by) is None:
+        return None
+    grains = dict(zip(("day", "month", "year"), RANKED[by], strict=True))
+    if not set(_equal(filters)) <= set(KEYS[grains["year"]]):
+        return None
+    return [where(replace(filters, since=first, until=last), grains[period])
+            for period, first, last in periods(filters.since, filters.until)]
+
+
+def one_period(filters: EntryFilter) -> bool:
+    """Whether the filter's dates are one whole month or year (`spans` reads one row per
+    key of its coarse grain then)."""
+    parts = periods(filters.since, filters.until)
+    if len(parts) != 1:
+        return False
+    period, first, last = parts[0]
+    if period == "day" or first is None or last is None:
+        return False
+    return first.year == last.year and (period == "year" or first.month == last.month)
+
+
+def periods(since: date | None, until: date | None
+            ) -> list[tuple[str, date | None, date | None]]:
+    """The dates from `since` to `until` (None: open) as ("year" | "month" | "day", first,
+    last) parts: the whole years, the whole months around them, the days around those."""
+    high = until if until is not None and until < date.max else None
+    first = since if since is None or since.day == 1 else _month_after(since)
+    last = high if high is None or (high + ONE_DAY).day == 1 else high.replace(day=1) - ONE_DAY
+    if first is not None and last is not None and first > last:
+        return [("day", since, high)]
+    parts: list[tuple[str, date | None, date | None]] = []
+    if since is not None and first is not None and since < first:
+        parts.append(("day", since, first - ONE_DAY))
+    years = (first if first is None or first.month == 1 else date(first.year + 1, 1, 1),
+             last if last is None or last.month == 12 else date(last.year - 1, 12, 31))
+    if years[0] is None or years[1] is None or years[0] < years[1]:
+        if first is not None and years[0] is not None and first < years[0]:
+            parts.append(("month", first, years[0] - ONE_DAY))
+        parts.append(("year", *years))
+        if last is not None and years[1] is not None and years[1] < last:
+            parts.append(("month", years[1] + ONE_DAY, last))
+    else:
+        parts.append(("month", first, last))
+    if high is not None and last is not None and last < high:
+        parts.append(("day", last + ONE_DAY, high))
+    return parts
+
+
+def _month_after(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)

@@ -54,6 +54,14 @@ class StatRow:
 
 
 @dataclass(frozen=True)
+class KeyCount:
+    """How many active entries `key` (a contact's or salesperson's code) has: a ranking."""
+
+    key: str
+    count: int
+
+
+@dataclass(frozen=True)
 class WeekCount:
     """How many entries of `key` fall in the week that starts on Monday `week`."""
 
@@ -163,6 +171,31 @@ def stats(session: Session, filters: EntryFilter, by: str, *,
     return [StatRow(key=key or "", count=int(n), cost=_amount(cost), duration_min=_amount(minutes),
                     last_date=_day(reached), last_attempt_date=_day(attempted))
             for key, n, cost, minutes, reached, attempted in session.execute(stmt)]
+
+
+def ranking(session: Session, filters: EntryFilter, by: str, *,
+            top: int | None = None) -> list[KeyCount]:
+    """How many entries each key of `by` ("contact", "salesperson") has, most first (then
+    by key); with `top`, only the `top` first. From the coarsest rows that hold the dates
+    (`aggregates.spans`: a year's ranking reads one row per contact, or per salesperson,
+    user and template), else as `stats`."""
+    parts = aggregates.spans(filters, check_by(by))
+    if parts is None:
+        found = stats(session, filters, by, top=top)
+        return sorted((KeyCount(row.key, row.count) for row in found),
+                      key=lambda row: (-row.count, row.key))
+    t = aggregates.EntryDayTotal.__table__.c
+    key = t.contact_no if by == "contact" else t.salesperson_code
+    if by == "contact" and aggregates.one_period(filters):  # one row a contact: no GROUP BY
+        one = session.execute(sa.select(key, t.entries).where(*parts[0], t.entries > 0)
+                              .order_by(t.entries.desc(), key).limit(top))
+        return [KeyCount(key, int(n)) for key, n in one]
+    selects = [sa.select(key.label("key"), t.entries).where(*part) for part in parts]
+    rows = (selects[0] if len(selects) == 1 else sa.union_all(*selects)).subquery()
+    count = sa.func.sum(rows.c.entries)
+    stmt = (sa.select(rows.c.key, count).group_by(rows.c.key).having(count > 0)
+            .order_by(count.desc(), rows.c.key).limit(top))
+    return [KeyCount(key or "", int(n)) for key, n in session.execute(stmt)]
 
 
 def breakdown(session: Session, filters: EntryFilter, by: str

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from storage.stats import StatRow, WeekCount
+from storage.stats import KeyCount, StatRow, WeekCount
 
 WIDE = 1160  # the weekly chart, across the page
 HALF = 560  # a ranking, beside another
@@ -125,7 +125,8 @@ def weekly_chart(counts: Sequence[WeekCount], since: date | None = None,
     return chart
 
 
-def ranking_chart(rows: Sequence[StatRow], names: dict[str, str], none: str = "") -> Chart:
+def ranking_chart(rows: Sequence[StatRow | KeyCount], names: dict[str, str],
+                  none: str = "") -> Chart:
     """Horizontal bars, most first: one a row, labelled with its name (else its key)."""
     ordered = sorted(rows, key=lambda r: (-r.count, r.key))
     chart = Chart(HALF, max(ROW, ROW * len(ordered) + 4), left=LABEL_W)

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
 
-from storage.stats import BY, StatRow, labels, stats, weekly
+from storage.stats import BY, StatRow, labels, ranking, stats, weekly
 from web.charts import MAX_WEEKS, ranking_chart, weekly_chart
 from web.context import db
 from web.filters import BadInput, ParsedFilters, parse_filters
@@ -53,10 +53,11 @@ def drill_link(by: str, row: StatRow, values: dict[str, str]) -> str | None:
 
 
 def _charts(parsed: ParsedFilters, by: str, rows: list[StatRow]) -> dict[str, Any]:
-    """The three charts; the table's `rows` serve again when they are the salespeople's."""
+    """The three charts; the table's `rows` serve again when they are the salespeople's. The
+    rankings count only (`ranking`: from a year's or month's rows, not every day's)."""
     session, where = db(), parsed.filter
-    top = stats(session, where, "contact", top=TOP_CONTACTS)
-    salespeople = rows if by == "salesperson" else stats(session, where, "salesperson")
+    top = ranking(session, where, "contact", top=TOP_CONTACTS)
+    salespeople = rows if by == "salesperson" else ranking(session, where, "salesperson")
     return {
         "weekly_chart": weekly_chart(weekly(session, where, "group"), where.since, where.until),
         "salesperson_chart": ranking_chart(salespeople, {}, _("(none)")),

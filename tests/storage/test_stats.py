@@ -12,10 +12,20 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from storage.aggregates import periods
 from storage.entries import EntryFilter, Interaction, cancel_entries, log_interaction
 from storage.errors import InterlogError
 from storage.models import Contact, User
-from storage.stats import StatRow, WeekCount, labels, stat_to_json, stats, weekly
+from storage.stats import (
+    KeyCount,
+    StatRow,
+    WeekCount,
+    labels,
+    ranking,
+    stat_to_json,
+    stats,
+    weekly,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -187,3 +197,53 @@ def test_json_rows(logged: Session) -> None:
 def test_an_unknown_by_is_refused(db: Session) -> None:
     with pytest.raises(InterlogError, match="statistics by 'week': expected one of template"):
         stats(db, EntryFilter(), "week")
+
+
+RANGES = [(None, None), (date(2025, 1, 1), date(2025, 12, 31)), (date(2025, 2, 1), None),
+          (date(2025, 1, 1), date(2025, 1, 31)), (date(2025, 1, 15), date(2025, 3, 1)),
+          (None, date(2025, 2, 28)), (date(2024, 12, 31), date(2026, 1, 1)),
+          (date(2025, 2, 3), date(2025, 2, 14)), (date(2025, 3, 2), date(2025, 12, 31))]
+
+
+@pytest.mark.parametrize(("since", "until"), RANGES)
+def test_rankings_read_the_periods_and_agree_with_the_statistics(
+    logged: Session, world: World, since: date | None, until: date | None
+) -> None:
+    filters = [EntryFilter(since=since, until=until),
+               EntryFilter(since=since, until=until, salesperson_code="AL"),
+               EntryFilter(since=since, until=until, template_code="call"),
+               EntryFilter(since=since, until=until, company_no="CT1")]
+    for where in filters:
+        for by in ("contact", "salesperson"):
+            counted = sorted(((r.key, r.count) for r in stats(logged, where, by)),
+                             key=lambda kc: (-kc[1], kc[0]))
+            assert [(r.key, r.count) for r in ranking(logged, where, by)] == counted
+            assert [(r.key, r.count) for r in ranking(logged, where, by, top=2)] == counted[:2]
+
+
+def test_a_year_ranking_reads_one_row_per_contact(logged: Session) -> None:
+    year = EntryFilter(since=date(2025, 1, 1), until=date(2025, 12, 31))
+    with _statements(logged) as seen:
+        assert ranking(logged, year, "contact", top=2) == [KeyCount("CT2", 2),
+                                                           KeyCount("CT1", 1)]
+    assert "GROUP BY" not in seen[0]
+    assert "entry_day_totals" in seen[0]
+    with _statements(logged) as seen:  # a source is only in the entries
+        assert ranking(logged, EntryFilter(source="manual"), "salesperson")[0] == KeyCount("AL", 3)
+    assert "interaction_log_entries" in seen[0]
+
+
+def test_periods_cut_the_dates_into_years_months_and_days() -> None:
+    d = date
+    assert periods(d(2025, 1, 1), d(2025, 12, 31)) == [("year", d(2025, 1, 1), d(2025, 12, 31))]
+    assert periods(None, None) == [("year", None, None)]
+    assert periods(d(2024, 12, 31), d(2026, 3, 3)) == [
+        ("day", d(2024, 12, 31), d(2024, 12, 31)), ("year", d(2025, 1, 1), d(2025, 12, 31)),
+        ("month", d(2026, 1, 1), d(2026, 2, 28)), ("day", d(2026, 3, 1), d(2026, 3, 3))]
+    assert periods(d(2025, 11, 3), d(2025, 11, 20)) == [("day", d(2025, 11, 3), d(2025, 11, 20))]
+    assert periods(d(2025, 12, 1), d(2026, 1, 31)) == [("month", d(2025, 12, 1), d(2026, 1, 31))]
+    assert periods(d(2024, 3, 5), date.max) == [
+        ("day", d(2024, 3, 5), d(2024, 3, 31)), ("month", d(2024, 4, 1), d(2024, 12, 31)),
+        ("year", d(2025, 1, 1), None)]
+    assert periods(None, d(2025, 6, 30)) == [("year", None, d(2024, 12, 31)),
+                                             ("month", d(2025, 1, 1), d(2025, 6, 30))]

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from storage.aggregates import FIGURES, KEYS, EntryDayTotal
+from storage.aggregates import FIGURES, KEYS, PERIOD, EntryDayTotal
 from storage.models import Contact, InteractionLogEntry
 
 CENTS = Decimal("0.01")
@@ -37,6 +37,11 @@ def stored(session: Session) -> dict[Key, tuple[Any, ...]]:
     return {key: figures for key, figures in found.items() if any(figures)}
 
 
+def _period(day: date, period: str) -> date:
+    """The first day of `day`'s period ("day", "month", "year")."""
+    return {"day": day, "month": day.replace(day=1), "year": date(day.year, 1, 1)}[period]
+
+
 def recount(session: Session) -> dict[Key, tuple[Any, ...]]:
     """The same rows computed in Python from the active entries."""
     session.flush()
@@ -54,7 +59,7 @@ def recount(session: Session) -> dict[Key, tuple[Any, ...]]:
                  "information_flow": entry.information_flow or "",
                  "salesperson_code": entry.salesperson_code, "user_upn": entry.user_upn or ""}
         for grain, names in KEYS.items():
-            figures = sums[(grain, at.date(), *(every[n] for n in names))]
+            figures = sums[(grain, _period(at.date(), PERIOD[grain]), *(every[n] for n in names))]
             figures[0] += 1
             figures[1] += Decimal(str(entry.cost))
             figures[2] += Decimal(str(entry.duration_min))
