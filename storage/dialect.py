@@ -197,17 +197,9 @@ def _sqlite(
     conflict: Sequence[str], update: Sequence[str], returning: Sequence[str],
 ) -> list[Returned]:  # fmt: skip
     dialect = session.get_bind().dialect
-    q = dialect.identifier_preparer.quote
-    head = f"INSERT INTO {q(table.name)} ({', '.join(q(n) for n in names)}) VALUES "
-    if update:
-        tail = (f" ON CONFLICT ({', '.join(q(c) for c in conflict)}) DO UPDATE SET "
-                + ", ".join(f"{q(c)} = excluded.{q(c)}" for c in update))
-    else:
-        tail = " ON CONFLICT DO NOTHING"
-    if returning:
-        tail += " RETURNING " + ", ".join(q(c) for c in returning)
-    group = "(" + ", ".join("?" * len(names)) + ")"
-    values = _processed(dialect, table, names, rows)
+    head, group, tail, processors = _sqlite_shape(dialect, table, tuple(names), tuple(conflict),
+                                                  tuple(update), tuple(returning))
+    values = _processed(processors, rows)
     per = max(1, SQLITE_MAX_PARAMS // len(names))
     connection = session.connection()
     found: list[Returned] = []
@@ -220,22 +212,46 @@ def _sqlite(
     return found
 
 
-def _processed(dialect: Dialect, table: sa.Table, names: Sequence[str],
-               rows: Sequence[Row]) -> Sequence[Row]:
+Processor = Any  # a column type's bind processor: value -> what the driver takes
+
+
+@functools.cache
+def _sqlite_shape(dialect: Dialect, table: sa.Table, names: tuple[str, ...],
+                  conflict: tuple[str, ...], update: tuple[str, ...], returning: tuple[str, ...],
+                  ) -> tuple[str, str, str, tuple[Processor | None, ...]]:
+    """The INSERT's head, one row's placeholders, its tail, and each column's bind processor:
+    built once per shape (the bot inserts one row at a time: building them was most of it)."""
+    q = dialect.identifier_preparer.quote
+    head = f"INSERT INTO {q(table.name)} ({', '.join(q(n) for n in names)}) VALUES "
+    if update:
+        tail = (f" ON CONFLICT ({', '.join(q(c) for c in conflict)}) DO UPDATE SET "
+                + ", ".join(f"{q(c)} = excluded.{q(c)}" for c in update))
+    else:
+        tail = " ON CONFLICT DO NOTHING"
+    if returning:
+        tail += " RETURNING " + ", ".join(q(c) for c in returning)
+    group = "(" + ", ".join("?" * len(names)) + ")"
+    processors = tuple(table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                       for name in names)
+    return head, group, tail, processors
+
+
+def _processed(processors: tuple[Processor | None, ...], rows: Sequence[Row]) -> Sequence[Row]:
     """Rows with each value converted by its column type's bind processor.
 
-    Column by column, through a cache: dates, amounts and flags repeat within a page.
+    Column by column, through a cache when there are several rows: dates, amounts and flags
+    repeat within a page.
     """
-    columns: list[Sequence[Any]] | None = None
-    for i, name in enumerate(names):
-        column_type = table.c[name].type
-        processor = column_type.dialect_impl(dialect).bind_processor(dialect)
-        if processor is None:
-            continue
-        if columns is None:
-            columns = list(zip(*rows, strict=True))
-        columns[i] = list(map(functools.lru_cache(maxsize=4096)(processor), columns[i]))
-    return rows if columns is None else list(zip(*columns, strict=True))
+    if all(processor is None for processor in processors):
+        return rows
+    if len(rows) == 1:
+        return [tuple(value if processor is None else processor(value)
+                      for processor, value in zip(processors, rows[0], strict=True))]
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for i, processor in enumerate(processors):
+        if processor is not None:
+            columns[i] = list(map(functools.lru_cache(maxsize=4096)(processor), columns[i]))
+    return list(zip(*columns, strict=True))
 
 
 def _postgresql(
