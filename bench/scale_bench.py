@@ -17,7 +17,8 @@ transaction) on the large log beside an empty one (goal ≥ 0.8).
 
 `.venv/bin/python bench/scale_bench.py [--entries 10000000] [--small 20000] [--repeat 20]
 [--keep] [--pg URL]`: the large database is `interlog_scale_<entries>`; `--keep` keeps it
-and reuses it on the next run (it is dropped otherwise).
+and reuses it on the next run (it is dropped otherwise), upgraded to the newest migration
+(`--build-only` builds it and stops).
 """
 
 from __future__ import annotations
@@ -156,6 +157,20 @@ def _build(url: str, entries: int, companies: int) -> dict[str, float]:
     _population(url, companies)
     spent = _load(url, entries)
     return {**spent, "build_s": round(time.perf_counter() - began, 1)}
+
+
+def _upgrade(url: str) -> dict[str, float]:
+    """A reused large log brought to the newest migration (a migration that changes what
+    the writers keep rebuilds it from the entries), then VACUUM ANALYZE: the seconds."""
+    began = time.perf_counter()
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    spent = {"upgrade_s": round(time.perf_counter() - began, 1)}
+    began = time.perf_counter()
+    with psycopg.connect(_psycopg_url(url), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    return {**spent, "vacuum_analyze_s": round(time.perf_counter() - began, 1)}
 
 
 def _time(call: Callable[[], httpx.Response], repeat: int) -> dict[str, float]:
@@ -311,15 +326,26 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--keep", action="store_true",
                         help="keep the large database, and reuse one a --keep run left")
+    parser.add_argument("--build-only", action="store_true",
+                        help="build the large database, keep it and stop")
     add_pg_option(parser)
     args = parser.parse_args()
     logging.disable(logging.INFO)
     load = {"start": _load_average()}
+    if args.build_only:
+        with _large(args.pg, args.entries, True) as (big_url, big_build):
+            if not big_build["reused"]:
+                big_build.update(_build(big_url, args.entries, args.companies))
+        print(json.dumps({"build": big_build, "load_average": load | {
+            "built": _load_average()}}, indent=2))
+        return
     with _large(args.pg, args.entries, args.keep) as (big_url, big_build), \
             pg_database(args.pg, "interlog_scale_small") as small_url, \
             pg_database(args.pg, "interlog_scale_empty") as empty_url:
         if not big_build["reused"]:
             big_build.update(_build(big_url, args.entries, args.companies))
+        else:
+            big_build.update(_upgrade(big_url))
         small_build = _build(small_url, args.small, args.companies)
         _population(empty_url, args.companies)
         load["built"] = _load_average()
