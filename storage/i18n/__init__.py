@@ -15,14 +15,13 @@ from contextvars import ContextVar, Token
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date as _babel_date
-from babel.dates import format_datetime as _babel_datetime
-from babel.dates import format_time as _babel_time
-from babel.messages.pofile import read_po
-from babel.numbers import format_currency as _babel_currency
-from babel.numbers import format_decimal
+if TYPE_CHECKING:
+    from babel import Locale
+
+# Babel is imported where it is used, not here: every command imports this module (through
+# storage/errors.py), and Babel's import is ~5 % of `interlog entries list` (issue 16).
 
 DOMAIN = "interlog"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -50,6 +49,8 @@ def catalog(language: str) -> dict[str, str]:
     path = po_path(language)
     if language == "en" or not path.exists():
         return {}
+    from babel.messages.pofile import read_po
+
     with path.open("rb") as handle:
         po = read_po(handle, locale=language, domain=DOMAIN)
     return {str(m.id): str(m.string) for m in po
@@ -59,6 +60,8 @@ def catalog(language: str) -> dict[str, str]:
 @cache
 def locale_of(tag: str | None) -> Locale:
     """`es`, `es-MX`, `es_MX` → es_MX; `es-ES` → es_ES; `en` → en_US; unknown → en_US."""
+    from babel import Locale, UnknownLocaleError
+
     text = (tag or "").strip().replace("_", "-")
     parts = [p for p in text.split("-") if p]
     language = parts[0].lower() if parts else "en"
@@ -92,6 +95,8 @@ def translate(tag: str | None, msgid: str, **params: object) -> str:
 def number(value: Decimal | float | int, tag: str | None, places: int | None = 2) -> str:
     """`1234.5` → `1,234.50` (en, es-MX), `1.234,50` (es-ES); `places=None`: up to two
     decimals, none shown when zero (`12.5`, `15`), as a card says minutes."""
+    from babel.numbers import format_decimal
+
     decimals = "##" if places is None else "0" * places
     pattern = "#,##0" + ("." + decimals if decimals else "")
     return format_decimal(Decimal(str(value)), format=pattern, locale=locale_of(tag))
@@ -99,18 +104,26 @@ def number(value: Decimal | float | int, tag: str | None, places: int | None = 2
 
 def currency(value: Decimal | float | int, code: str, tag: str | None) -> str:
     """`1234.5, MXN` → `$1,234.50` in es-MX, `1234,50 MXN` in es-ES (CLDR)."""
-    return _babel_currency(Decimal(str(value)), code, locale=locale_of(tag))
+    from babel.numbers import format_currency
+
+    return format_currency(Decimal(str(value)), code, locale=locale_of(tag))
 
 
 def date(value: dt.date, tag: str | None, width: str = "short") -> str:
     """`2026-11-30` → `30/11/26` (es-MX short), `11/30/26` (en), `30/11/26` (es-ES)."""
-    return _babel_date(value, format=width, locale=locale_of(tag))
+    from babel.dates import format_date
+
+    return format_date(value, format=width, locale=locale_of(tag))
 
 
 def time(value: dt.time | dt.datetime, tag: str | None) -> str:
     """A time of day, 24 hours in Spanish (`15:00`), 12 in English (`3:00 PM`)."""
-    return _babel_time(value, format="short", locale=locale_of(tag))
+    from babel.dates import format_time
+
+    return format_time(value, format="short", locale=locale_of(tag))
 
 
 def datetime(value: dt.datetime, tag: str | None, width: str = "short") -> str:
-    return _babel_datetime(value, format=width, locale=locale_of(tag))
+    from babel.dates import format_datetime
+
+    return format_datetime(value, format=width, locale=locale_of(tag))
