@@ -4,6 +4,7 @@ filters, and the page in Spanish."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -159,3 +160,24 @@ def test_the_page_in_spanish(stats_site: Site, page_es: Page) -> None:
     assert _cells(page, 1) == ["2025-01", "2025-02", "2025-03"]
     assert _cells(page, 3)[2] == "2,50"  # the quote's cost, Spanish decimals
     screenshot(page, "stats-es")
+
+
+def test_the_rankings_of_a_year_are_those_of_every_entry(clean_engine: Engine) -> None:
+    """The charts of a whole year (its contacts from the year's rows, one a contact; its
+    salespeople from the year's rows per salesperson and template), of months and days cut
+    from it, and of no dates at all show the same bars: the seeded entries are all of 2025."""
+    seed(clean_engine, WEB)
+    client = make_app(settings_for(url_of(clean_engine)), clean_engine).test_client()
+
+    def bars(query: str) -> dict[str, list[str]]:
+        text = client.get(f"/stats?{query}").text
+        return {chart: re.findall(r"<title>([^<]*)</title>", text.split(f'id="{chart}"')[1]
+                                  .split("</figure>")[0])
+                for chart in ("salespeople", "top-contacts")}
+
+    every = bars("")
+    assert len(every["top-contacts"]) == 4
+    assert every["top-contacts"][0].endswith(": 2")
+    for query in ("since=2025-01-01&until=2025-12-31", "since=2025-01-02&until=2025-12-31",
+                  "since=2024-12-31&until=2026-01-01", "since=2024-01-01"):
+        assert bars(query) == every, query
