@@ -181,8 +181,8 @@ def drive(srv: Server, command: str, clients: int, seconds: float) -> dict[str, 
         worker.join()
     server_side = srv.stats()
     server_cpu = srv.server_cpu_s() - server_cpu
-    backends_cpu = sum(max(0.0, now - backends[pid])
-                       for pid, now in srv.backends().items() if pid in backends)
+    backends_cpu = sum(max(0.0, now - backends.get(pid, 0.0))  # one opened meanwhile: all
+                       for pid, now in srv.backends().items())
     busy = _machine_busy_s() - busy
     latencies = [x for mine, _, _ in results for x in mine]
     n = len(latencies)
