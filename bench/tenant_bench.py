@@ -116,17 +116,25 @@ def _drained(dep: Deployment) -> bool:
 
 def _wait(dep: Deployment, check: Any, what: str) -> None:
     """Wait for `check`, looking once a second (the bench's own queries stay light); fail
-    only when no sync finished and Graph saw no request for `STALL_S`."""
+    only when no sync finished and Graph saw no request for `STALL_S`. Every minute, one
+    progress line on stderr (a run cut short says how far it got)."""
     def progress() -> tuple[int, int]:
         return _rows(dep, SyncInterval), _counters(dep)["requests"]
 
     last, moved = progress(), time.monotonic()
+    reported = moved
     while not check():
         time.sleep(1.0)  # polling, bounded by the stall timeout
-        seen = progress()
+        seen, now = progress(), time.monotonic()
+        if now - reported >= 60:
+            reported = now
+            print(json.dumps({"waiting": what, "syncs": seen[0], "graph_requests": seen[1],
+                              "subscriptions": _rows(dep, GraphSubscription),
+                              "load1": round(os.getloadavg()[0], 1)}),
+                  file=sys.stderr, flush=True)
         if seen != last:
-            last, moved = seen, time.monotonic()
-        elif time.monotonic() - moved > STALL_S:
+            last, moved = seen, now
+        elif now - moved > STALL_S:
             raise AssertionError(f"{what}: no progress for {STALL_S}s (at {last!r})")
 
 
