@@ -1,6 +1,7 @@
 """`interlog stats`: the statistics of the interaction log (storage/stats.py) as a table or
-JSON, with the filters of `entries list`; `interlog stats rebuild` recomputes the per-day
-totals they are read from (storage/aggregates.py) after a bulk load or a restore."""
+JSON, with the filters of `entries list`; `interlog stats rebuild` recomputes the per-day,
+per-month and per-year totals they are read from (storage/aggregates.py) after a bulk load
+or a restore."""
 
 from __future__ import annotations
 
@@ -65,8 +66,9 @@ def _print(by: str, rows: list[StatRow], names: dict[str, str]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_app
 def rebuild_(app: AppContext, as_json: bool) -> None:
-    """Recompute the per-day totals the statistics and the pages' totals are read from, from
-    the entries (after a bulk load, a restore or a change made outside interlog)."""
+    """Recompute the per-day, per-month and per-year totals the statistics and the pages'
+    totals are read from, from the entries (after a bulk load, a restore or a change made
+    outside interlog)."""
     from storage.aggregates import rebuild
 
     with app.transaction() as session:
@@ -74,4 +76,4 @@ def rebuild_(app: AppContext, as_json: bool) -> None:
     if as_json:
         print_json({"rows": rows})
     else:
-        click.echo(f"Per-day totals rebuilt from the entries: {rows} rows.")
+        click.echo(f"Per-day, per-month and per-year totals rebuilt from the entries: {rows} rows.")
