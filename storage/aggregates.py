@@ -269,6 +269,9 @@ def _unindexed(session: Session, t: sa.Table) -> Iterator[None]:
 
 
 def _roll_up(session: Session, source: int, grain: int) -> None:
+    """`grain`'s rows summed from `source`'s, written in period order: a month's rows lie
+    together on disk, as writers leave them, not where a hash happened to put them (a month's
+    ranking of 53,000 contacts read 6,000 pages)."""
     t = _table()
     day = day_of(session, t.c.day, PERIOD[grain])
     keys: dict[str, Any] = {"grain": sa.literal_column(str(grain)), "day": day}
@@ -276,7 +279,7 @@ def _roll_up(session: Session, source: int, grain: int) -> None:
                  for name in (*KEY_NAMES, "slot")})
     groups = [day, *(t.c[name] for name in KEYS[grain])]
     select = (sa.select(*keys.values(), *(sa.func.sum(t.c[f]) for f in FIGURES))
-              .where(t.c.grain == source).group_by(*groups))
+              .where(t.c.grain == source).group_by(*groups).order_by(day))
     session.execute(sa.insert(t).from_select([*keys, *FIGURES], select))
 
 

@@ -187,8 +187,7 @@ def ranking(session: Session, filters: EntryFilter, by: str, *,
     t = aggregates.EntryDayTotal.__table__.c
     key = t.contact_no if by == "contact" else t.salesperson_code
     if by == "contact" and aggregates.one_period(filters):  # one row a contact: no GROUP BY
-        one = session.execute(sa.select(key, t.entries)
-                              .where(*parts[0], t.day == filters.since, t.entries > 0)
+        one = session.execute(sa.select(key, t.entries).where(*parts[0], t.entries > 0)
                               .order_by(t.entries.desc(), key).limit(top))
         return [KeyCount(key, int(n)) for key, n in one]
     selects = [sa.select(key.label("key"), t.entries).where(*part) for part in parts]
