@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -67,19 +67,14 @@ def load_state(
     removed_ids: set[str],
 ) -> PageState:
     """Copies, known keys and existing entries for the keys and ids of one page."""
+    if session.autoflush:
+        session.flush()  # as an ORM query would: Core statements (`_run`) do not autoflush
     state = PageState()
-    ci = CapturedItem
-    columns = (ci.mailbox, ci.graph_id, ci.kind, ci.key, ci.is_organizer, ci.contact_ids,
-               ci.occurred_at.is_not(None))
     rows: list[Any] = []
     for batch in chunks(mail_keys | meeting_keys):
-        query = sa.select(*columns).where(dialect.one_of(session, ci.key, batch))
-        rows += session.execute(query).all()
+        rows += _run(session, "copies_by_key", {"values": batch})
     for batch in chunks(removed_ids):
-        rows += session.execute(
-            sa.select(*columns).where(ci.mailbox == mailbox,
-                                      dialect.one_of(session, ci.graph_id, batch))
-        ).all()
+        rows += _run(session, "copies_by_id", {"values": batch, "mailbox": mailbox})
     for box, graph_id, kind, key, is_organizer, contact_ids, stored in rows:
         state.known_keys.add((kind, key))
         if box == mailbox:
@@ -93,28 +88,58 @@ def load_state(
 
 
 def _load_deleted(session: Session, state: PageState, keys: set[str]) -> None:
-    t = DeletedEntryKey
     for batch in chunks(keys):
-        query = sa.select(t.kind, t.key, t.contact_id).where(dialect.one_of(session, t.key, batch))
-        for kind, key, contact_id in session.execute(query):
+        for kind, key, contact_id in _run(session, "deleted", {"values": batch}):
             state.deleted.setdefault((kind, key), set()).add(contact_id)
 
 
 def _load_entries(
     session: Session, state: PageState, mail_keys: set[str], meeting_keys: set[str]
 ) -> None:
-    e = InteractionLogEntry
     for batch in chunks(mail_keys):
-        for key, cid in session.execute(
-            sa.select(e.internet_message_id, e.contact_id)
-            .where(dialect.one_of(session, e.internet_message_id, batch))
-        ):
+        for key, cid in _run(session, "mail_entries", {"values": batch}):
             state.mail_entries.setdefault(key or "", set()).add(cid)
     for batch in chunks(meeting_keys):
-        for no, key, cid, at, minutes, subject, template in session.execute(
-            sa.select(e.entry_no, e.ical_uid, e.contact_id, e.occurred_at, e.duration_min,
-                      e.subject, e.template_code).where(dialect.one_of(session, e.ical_uid, batch))
-        ):
+        for no, key, cid, at, minutes, subject, template in _run(
+                session, "meeting_entries", {"values": batch}):
             state.meeting_entries.setdefault(key or "", []).append(
                 MeetingEntry(no, cid, at, Decimal(minutes), subject, template)
             )
+
+
+# The page's SELECTs, Core statements built once per dialect with the list bound at each
+# call (`dialect.one_of_param`): building them, and the ORM's handling of ORM-enabled
+# statements, cost more than SQLite's work on a page.
+_QUERIES: dict[tuple[str, str], Any] = {}
+
+
+def _run(session: Session, name: str, params: dict[str, Any]) -> list[Any]:
+    key = (session.get_bind().dialect.name, name)
+    stmt = _QUERIES.get(key)
+    if stmt is None:
+        stmt = _QUERIES[key] = _query(session, name)
+    params["values"] = dialect.one_of_value(session, params["values"])
+    return list(session.execute(stmt, params).all())
+
+
+def _query(session: Session, name: str) -> Any:
+    ci = cast(sa.Table, CapturedItem.__table__).c
+    e = cast(sa.Table, InteractionLogEntry.__table__).c
+    t = cast(sa.Table, DeletedEntryKey.__table__).c
+    copies = sa.select(ci.mailbox, ci.graph_id, ci.kind, ci.key, ci.is_organizer,
+                       ci.contact_ids, ci.occurred_at.is_not(None))
+    if name == "copies_by_key":
+        return copies.where(dialect.one_of_param(session, ci.key, "values"))
+    if name == "copies_by_id":
+        return copies.where(ci.mailbox == sa.bindparam("mailbox"),
+                            dialect.one_of_param(session, ci.graph_id, "values"))
+    if name == "deleted":
+        return sa.select(t.kind, t.key, t.contact_id).where(
+            dialect.one_of_param(session, t.key, "values"))
+    if name == "mail_entries":
+        return sa.select(e.internet_message_id, e.contact_id).where(
+            dialect.one_of_param(session, e.internet_message_id, "values"))
+    assert name == "meeting_entries"
+    return sa.select(e.entry_no, e.ical_uid, e.contact_id, e.occurred_at, e.duration_min,
+                     e.subject, e.template_code).where(
+        dialect.one_of_param(session, e.ical_uid, "values"))
