@@ -89,15 +89,23 @@ class Workers:
         try:
             for _ in range(self.processes):
                 self._spawn()
-            while self.started:
-                try:
-                    pid, status = os.wait()
-                except ChildProcessError:
-                    break
-                self._reap(pid, status)
+            self._watch()
+        except BaseException:  # e.g. a fork refused: the workers already started stop too
+            self._stop(signal.SIGTERM, None)
+            self._watch()
+            raise
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+    def _watch(self) -> None:
+        """Reap workers until none is left (replacing each that dies, unless stopping)."""
+        while self.started:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            self._reap(pid, status)
 
     def _reap(self, pid: int, status: int) -> None:
         started = self.started.pop(pid, None)
