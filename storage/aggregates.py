@@ -17,12 +17,12 @@ rows that can answer it:
 - `CONTACT_MONTH`, `CONTACT_YEAR`: a calendar month or year (`day` is its first day) and
   the contact's number only: a ranking of contacts over whole months or years reads one row
   per contact and period, not one per contact, day and template (nearly one per entry), and
-  over one month or year needs no GROUP BY (`one_period`);
+  over one month or year needs no GROUP BY (`storage.periods.one_period`);
 - `SALESPERSON_MONTH`, `SALESPERSON_YEAR`: a month or year, template, salesperson, user (the
   user keeps two people's writers off each other's row, as in the day grain).
 
-`spans` cuts a filter's dates into whole years, whole months and the days left, so that a
-ranking reads each part from the coarsest grain that holds it.
+`spans` cuts a filter's dates (`storage/periods.py`) into whole years, whole months and
+the days left, so that a ranking reads each part from the coarsest grain that holds it.
 
 A column not in a grain holds 0 or "" (never NULL: a unique key must compare equal). A
 company is the entry's `contact_company_no`, or its contact's number when that contact is
@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +50,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from storage.dialect import is_postgresql, one_of_param, one_of_value, upsert
 from storage.local_time import days_are_utc
 from storage.models import Base, Contact, InteractionLogEntry
+from storage.periods import periods
 from storage.vocabulary import ContactType, InitiatedBy
 
 if TYPE_CHECKING:
@@ -78,7 +79,6 @@ PERIOD = {CONTACT: "day", SALESPERSON: "day", DAY: "day", CONTACT_MONTH: "month"
 RANKED = {"contact": (CONTACT, CONTACT_MONTH, CONTACT_YEAR),
           "salesperson": (SALESPERSON, SALESPERSON_MONTH, SALESPERSON_YEAR)}
 SLOTS = 8  # rows per key of the day grain that concurrent writers spread over (`_slot`)
-ONE_DAY = timedelta(days=1)
 FIGURES = ("entries", "cost", "duration_min", "failed", "reached", "attempted")
 
 
@@ -354,46 +354,3 @@ def spans(filters: EntryFilter, by: str) -> list[list[sa.ColumnElement[bool]]] |
         return None
     return [where(replace(filters, since=first, until=last), grains[period])
             for period, first, last in periods(filters.since, filters.until)]
-
-
-def one_period(filters: EntryFilter) -> bool:
-    """Whether the filter's dates are one whole month or year (`spans` reads one row per
-    key of its coarse grain then)."""
-    parts = periods(filters.since, filters.until)
-    if len(parts) != 1:
-        return False
-    period, first, last = parts[0]
-    if period == "day" or first is None or last is None:
-        return False
-    return first.year == last.year and (period == "year" or first.month == last.month)
-
-
-def periods(since: date | None, until: date | None
-            ) -> list[tuple[str, date | None, date | None]]:
-    """The dates from `since` to `until` (None: open) as ("year" | "month" | "day", first,
-    last) parts: the whole years, the whole months around them, the days around those."""
-    high = until if until is not None and until < date.max else None
-    first = since if since is None or since.day == 1 else _month_after(since)
-    last = high if high is None or (high + ONE_DAY).day == 1 else high.replace(day=1) - ONE_DAY
-    if first is not None and last is not None and first > last:
-        return [("day", since, high)]
-    parts: list[tuple[str, date | None, date | None]] = []
-    if since is not None and first is not None and since < first:
-        parts.append(("day", since, first - ONE_DAY))
-    years = (first if first is None or first.month == 1 else date(first.year + 1, 1, 1),
-             last if last is None or last.month == 12 else date(last.year - 1, 12, 31))
-    if years[0] is None or years[1] is None or years[0] < years[1]:
-        if first is not None and years[0] is not None and first < years[0]:
-            parts.append(("month", first, years[0] - ONE_DAY))
-        parts.append(("year", *years))
-        if last is not None and years[1] is not None and years[1] < last:
-            parts.append(("month", years[1] + ONE_DAY, last))
-    else:
-        parts.append(("month", first, last))
-    if high is not None and last is not None and last < high:
-        parts.append(("day", last + ONE_DAY, high))
-    return parts
-
-
-def _month_after(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)

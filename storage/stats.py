@@ -35,6 +35,7 @@ from storage.dialect import month_of, one_of, week_of
 from storage.entry_queries import EntryFilter
 from storage.errors import InterlogError
 from storage.models import Contact, InteractionGroup, InteractionLogEntry, InteractionTemplate
+from storage.periods import one_period
 from storage.vocabulary import ContactType, InitiatedBy
 
 BY = ("template", "group", "contact", "company", "salesperson", "month")
@@ -186,7 +187,8 @@ def ranking(session: Session, filters: EntryFilter, by: str, *,
                       key=lambda row: (-row.count, row.key))
     t = aggregates.EntryDayTotal.__table__.c
     key = t.contact_no if by == "contact" else t.salesperson_code
-    if by == "contact" and aggregates.one_period(filters):  # one row a contact: no GROUP BY
+    one_row_a_contact = one_period(filters.since, filters.until)  # no GROUP BY then
+    if by == "contact" and one_row_a_contact:
         one = session.execute(sa.select(key, t.entries).where(*parts[0], t.entries > 0)
                               .order_by(t.entries.desc(), key).limit(top))
         return [KeyCount(key, int(n)) for key, n in one]

@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from storage.aggregates import periods
 from storage.entries import EntryFilter, Interaction, cancel_entries, log_interaction
 from storage.errors import InterlogError
 from storage.models import Contact, User
+from storage.periods import periods
 from storage.stats import (
     KeyCount,
     StatRow,
