@@ -8,7 +8,7 @@ Every function takes the caller's `Session` and only reads. The writes are in
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, cast
@@ -189,10 +189,27 @@ COUNT_LIMIT = 10_000  # counted exactly up to here; beyond, "more than" or an es
 
 def count_upto(session: Session, filters: EntryFilter, limit: int = COUNT_LIMIT) -> int:
     """How many entries the filters select, canceled ones too, counting no further than
-    `limit` + 1 (a return above `limit` means "more than `limit`")."""
-    first = sa.select(sa.literal_column("1")).select_from(InteractionLogEntry).where(
-        *filters.where()).limit(limit + 1).subquery()
-    return session.scalar(sa.select(sa.func.count()).select_from(first)) or 0
+    `limit` + 1 (a return above `limit` means "more than `limit`").
+
+    A company's entries are counted as two parts that no entry is in twice, its persons' and
+    its own, each through its own index: counted as one OR, PostgreSQL read the table from
+    its start until `limit` + 1 matched (97,000 rows for a busy company in 10M: 116 ms)."""
+    if filters.company_no is None:
+        parts = [filters.where()]
+    else:
+        e = InteractionLogEntry
+        rest = replace(filters, company_no=None).where()
+        own = sa.select(Contact.id).where(Contact.no == filters.company_no).scalar_subquery()
+        parts = [[*rest, e.contact_company_no == filters.company_no],
+                 [*rest, e.contact_id == own, sa.or_(e.contact_company_no.is_(None),
+                                                     e.contact_company_no != filters.company_no)]]
+    firsts = [sa.select(sa.literal_column("1").label("one")).select_from(InteractionLogEntry)
+              .where(*where).limit(limit + 1).subquery() for where in parts]
+    if len(firsts) == 1:
+        return session.scalar(sa.select(sa.func.count()).select_from(firsts[0])) or 0
+    both = sa.union_all(*(sa.select(part.c.one) for part in firsts)).subquery()
+    bounded = sa.select(both.c.one).limit(limit + 1).subquery()
+    return session.scalar(sa.select(sa.func.count()).select_from(bounded)) or 0
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ month's pages read day by day, a few rows a day, never the whole month (EXPLAIN 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -60,6 +61,19 @@ def test_counts_stop_at_their_limit(db: Session, world: World) -> None:
     assert count_upto(db, EntryFilter(), limit=100) == 12
     assert count_upto(db, EntryFilter(), limit=10) == 11  # "more than 10"
     assert count_upto(db, EntryFilter(contact_id=world.anna.id), limit=10) == 0
+
+
+def test_a_companys_count_is_its_persons_and_its_own_entries_once(db: Session,
+                                                                 world: World) -> None:
+    _log(db, world.jose, 4)  # persons of Fabrikam
+    _log(db, world.josefina, 2)
+    _log(db, world.fabrikam, 3)  # Fabrikam itself
+    _log(db, world.anna, 2)  # of no company
+    fabrikam = EntryFilter(company_no=world.fabrikam.no)
+    assert count_upto(db, fabrikam, limit=100) == 9
+    assert count_upto(db, fabrikam, limit=5) == 6  # "more than 5"
+    assert count_upto(db, replace(fabrikam, template_code="MEETING"), limit=100) == 0
+    assert count_upto(db, replace(fabrikam, status="canceled"), limit=100) == 0
 
 
 def test_totals_only_the_entries_hold_are_estimated_beyond_their_limit_on_postgresql(
@@ -178,9 +192,11 @@ def test_first_pages_and_totals_use_indexes_on_postgresql(clean_pg_engine: Engin
             assert "entry_day_totals" in total, (name, total)  # not the entries
             if name != "all":  # the few rows of a day's totals may be read whole
                 assert "Seq Scan on entry_day_totals" not in total, (name, total)
-            # The count reads at most 10,001 rows, whatever the plan.
+            # The count reads at most 10,001 rows; a company's through its two indexes.
             assert count.lstrip().startswith("Aggregate"), (name, count)
             assert "Limit" in count, (name, count)
+            if name == "company":
+                assert "Seq Scan on interaction_log_entries" not in count, count
         assert session.scalar(sa.select(sa.func.count()).select_from(InteractionLogEntry)) \
             == 60_000
         _check_month_pages(session)
