@@ -42,11 +42,11 @@ def _sqlite_plans(session: Session, run: Any) -> list[str]:
         "EXPLAIN QUERY PLAN " + sql, params)) for sql, params in sent]
 
 
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # PostgreSQL's: test_entry_pages
 def test_the_canceled_entries_are_read_through_their_partial_index_on_sqlite(
     db: Session, world: World
 ) -> None:
-    if db.get_bind().dialect.name != "sqlite":
-        pytest.skip("PostgreSQL's plans: tests/storage/test_entry_pages.py")
+    assert db.get_bind().dialect.name == "sqlite"
     logged = [log_interaction(db, world.jose, Interaction(template_code="CALL"),
                               actor="test").entry_no for _ in range(6)]
     cancel_entries(db, logged[1:3], actor="test")
