@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from storage.entries import (
@@ -19,6 +18,7 @@ from storage.entries import (
     log_interaction,
 )
 from storage.entry_queries import entry_page
+from tests.support.plans import selects_sent
 
 if TYPE_CHECKING:
     from tests.support.world import World
@@ -26,18 +26,8 @@ if TYPE_CHECKING:
 
 def _sqlite_plans(session: Session, run: Any) -> list[str]:
     """EXPLAIN QUERY PLAN of every SELECT that `run()` sends."""
-    sent: list[tuple[str, Any]] = []
-
-    def note(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            sent.append((statement, parameters))
-
+    sent = selects_sent(session, run)
     connection = session.connection()
-    sa.event.listen(connection, "before_cursor_execute", note)
-    try:
-        run()
-    finally:
-        sa.event.remove(connection, "before_cursor_execute", note)
     return [" | ".join(str(r[-1]) for r in connection.exec_driver_sql(
         "EXPLAIN QUERY PLAN " + sql, params)) for sql, params in sent]
 

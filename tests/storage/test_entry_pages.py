@@ -19,6 +19,7 @@ from storage.entry_queries import count_upto, entry_page, totals
 from storage.models import Contact, InteractionLogEntry
 from storage.seed import seed_defaults
 from tests.support.bulk import fill_postgresql
+from tests.support.plans import selects_sent
 
 if TYPE_CHECKING:
     from tests.support.world import World
@@ -93,18 +94,8 @@ def test_totals_only_the_entries_hold_are_estimated_beyond_their_limit_on_postgr
 
 def _plans(session: Session, run: Any, explain: str = "EXPLAIN") -> list[Any]:
     """EXPLAIN of every SELECT that `run()` sends, with its own parameters."""
-    sent: list[tuple[str, Any]] = []
-
-    def note(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            sent.append((statement, parameters))
-
+    sent = selects_sent(session, run)
     connection = session.connection()
-    sa.event.listen(connection, "before_cursor_execute", note)
-    try:
-        run()
-    finally:
-        sa.event.remove(connection, "before_cursor_execute", note)
     if explain != "EXPLAIN":  # a JSON plan
         return [connection.exec_driver_sql(f"{explain} {sql}", params).scalar_one()[0]["Plan"]
                 for sql, params in sent]
