@@ -92,6 +92,7 @@ class WorkerSettings:
     error_backoff_seconds: int = 60  # a mailbox whose sync failed waits this long
     subscription_minutes: int = 4230  # Outlook's documented maximum lifetime
     renew_before_minutes: int = 2880  # renew a subscription this long before it expires
+    keep_history_days: int = 7  # sync runs and intervals older than this are deleted
 
 
 class ConnectorSettings(Protocol):

@@ -74,7 +74,7 @@ SECRET_ENV = {
     ("web", "secret_key"): "INTERLOG_WEB_SECRET_KEY",
 }
 
-RANGES = {("server", "port"): (0, 65535)}
+RANGES = {("server", "port"): (0, 65535), ("worker", "keep_history_days"): (1, 36_500)}
 
 ENUMS = {
     ("graph", "cloud"): ("global", "usgov", "usgov-dod", "china"),

@@ -90,7 +90,8 @@ class SyncInterval(Base):
     mailbox: Mapped[str] = mapped_column(sa.String(254), index=True)
     worker_id: Mapped[str] = mapped_column(sa.String(120))
     trigger: Mapped[str] = mapped_column(sa.String(10))  # SyncTrigger
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed: the intervals are deleted oldest first (storage/sync_history.py).
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     finished_at: Mapped[datetime | None]  # NULL while running
     outcome: Mapped[str | None] = mapped_column(sa.String(10))  # SyncOutcome
     error: Mapped[str | None] = mapped_column(sa.Text)

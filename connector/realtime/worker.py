@@ -35,6 +35,7 @@ from connector.settings import ConnectorSettings
 from storage import dialect
 from storage.errors import Refused
 from storage.models import utcnow
+from storage.sync_history import prune_history
 from storage.vocabulary import SyncOutcome
 from storage.worker_models import GraphSubscription, WorkerRecord
 
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 SyncOne = Callable[[str], None]  # syncs one mailbox; raises on failure
 MAINTENANCE_LOCK = 0x1A7E_4106  # pg advisory lock: one worker maintains subscriptions
+PRUNE_EVERY_SECONDS = 3600.0  # sync history past `keep_history_days` deleted this often
 FULL_ENSURE_SECONDS = 600.0
 RETRY_ENSURE_SECONDS = 30.0
 FINISH_ATTEMPTS = 5
@@ -119,6 +121,7 @@ class Worker:
         self._beat_stop = threading.Event()
         self._last_maintenance = 0.0
         self._last_full_ensure = 0.0
+        self._last_prune = float("-inf")  # the first turn prunes
 
     def request_stop(self) -> None:
         self.stop.set()
@@ -196,11 +199,32 @@ class Worker:
         False when no mailbox was due."""
         self.maintain_subscriptions()
         try:
+            self.prune_history()
             self.log_due_meetings()
             return self.step()
         except sa.exc.OperationalError as exc:  # database restarting, deadlock victim…
             log.warning("worker step failed on the database, trying again: %s", exc)
             return False
+
+    def prune_history(self) -> int:
+        """Delete the sync runs and intervals older than `[worker] keep_history_days`, at most
+        once an hour, a batch per short transaction; how many rows went. Every worker may:
+        two deleting the same rows wait on each other's, then find them gone."""
+        mono = time.monotonic()
+        if mono - self._last_prune < PRUNE_EVERY_SECONDS:
+            return 0
+        self._last_prune = mono
+        before = self.clock() - timedelta(days=self.settings.worker.keep_history_days)
+        deleted = 0
+        while not self.stop.is_set():
+            with self._session() as session:
+                pruned = prune_history(session, before)
+            deleted += pruned.runs + pruned.intervals
+            if not pruned.more:
+                break
+        if deleted:
+            log.info("deleted %d sync runs and intervals older than %s", deleted, before)
+        return deleted
 
     def log_due_meetings(self) -> int:
         """Log the captured meetings whose start has passed (no Graph request); how many
