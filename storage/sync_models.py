@@ -115,7 +115,12 @@ class SyncRunStream(RunFigures, Base):
 
     run: Mapped[SyncRun] = relationship(back_populates="streams")
 
-    __table_args__ = (check_in("status", StreamStatus),)
+    __table_args__ = (
+        check_in("status", StreamStatus),
+        # The newest run of a stream (`connector/calls/round.py`: whether calls are due),
+        # read before every worker's sync: one index descent, not every run's streams.
+        sa.Index("ix_sync_run_streams_stream_run", "stream", "run_id"),
+    )
 
     def __repr__(self) -> str:
         return f"SyncRunStream(run={self.run_id!r}, {self.mailbox!r}, {self.stream!r})"

@@ -94,10 +94,11 @@ def calls_due(env: SyncEnv, trigger: str) -> bool:
     are the tenant's: a worker syncing each mailbox must not read them once per mailbox)."""
     if trigger != "worker":
         return True
-    with Session(env.db) as session:
-        last = session.scalar(sa.select(sa.func.max(SyncRun.started_at)).join(
-            SyncRunStream, SyncRunStream.run_id == SyncRun.id).where(
-            SyncRunStream.stream == STREAM, SyncRun.id != env.run_id))
+    with Session(env.db) as session:  # the newest other run with a calls stream, by index
+        newest = sa.select(sa.func.max(SyncRunStream.run_id)).where(
+            SyncRunStream.stream == STREAM, SyncRunStream.run_id != env.run_id)
+        last = session.scalar(sa.select(SyncRun.started_at).where(
+            SyncRun.id == newest.scalar_subquery()))
     return last is None or utcnow() - last >= timedelta(seconds=env.settings.sync.poll_interval)
 
 
