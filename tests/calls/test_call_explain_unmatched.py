@@ -5,7 +5,6 @@ msgraph-sdk against the emulator (docs/calls.md)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,35 +13,19 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from emulator import EmulatorServer, EmulatorSettings
 from interlog.cli import cli
 from storage.capture_models import UnmatchedAddress
 from tests.support.calls import (
     ALICE,
     BOB,
     HANS,
-    NOW,
-    TENANT,
     Calls,
     call_entries,
-    dataset,
     phone,
-    settings,
     teams,
 )
-from tests.support.seed import seed
-from tests.support.sync import TOKEN
 
 STRANGER = "+4940999999"
-
-
-@pytest.fixture
-def calls(clean_engine: Engine) -> Iterator[Calls]:
-    emu_settings = EmulatorSettings(require_token=TOKEN, clock=lambda: NOW)
-    with EmulatorServer.start(TENANT, settings=emu_settings) as emu:
-        config = settings(emu.base_url)
-        seed(clean_engine, dataset(config))
-        yield Calls(emu, config, clean_engine)
 
 
 def explain(engine: Engine, query: str) -> list[dict[str, Any]]:

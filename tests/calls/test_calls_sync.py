@@ -4,17 +4,13 @@ msgraph-sdk over HTTP, into CALL entries on SQLite and PostgreSQL (docs/calls.md
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from emulator import EmulatorServer, EmulatorSettings
 from interlog.cli import cli
 from storage.entries import EntryFilter, cancel_entries, delete_canceled
 from storage.phones import ContactPhone
@@ -25,27 +21,14 @@ from tests.support.calls import (
     BOB,
     HANS,
     NOW,
-    TENANT,
     Calls,
     call_entries,
-    dataset,
     external,
     phone,
     settings,
     teams,
     unmatched,
 )
-from tests.support.seed import seed
-from tests.support.sync import TOKEN
-
-
-@pytest.fixture
-def calls(clean_engine: Engine) -> Iterator[Calls]:
-    emu_settings = EmulatorSettings(require_token=TOKEN, clock=lambda: NOW)
-    with EmulatorServer.start(TENANT, settings=emu_settings) as emu:
-        config = settings(emu.base_url)
-        seed(clean_engine, dataset(config))
-        yield Calls(emu, config, clean_engine)
 
 
 def test_national_numbers_are_read_in_the_default_region(calls: Calls) -> None:
