@@ -48,3 +48,9 @@ def page(browser: Browser) -> Iterator[Page]:
 @pytest.fixture
 def page_es(browser: Browser) -> Iterator[Page]:
     yield from _page(browser, "es-ES")
+
+
+@pytest.fixture(params=["es-MX", "es"])
+def page_mx(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A Mexican browser, by its full locale and by the bare language (Mexico's formats)."""
+    yield from _page(browser, request.param)
