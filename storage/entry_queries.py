@@ -98,11 +98,16 @@ def not_canceled() -> sa.ColumnElement[bool]:
 
 
 def company_entries(company_no: str) -> sa.ColumnElement[bool]:
-    """The entries of company `company_no`: its persons' (their entries carry its number) and
-    its own (found by its contact id, so that both terms use an index)."""
+    """The entries of company `company_no`: its persons' and its own (`_company_terms`)."""
+    return sa.or_(*_company_terms(company_no))
+
+
+def _company_terms(company_no: str) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool]]:
+    """A company's persons' entries (they carry its number) and its own (found by its contact
+    id), each a term an index serves."""
     e = InteractionLogEntry
     own = sa.select(Contact.id).where(Contact.no == company_no).scalar_subquery()
-    return sa.or_(e.contact_company_no == company_no, e.contact_id == own)
+    return e.contact_company_no == company_no, e.contact_id == own
 
 
 def entries_of(contact: Contact, *, status: str = "all") -> EntryFilter:
@@ -197,12 +202,11 @@ def count_upto(session: Session, filters: EntryFilter, limit: int = COUNT_LIMIT)
     if filters.company_no is None:
         parts = [filters.where()]
     else:
-        e = InteractionLogEntry
         rest = replace(filters, company_no=None).where()
-        own = sa.select(Contact.id).where(Contact.no == filters.company_no).scalar_subquery()
-        parts = [[*rest, e.contact_company_no == filters.company_no],
-                 [*rest, e.contact_id == own, sa.or_(e.contact_company_no.is_(None),
-                                                     e.contact_company_no != filters.company_no)]]
+        persons, own = _company_terms(filters.company_no)
+        not_a_persons = InteractionLogEntry.contact_company_no.is_distinct_from(
+            filters.company_no)
+        parts = [[*rest, persons], [*rest, own, not_a_persons]]
     firsts = [sa.select(sa.literal_column("1").label("one")).select_from(InteractionLogEntry)
               .where(*where).limit(limit + 1).subquery() for where in parts]
     if len(firsts) == 1:
