@@ -37,7 +37,7 @@ from bot.commands import (
 )
 from bot.i18n import t
 from bot.writer_lock import WriterLock
-from storage import deliveries, i18n
+from storage import deliveries, dialect, i18n
 from storage.errors import InterlogError
 from storage.models import utcnow
 from storage.users import find_user
@@ -94,7 +94,7 @@ class CommandRunner:
         # each woken the moment the one before commits. PostgreSQL locks rows, not the
         # database.
         self._writer = (WriterLock.for_engine(self.engine)
-                        if self.engine.dialect.name == "sqlite" else nullcontext())
+                        if dialect.single_writer(self.engine) else nullcontext())
 
     def run(self, turn: Turn) -> Reply:
         """The reply to `turn`; the database changes are committed only if it succeeded."""
