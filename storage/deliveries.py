@@ -83,19 +83,14 @@ _TABLE: sa.Table = ActivityDelivery.__table__  # type: ignore[assignment]
 _RECORD_ANSWER = (sa.update(_TABLE).where(_TABLE.c.key == sa.bindparam("claimed"))
                   .values(answer_text=sa.bindparam("text"), answer_card=sa.bindparam("card"),
                           entry_nos=sa.bindparam("nos")))
-_CLAIMS: dict[str, Any] = {}
 
 
 def _claim_statement(session: Session) -> Any:
     """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING key`, for the session's dialect."""
-    name = session.get_bind().dialect.name
-    statement = _CLAIMS.get(name)
-    if statement is None:
-        columns = ("key", "channel", "received_at", "answer_text", "answer_card", "entry_nos")
-        statement = _CLAIMS[name] = (
-            dialect.upsert(session, _TABLE).values({c: sa.bindparam(c) for c in columns})
-            .on_conflict_do_nothing(index_elements=["key"]).returning(_TABLE.c.key))
-    return statement
+    columns = ("key", "channel", "received_at", "answer_text", "answer_card", "entry_nos")
+    return dialect.built_once(session, ("deliveries.claim",), lambda: (
+        dialect.upsert(session, _TABLE).values({c: sa.bindparam(c) for c in columns})
+        .on_conflict_do_nothing(index_elements=["key"]).returning(_TABLE.c.key)))
 
 
 def purge(session: Session, *, now: datetime | None = None,

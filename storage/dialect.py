@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -95,6 +95,22 @@ def week_of(session: Session, column: Any) -> Any:
                                sa.literal_column("'YYYY-MM-DD'"))
     # Six days back, then forward to the next Monday (the same day when it is one).
     return sa.func.date(column, sa.literal_column("'-6 days'"), sa.literal_column("'weekday 1'"))
+
+
+# Statements of the hot paths (a bot command, a capture page), per dialect and caller's key.
+_BUILT: dict[tuple[str, Hashable], Any] = {}
+
+
+def built_once(session: Session, key: Hashable, build: Callable[[], Any]) -> Any:
+    """The statement `build()` makes for the session's dialect, built at its first use in
+    the process and kept, its values bound at each execution: on the bot's and capture's
+    hot paths, SQLAlchemy building a statement costs more than the database running it.
+    `key` names the statement among every caller's (e.g. `("deliveries.claim",)`)."""
+    name = _name(session)
+    statement = _BUILT.get((name, key))
+    if statement is None:
+        statement = _BUILT[name, key] = build()
+    return statement
 
 
 def one_of(session: Session, column: Any, values: Sequence[str] | Sequence[int]) -> Any:

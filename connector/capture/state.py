@@ -110,14 +110,8 @@ def _load_entries(
 # The page's SELECTs, Core statements built once per dialect with the list bound at each
 # call (`dialect.one_of_param`): building them, and the ORM's handling of ORM-enabled
 # statements, cost more than SQLite's work on a page.
-_QUERIES: dict[tuple[str, str], Any] = {}
-
-
 def _run(session: Session, name: str, params: dict[str, Any]) -> list[Any]:
-    key = (session.get_bind().dialect.name, name)
-    stmt = _QUERIES.get(key)
-    if stmt is None:
-        stmt = _QUERIES[key] = _query(session, name)
+    stmt = dialect.built_once(session, ("capture.state", name), lambda: _query(session, name))
     params["values"] = dialect.one_of_value(session, params["values"])
     return list(session.execute(stmt, params).all())
 
