@@ -2,7 +2,8 @@
 
 The streams parse Graph's JSON into these; matching, rules and storage only ever see them.
 Slotted: a first sync makes and frees thousands a page, and a slotted object costs less
-to build and to free than one with a `__dict__`.
+to build and to free than one with a `__dict__`; filled by `quick_init` (`connector/frozen.py`),
+not the frozen dataclass's slower `__init__`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from connector.frozen import quick_init
 
+
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Address:
     address: str  # lower-case
@@ -25,6 +29,7 @@ class Address:
         return self.address.rpartition("@")[0]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class GraphMessage:
     """A mail message, with only the header fields interlog needs."""
@@ -47,6 +52,7 @@ class GraphMessage:
     conversation_id: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Attendee:
     address: Address
@@ -54,6 +60,7 @@ class Attendee:
     response: str = "none"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class GraphEvent:
     """A calendar event (single instance, occurrence or exception) as calendarView gives it."""
@@ -75,6 +82,7 @@ class GraphEvent:
     web_link: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Removed:
     """An `@removed` item: deleted, or (calendarView) moved out of the window."""
@@ -83,6 +91,7 @@ class Removed:
     reason: str = "deleted"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Skipped:
     """An item that could not be parsed: counted by reason, never a crash."""

@@ -16,12 +16,14 @@ from decimal import Decimal
 from connector.capture import skip
 from connector.capture.context import CaptureContext, ContactInfo, Who
 from connector.capture.rules import Facts
+from connector.frozen import quick_init
 from connector.items import Address, GraphEvent, GraphMessage
 from storage.vocabulary import InformationFlow, InitiatedBy, ItemKind
 
 NORMAL = "normal"  # the sensitivity of most items: no privacy rule applies
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Plan:
     """What one item should log; `contacts` empty means nobody matched (`no_contact`)."""

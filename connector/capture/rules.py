@@ -10,12 +10,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from connector.frozen import quick_init
 from storage.errors import InterlogError
 from storage.models import MatchRule
 from storage.vocabulary import InformationFlow, ItemKind
 
 
-@dataclass(frozen=True)
+@quick_init
+@dataclass(frozen=True, slots=True)
 class Facts:
     """What a rule may test about a captured item."""
 
@@ -66,7 +68,8 @@ class CompiledRule:
         return self.subject.search(facts.subject) or False
 
 
-@dataclass(frozen=True)
+@quick_init
+@dataclass(frozen=True, slots=True)
 class Choice:
     template_code: str
     document_type: str | None = None
