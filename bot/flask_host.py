@@ -1,5 +1,6 @@
 """What the bot's Flask (sync WSGI) endpoints share: reading and refusing requests, JSON
-answers, and the Bot Connector of the Microsoft 365 Agents SDK.
+answers, the direct path for the hot one (`DirectPosts`), and the Bot Connector of the
+Microsoft 365 Agents SDK.
 
 A command runs in the WSGI thread that received it. Only what is asyncio in the SDK (the
 Bot Connector client, the MSAL token) runs on ONE long-lived event loop in a background
@@ -11,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from dataclasses import dataclass
+from typing import IO, Any
 
-from flask import Response, request
+from flask import Flask, Response, request
 from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core import ClaimsIdentity, TeamsConnectorClient
 
@@ -138,8 +141,37 @@ class Connector:
 
 def json_response(body: Any, status: int = 200) -> Response:
     """`body` as a compact JSON response (what `jsonify` gives, without its machinery)."""
-    return Response(json.dumps(body, separators=(",", ":")), status=status,
-                    mimetype="application/json")
+    return Response(_json(body), status=status, mimetype="application/json")
+
+
+def _json(body: Any) -> str:
+    return json.dumps(body, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What an endpoint answers, before it is a response: `status` and a JSON `body` (None:
+    an empty body, as Flask's `Response(status=…)` has)."""
+
+    status: int = 200
+    body: Any = None
+
+    def response(self) -> Response:
+        """As a Flask response (the app's `after_request` functions then run on it)."""
+        if self.body is None:
+            return Response(status=self.status)
+        return json_response(self.body, self.status)
+
+    def headers_and_body(self) -> tuple[list[tuple[str, str]], bytes]:
+        """The headers and bytes Flask sends for `response()`, less what `after_request`
+        adds: the same Content-Type, and the Content-Length."""
+        if self.body is None:
+            return [("Content-Type", _EMPTY_TYPE), ("Content-Length", "0")], b""
+        data = _json(self.body).encode()
+        return [("Content-Type", "application/json"), ("Content-Length", str(len(data)))], data
+
+
+_EMPTY_TYPE = f"{Response.default_mimetype}; charset=utf-8"
 
 
 class HttpError(Exception):
@@ -157,13 +189,79 @@ def http_error_response(exc: HttpError) -> Response:
 
 def read_body(limit: int) -> bytes:
     """The raw request body, or 413 when it is larger than `limit` bytes."""
+    return _read(limit, request.content_length, request.stream)
+
+
+def read_environ_body(environ: dict[str, Any], limit: int) -> bytes:
+    """`read_body` of a WSGI request, read as Flask's request reads it (werkzeug's stream)."""
+    from werkzeug.wsgi import get_content_length, get_input_stream
+
+    return _read(limit, get_content_length(environ), get_input_stream(environ))
+
+
+def _read(limit: int, length: int | None, stream: IO[bytes]) -> bytes:
     too_large = HttpError(413, f"request body larger than {limit // 1024} KiB")
-    if request.content_length is not None and request.content_length > limit:
+    if length is not None and length > limit:
         raise too_large
-    data = request.stream.read(limit + 1)
+    data = stream.read(limit + 1)
     if len(data) > limit:
         raise too_large
     return data
+
+
+StartResponse = Callable[..., Any]
+
+
+class DirectPosts:
+    """The WSGI app in front of a Flask app: `POST path` with an `Authorization` header is
+    answered by `handler(environ)` straight away, without Flask's request machinery (its
+    request and app contexts, routing, response object and hooks cost ~0.3 ms a request,
+    as much as the view's own parsing and token check: docs/bot-profile.md). Its answer
+    carries the headers the app's `after_request` functions add to that path's answers
+    (found once, by running them); an `HttpError` is answered as the Flask view's error
+    handler answers it. Anything else, and any other failure, is Flask's, as before."""
+
+    def __init__(self, app: Flask, path: str, handler: Callable[[dict[str, Any]], Answer],
+                 flask_wsgi: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+                 ) -> None:
+        self.app = app
+        self.path = path
+        self.handler = handler
+        self.flask_wsgi = flask_wsgi
+        self._added: list[tuple[str, str]] | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse
+                 ) -> Iterable[bytes]:
+        if (environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != self.path
+                or not environ.get("HTTP_AUTHORIZATION")):
+            return self.flask_wsgi(environ, start_response)
+        try:
+            answer = self.handler(environ)
+        except HttpError as exc:
+            answer = Answer(exc.status, {"error": exc.message})
+        except Exception as exc:  # noqa: BLE001 — Flask's answer: logged, 500 (raised in tests)
+            with self.app.request_context(environ):
+                failed = self.app.handle_exception(exc)
+            return failed(environ, start_response)
+        headers, data = answer.headers_and_body()
+        start_response(_status_line(answer.status), headers + self._added_headers())
+        return [data]
+
+    def _added_headers(self) -> list[tuple[str, str]]:
+        """What the app's `after_request` functions add to an answer at `path` (the pages'
+        security headers), found on the first request, once every surface is registered."""
+        if self._added is None:
+            plain = Response()
+            with self.app.test_request_context(self.path, method="POST"):
+                hooked = self.app.process_response(Response())
+            self._added = [item for item in hooked.headers.items()
+                           if item not in plain.headers.items()]
+        return self._added
+
+
+@functools.cache
+def _status_line(status: int) -> str:
+    return Response(status=status).status  # werkzeug's own reason phrase, as Flask sends it
 
 
 def json_object(raw: bytes) -> dict[str, Any]:

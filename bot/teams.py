@@ -9,7 +9,10 @@ in its own WSGI thread (one transaction, `bot/runner.py`) and answers:
   the SDK's Bot Connector client with the bot's token, then 202.
 
 Nothing crosses a thread or builds a pydantic model unless it must: the profile in
-docs/bot-profile.md found most of a command's time there.
+docs/bot-profile.md found most of a command's time there. A request with a token (every one
+Teams sends) is served by `DirectPosts` in front of Flask (`answer_activity`, the same
+answer as the Flask view's, without Flask's per-request machinery); one without, and
+anything else, by the Flask view.
 """
 
 from __future__ import annotations
@@ -24,14 +27,16 @@ from bot.activities import CARD_ACTION, Inbound, invoke_body, reply_activity
 from bot.auth import AuthError, BotTokenValidator
 from bot.commands import Reply
 from bot.flask_host import (
+    Answer,
     Connector,
+    DirectPosts,
     HttpError,
     TokenSource,
     check_tenant,
     http_error_response,
     json_object,
-    json_response,
     read_body,
+    read_environ_body,
 )
 from bot.grammar import clean_text
 from bot.i18n import language, t
@@ -114,9 +119,9 @@ class TeamsEndpoint:
         self.connector = Connector(svc.loop, svc.token_source
                                    or _production_token_source(svc.settings))
 
-    def claims(self, activity: Inbound) -> dict[str, Any] | None:
-        """The verified token's claims; None for an anonymous request (development mode)."""
-        header = request.headers.get("Authorization")
+    def claims(self, activity: Inbound, header: str | None) -> dict[str, Any] | None:
+        """The verified claims of the token in `header` (`Authorization`); None for an
+        anonymous request (development mode, decided by the Flask request)."""
         if not header:
             if self.settings.bot.allow_anonymous and is_development_request():
                 return None
@@ -142,17 +147,17 @@ class TeamsEndpoint:
                         activity.service_url)
             raise HttpError(401, "Service URL is not allowed by the host validator.")
 
-    def answer(self, activity: Inbound, claims: dict[str, Any] | None) -> Response:
+    def answer(self, activity: Inbound, claims: dict[str, Any] | None) -> Answer:
         if activity.type == "invoke":
             if activity.name != CARD_ACTION:
-                return Response(status=200)
-            return json_response(invoke_body(self.runner.run(card_action_turn(activity))))
+                return Answer(200)
+            return Answer(200, invoke_body(self.runner.run(card_action_turn(activity))))
         if activity.expects_replies:
             reply = self.runner.run(message_turn(activity))
-            return json_response({"activities": [reply_activity(activity, reply)]})
+            return Answer(200, {"activities": [reply_activity(activity, reply)]})
         token = self.connector.token(claims)  # before the command: no token, nothing done
         self._send(activity, token, self.runner.run(message_turn(activity)))
-        return Response(status=202)
+        return Answer(202)
 
     def _send(self, activity: Inbound, token: str, reply: Reply) -> None:
         """The reply to the Bot Connector; when that fails, the failure is logged with a
@@ -172,18 +177,27 @@ class TeamsEndpoint:
                 log.exception("could not send the apology (ref %s)", ref)
 
 
-@bp.post("/api/messages")
+PATH = "/api/messages"
+
+
+@bp.post(PATH)
 def messages() -> Response:
     endpoint = bot_state().teams
     assert endpoint is not None  # registered with the route
-    body = json_object(read_body(MAX_BODY))
+    return answer_activity(endpoint, read_body(MAX_BODY),
+                           request.headers.get("Authorization")).response()
+
+
+def answer_activity(endpoint: TeamsEndpoint, raw: bytes, authorization: str | None) -> Answer:
+    """The answer to the activity in `raw`, sent with the `Authorization` header given."""
+    body = json_object(raw)
     activity = Inbound.parse(body)
-    claims = endpoint.claims(activity)
+    claims = endpoint.claims(activity, authorization)
     check_tenant(endpoint.settings.bot.app_tenant_id, body)
     if activity.type in INSTALL_TYPES:  # where proactive cards go (`bot/install.py`)
         handle_install(endpoint.runner.engine, activity, body)
     if activity.type not in HANDLED:
-        return json_response({})
+        return Answer(200, {})
     activity.check_answerable()
     endpoint.check_service_url(activity)
     return endpoint.answer(activity, claims)
@@ -191,8 +205,14 @@ def messages() -> Response:
 
 def register(app: Flask) -> None:
     state = _state_of(app)
-    state.teams = TeamsEndpoint(state)
+    endpoint = state.teams = TeamsEndpoint(state)
     app.register_blueprint(bp)
+
+    def direct(environ: dict[str, Any]) -> Answer:
+        return answer_activity(endpoint, read_environ_body(environ, MAX_BODY),
+                               environ.get("HTTP_AUTHORIZATION"))
+
+    app.wsgi_app = DirectPosts(app, PATH, direct, app.wsgi_app)  # type: ignore[method-assign]
 
 
 def _state_of(app: Flask) -> BotState:
