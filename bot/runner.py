@@ -178,8 +178,8 @@ class CommandRunner:
         claim = (_Claim(turn.delivery_key, turn.channel, self._lock)
                  if writes and turn.delivery_key is not None else None)
         try:
-            with self._claiming(claim), \
-                    Session(self.engine, expire_on_commit=False) as session, session.begin():
+            with Session(self.engine, expire_on_commit=False) as session, \
+                    self._claiming(claim), session.begin():  # the lock let go at COMMIT
                 reply = self._once(session, turn, claim)
         except _SeenBefore as seen:
             return _earlier(turn, seen.answer)
