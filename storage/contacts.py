@@ -8,6 +8,7 @@ import unicodedata
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from storage.dialect import first_object
 from storage.errors import AmbiguousContact, UnknownContact
 from storage.models import CompanyDomain, Contact, ContactEmail
 
@@ -33,7 +34,6 @@ def by_domain(session: Session, domain: str) -> Contact | None:
     )
 
 
-_BY_NO = sa.select(Contact).where(Contact.no == sa.bindparam("no"))  # built once: every command
 
 
 def resolve_contact(session: Session, ref: str) -> Contact:
@@ -44,7 +44,8 @@ def resolve_contact(session: Session, ref: str) -> Contact:
     raises `UnknownContact` with close names, if any.
     """
     ref = ref.strip()
-    contact = session.scalar(_BY_NO, {"no": ref.upper()})
+    contact = first_object(session, Contact, "no", lambda q: q.where(  # every bot command
+        Contact.no == sa.bindparam("no")), {"no": ref.upper()})
     if contact is None and "@" in ref:
         contact = by_email(session, ref)
         if contact is None:

@@ -30,7 +30,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 # The dialect modules are imported where they are used: a SQLite command never loads
 # PostgreSQL's (about 60 ms of start-up for every CLI command, issue 16).
@@ -167,6 +167,45 @@ def run(session: Session, statement: Prepared, params: dict[str, Any]) -> list[R
         driver_params = {n: values[n] if p is None else p(values[n]) for n, p in statement.binds}
     description, rows = _driver(connection, statement.sql, driver_params)
     return _converted(session, statement, description, rows)
+
+
+def first_object[M](session: Session, model: type[M], key: Hashable,
+                    finish: Callable[[sa.Select[Any]], sa.Select[Any]],
+                    params: dict[str, Any]) -> M | None:
+    """The first `model` object that `finish(select of model's columns)` finds, `prepared`
+    and `run` (`key` names the statement among `model`'s), as the session's own object:
+    the one already in the session, else one `loaded` from the row. For the bot's look-ups
+    (its user, a template, a contact), where the ORM's loading of one row cost more than
+    the query."""
+    mapper = sa.inspect(model)
+    statement = prepared(session, ("first_object", model, key), lambda: finish(
+        sa.select(*(attr.columns[0] for attr in mapper.column_attrs))))
+    rows = run(session, statement, params)
+    if not rows:
+        return None
+    return loaded(session, model, dict(zip(_attribute_keys(mapper), rows[0], strict=True)))
+
+
+def loaded[M](session: Session, model: type[M], values: dict[str, Any]) -> M:
+    """The session's object of `model` with these column values (every column), as a query
+    would load it: the one already in the session when there is one, else a new persistent
+    object whose values are set as loaded (no change events, no `merge`, not read back)."""
+    mapper = sa.inspect(model)
+    identity = mapper.identity_key_from_primary_key(
+        [values[mapper.get_property_by_column(c).key] for c in mapper.primary_key])
+    existing = session.identity_map.get(identity)
+    if existing is not None:
+        return cast(M, existing)
+    instance = mapper.class_manager.new_instance()
+    instance.__dict__.update(values)
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return cast(M, instance)
+
+
+@functools.cache
+def _attribute_keys(mapper: Any) -> tuple[str, ...]:
+    return tuple(attr.key for attr in mapper.column_attrs)
 
 
 def _driver(connection: Connection, sql: str, params: Any) -> tuple[Any, list[Any]]:

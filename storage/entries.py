@@ -17,6 +17,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from storage.dialect import first_object
+
 # The queries (filters, totals, JSON) and the set-based writes every surface shares live in
 # their own modules; these names stay importable from here.
 from storage.entry_queries import (
@@ -63,15 +65,12 @@ def get_template(session: Session, code: str) -> InteractionTemplate:
     return template
 
 
-# The setup row and its template in one query, built once (every `log call` in Teams asks).
-_SETUP_TEMPLATE = (sa.select(InteractionTemplate)
-                   .join(TemplateSetup, TemplateSetup.template_code == InteractionTemplate.code)
-                   .where(TemplateSetup.kind == sa.bindparam("kind")))
-
-
 def setup_template(session: Session, kind: str) -> InteractionTemplate:
     """The default template the setup names for an event kind (email, meeting, phone_call)."""
-    template = session.scalar(_SETUP_TEMPLATE, {"kind": kind})
+    # The setup row and its template in one query (every `log call` in Teams asks).
+    template = first_object(session, InteractionTemplate, "setup", lambda q: q.join(
+        TemplateSetup, TemplateSetup.template_code == InteractionTemplate.code).where(
+        TemplateSetup.kind == sa.bindparam("kind")), {"kind": kind})
     if template is not None:
         return template
     setup = session.get(TemplateSetup, kind)

@@ -21,7 +21,7 @@ from operator import itemgetter
 from typing import Any, TypedDict, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from storage import aggregates, dialect
 from storage.audit import NO_DETAILS, EntryAction, audit_changes
@@ -108,8 +108,10 @@ def insert_entry_values(
     values = [row + tail for row in rows]
     created = dialect.bulk_insert(session, _table(), COLUMNS, values, returning=("entry_no",))
     entry_nos = sorted(row[0] for row in created)
-    aggregates.apply(session, entry_nos, 1)
     audit_changes(session, actor, EntryAction.LOG, dict.fromkeys(entry_nos, NO_DETAILS), at=now)
+    # The totals last: on PostgreSQL their rows (a day's, a salesperson's) are the ones every
+    # concurrent writer updates, each holding its row locks until it commits.
+    aggregates.apply(session, entry_nos, 1)
     return entry_nos
 
 
@@ -122,10 +124,10 @@ def insert_entry(session: Session, row: NewEntry, *, actor: str, evaluation: str
     now = utcnow()
     outcome = (evaluation, note)
     [entry_no] = insert_entries(session, [row], actor=actor, at=now, outcome=outcome)
-    entry = InteractionLogEntry(
-        entry_no=entry_no, **dict(zip(COLUMNS, _column_values(row, now, outcome), strict=True)))
-    make_transient_to_detached(entry)
-    return session.merge(entry, load=False)
+    # Its columns set as a query loads them, not through the constructor's change events
+    # and `merge` (0.17 against 0.05 ms of CPU).
+    values = dict(zip(COLUMNS, _column_values(row, now, outcome), strict=True))
+    return dialect.loaded(session, InteractionLogEntry, {"entry_no": entry_no, **values})
 
 
 def _column_values(row: NewEntry, now: datetime, outcome: tuple[str, str]) -> tuple[Any, ...]:
@@ -201,9 +203,9 @@ def _set_canceled(
         .returning(e.entry_no)
     )
     entry_nos = sorted(session.scalars(stmt))
-    aggregates.apply(session, entry_nos, -1 if canceled else 1, canceled=canceled)
     action = EntryAction.CANCEL if canceled else EntryAction.RESTORE
     audit_changes(session, actor, action, dict.fromkeys(entry_nos, details))
+    aggregates.apply(session, entry_nos, -1 if canceled else 1, canceled=canceled)  # last
     return entry_nos
 
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from storage.dialect import first_object
 from storage.models import InteractionLogEntry, User
 from storage.values import BadValue
 
@@ -81,16 +82,14 @@ def find_user(session: Session, *, upn: str | None = None,
               aad_object_id: str | None = None) -> User | None:
     """The user with this UPN (case-insensitive), else the one with this Entra object id."""
     if upn and upn.strip():
-        user = session.scalar(sa.select(User).where(User.upn == normal_upn(upn)))
+        user = first_object(session, User, "upn", lambda q: q.where(
+            User.upn == sa.bindparam("upn")), {"upn": normal_upn(upn)})
         if user is not None:
             return user
-    if aad_object_id and aad_object_id.strip():
-        return session.scalar(_BY_AAD_OBJECT_ID, {"aad": aad_object_id.strip()})
+    if aad_object_id and aad_object_id.strip():  # the bot, on every command
+        return first_object(session, User, "aad_object_id", lambda q: q.where(
+            User.aad_object_id == sa.bindparam("aad")), {"aad": aad_object_id.strip()})
     return None
-
-
-# Built once: the bot looks its user up by Entra object id on every command.
-_BY_AAD_OBJECT_ID = sa.select(User).where(User.aad_object_id == sa.bindparam("aad"))
 
 
 def salesperson_codes(session: Session) -> dict[str, str]:

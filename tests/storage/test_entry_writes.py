@@ -108,12 +108,12 @@ def test_a_set_of_entries_costs_one_insert_and_one_audit_insert(
     with _inserts(db) as seen:
         entry_nos = insert_entries(db, rows, actor="test")
     totals = ["entry_day_totals"]  # one upsert for every grain (storage/aggregates.py)
-    assert seen == ["interaction_log_entries", *totals, "audit_events"]
+    assert seen == ["interaction_log_entries", "audit_events", *totals]
     assert len(_audit(db, "log")) == len(entry_nos) == 40
 
     with _inserts(db) as seen:
         cancel_where(db, E.entry_no.in_(entry_nos), actor="test", reason="duplicate")
-    assert seen == [*totals, "audit_events"]
+    assert seen == ["audit_events", *totals]
 
     assert insert_entries(db, [], actor="test") == []
 
@@ -133,9 +133,9 @@ def test_one_entry_comes_back_as_written_without_being_read_back(
         entry = insert_entry(db, row, actor="test")
     finally:
         sa.event.remove(connection, "before_cursor_execute", note)
-    # the entry, its totals (one upsert for every grain, its CTE first) and its audit row;
+    # the entry, its audit row and its totals (one upsert for every grain, its CTE first);
     # no SELECT
-    assert statements == ["INSERT", "WITH", "INSERT"]
+    assert statements == ["INSERT", "INSERT", "WITH"]
     assert entry in db  # the session's own object from now on
     written = {c.name: getattr(entry, c.name) for c in E.__table__.columns}
     db.expire(entry)
