@@ -16,7 +16,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from storage import aggregates, entry_days
+from storage import entry_days
 from storage.dialect import is_postgresql
 from storage.errors import InterlogError
 from storage.local_time import day_start_utc
@@ -231,6 +231,8 @@ def totals(session: Session, filters: EntryFilter, *, limit: int | None = None) 
     allow; otherwise from the entries: all of them, or with `limit` on PostgreSQL no more
     than `limit` + 1, and beyond that the planner's estimate of the count, the amounts
     scaled from the rows read (`estimated`)."""
+    from storage import aggregates  # its models and statements: not for a listing (issue 16)
+
     found = aggregates.totals(session, filters)
     if found is not None:
         return Totals(count=found[0], cost=Decimal(found[1]), duration_min=Decimal(found[2]))
