@@ -280,7 +280,8 @@ async def sync_mailboxes_async(
         started = time.monotonic()
         heart = asyncio.ensure_future(_heartbeat(env))
         try:
-            results = await asyncio.gather(*(sync_mailbox(env, m, full=full) for m in boxes))
+            with collector.heap_frozen():  # the heap before the pages: out of their collections
+                results = await asyncio.gather(*(sync_mailbox(env, m, full=full) for m in boxes))
         finally:
             heart.cancel()
         summary.streams = [s for stats in results for s in stats]

@@ -49,3 +49,32 @@ def test_it_resumes_after_a_failure_and_leaves_a_disabled_collector_disabled(
     with collector.paused():
         assert not gc.isenabled()
     assert not gc.isenabled()
+
+
+def test_a_run_freezes_the_heap_before_it_and_the_last_run_out_unfreezes_it() -> None:
+    assert gc.get_freeze_count() == 0
+    inside, leave = threading.Event(), threading.Event()
+
+    def other_run() -> None:
+        with collector.heap_frozen():
+            inside.set()
+            leave.wait(timeout=30)
+
+    thread = threading.Thread(target=other_run)
+    with collector.heap_frozen():
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        thread.start()
+        assert inside.wait(timeout=30)
+        # The second run freezes nothing more (frozen objects freed meanwhile leave the count).
+        assert gc.get_freeze_count() <= frozen
+    assert gc.get_freeze_count() > 0  # the other run is still going
+    leave.set()
+    thread.join(timeout=30)
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_failed_run_unfreezes_the_heap() -> None:
+    with pytest.raises(RuntimeError, match="run failed"), collector.heap_frozen():
+        raise RuntimeError("run failed")
+    assert gc.get_freeze_count() == 0
