@@ -192,7 +192,7 @@ def first_object[M](session: Session, model: type[M], key: Hashable,
     the one already in the session, else one `loaded` from the row. For the bot's look-ups
     of one row (its user, a template, a contact), where the ORM's execution and loading
     cost more than the query. (For many rows the ORM's loading is as quick.)"""
-    mapper = sa.inspect(model)
+    mapper = _mapper(model)
     statement = prepared(session, ("first_object", model, key), lambda: finish(
         sa.select(*(attr.columns[0] for attr in mapper.column_attrs))))
     rows = run(session, statement, params)
@@ -205,7 +205,7 @@ def loaded[M](session: Session, model: type[M], values: dict[str, Any]) -> M:
     """The session's object of `model` with these column values (every column), as a query
     would load it: the one already in the session when there is one, else a new persistent
     object whose values are set as loaded (no change events, no `merge`, not read back)."""
-    mapper = sa.inspect(model)
+    mapper = _mapper(model)
     identity = mapper.identity_key_from_primary_key(
         [values[mapper.get_property_by_column(c).key] for c in mapper.primary_key])
     existing = session.identity_map.get(identity)
@@ -216,6 +216,16 @@ def loaded[M](session: Session, model: type[M], values: dict[str, Any]) -> M:
     make_transient_to_detached(instance)
     session.add(instance)
     return cast(M, instance)
+
+
+_MAPPERS: dict[Any, Any] = {}
+
+
+def _mapper(model: Any) -> Any:
+    mapper = _MAPPERS.get(model)
+    if mapper is None:
+        mapper = _MAPPERS[model] = sa.inspect(model)
+    return mapper
 
 
 @functools.cache
