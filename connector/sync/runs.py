@@ -11,12 +11,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from connector.capture import PageOutcome
+from storage import dialect
 from storage.models import utcnow
 from storage.sync_models import SyncRun, SyncRunStream
 from storage.vocabulary import RunStatus, StreamStatus
@@ -144,8 +145,16 @@ def start_run(session: Session, *, full: bool, trigger: str, mailboxes: int) -> 
 
 
 def beat(session: Session, run_id: int) -> None:
-    """The run is alive: written with every committed page and every minute in between."""
-    session.execute(sa.update(SyncRun).where(SyncRun.id == run_id).values(heartbeat_at=utcnow()))
+    """The run is alive: written with every committed page and every minute in between
+    (a Core UPDATE built once: the ORM's bulk update of the same row cost ~1 ms a page)."""
+    stmt = dialect.built_once(session, ("sync.beat",), _beat)
+    session.execute(stmt, {"run_id": run_id, "at": utcnow()})
+
+
+def _beat() -> sa.Update:
+    t = cast(sa.Table, SyncRun.__table__)
+    return sa.update(t).where(t.c.id == sa.bindparam("run_id")).values(
+        heartbeat_at=sa.bindparam("at"))
 
 
 def record_stream(session: Session, run_id: int, stats: StreamStats) -> None:
