@@ -25,7 +25,6 @@ from connector.settings import (
     UserSettings,
     WorkerSettings,
 )
-from storage.users import normal_upn, user_problem
 from storage.values import text_problem
 from web.settings import WebSettings
 
@@ -143,6 +142,12 @@ def _user_default(key: str) -> Any:
 def _users(raw: Any) -> tuple[UserSettings, ...]:
     if not isinstance(raw, list):
         raise ConfigError("[[user]] must be an array of tables")
+    if not raw:
+        return ()
+    # Imported only for users to check: storage.users brings the ORM and the models, which
+    # `entries list` does not load (it reads with Core alone, issue 16).
+    from storage.users import user_problem
+
     users: list[UserSettings] = []
     for number, item in enumerate(raw, 1):
         if isinstance(item, dict) and not item.get("upn"):
@@ -159,6 +164,8 @@ def _users(raw: Any) -> tuple[UserSettings, ...]:
 def _check_unique(earlier: list[UserSettings], user: UserSettings, number: int) -> None:
     """UPNs are compared case-insensitively (the pages and the bot look them up so), and an
     Entra object id names one person: a second `[[user]]` for either is an error naming both."""
+    from storage.users import normal_upn
+
     for position, other in enumerate(earlier, 1):
         if normal_upn(other.upn) == normal_upn(user.upn):
             raise ConfigError(f"[[user]] #{position} {other.upn!r} and #{number} {user.upn!r} are"

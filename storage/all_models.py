@@ -1,5 +1,5 @@
 """Imports every models module so that `Base.metadata` knows every table, and declares the
-indexes `storage/models.py` leaves out of its import (`canceled_entries_index`)."""
+indexes `storage/tables.py` leaves out of its import (`canceled_entries_index`)."""
 
 import storage.aggregates
 import storage.api_models
@@ -9,6 +9,6 @@ import storage.delivery_models
 import storage.phones
 import storage.sync_models
 import storage.worker_models  # noqa: F401
-from storage import models
+from storage import models, tables  # noqa: F401
 
-models.canceled_entries_index()
+tables.canceled_entries_index()

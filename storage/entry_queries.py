@@ -3,6 +3,10 @@ counts and totals, an entry as JSON.
 
 Every function takes the caller's `Session` and only reads. The writes are in
 `storage/entry_writes.py`.
+
+The filters and the listing (`stream_entries`) name the log's Core table (`storage.tables`):
+`interlog entries list` reads it through a `Connection`, and this module imports the ORM and
+the models only in the functions that return mapped objects (issue 16).
 """
 
 from __future__ import annotations
@@ -11,17 +15,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
-from storage import entry_days
-from storage.dialect import is_postgresql
 from storage.errors import InterlogError
 from storage.local_time import day_start_utc
-from storage.models import Contact, InteractionLogEntry
+from storage.tables import ENTRIES
 from storage.vocabulary import ContactType
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.orm import Session
+
+    from storage.models import Contact, InteractionLogEntry
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,7 @@ class EntryFilter:
     def where(self) -> list[sa.ColumnElement[bool]]:
         if self.status not in ("active", "canceled", "all"):
             raise InterlogError(f"status {self.status!r}: expected active, canceled or all")
-        e = InteractionLogEntry
+        e = ENTRIES.c
         clauses: list[sa.ColumnElement[bool]] = []
         equal = {
             e.contact_id: self.contact_id,
@@ -94,7 +101,7 @@ def not_canceled() -> sa.ColumnElement[bool]:
     index on `canceled` (`canceled = 0`) instead of the filter's own index (a company's, a
     contact's): 39 → 3 ms for a company's totals in 100,000 entries (bench/company_bench.py).
     """
-    return InteractionLogEntry.canceled.is_not(True)
+    return ENTRIES.c.canceled.is_not(True)
 
 
 def company_entries(company_no: str) -> sa.ColumnElement[bool]:
@@ -105,7 +112,9 @@ def company_entries(company_no: str) -> sa.ColumnElement[bool]:
 def _company_terms(company_no: str) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool]]:
     """A company's persons' entries (they carry its number) and its own (found by its contact
     id), each a term an index serves."""
-    e = InteractionLogEntry
+    from storage.models import Contact
+
+    e = ENTRIES.c
     own = sa.select(Contact.id).where(Contact.no == company_no).scalar_subquery()
     return e.contact_company_no == company_no, e.contact_id == own
 
@@ -125,6 +134,9 @@ def query_entries(
     """The entries the filters select in entry-number order (`newest_first`: descending),
     only those numbered above `after` and below `before` (keyset pages: an index on the
     filter's column and the entry number reads just the page; `offset` reads and skips)."""
+    from storage import entry_days
+    from storage.models import InteractionLogEntry
+
     e = InteractionLogEntry
     if limit is not None and not offset:
         numbers = entry_days.numbers(session, filters, limit=limit, newest_first=newest_first,
@@ -140,7 +152,7 @@ def query_entries(
 
 
 def _cursor(after: int | None, before: int | None) -> list[sa.ColumnElement[bool]]:
-    e = InteractionLogEntry
+    e = ENTRIES.c
     return ([e.entry_no > after] if after is not None else []) + (
         [e.entry_no < before] if before is not None else [])
 
@@ -180,7 +192,9 @@ def entry_page(session: Session, filters: EntryFilter, size: int, *,
 def _beyond(session: Session, filters: EntryFilter, *, after: int | None = None,
             before: int | None = None) -> bool:
     """Whether any entry the filters select lies above `after` or below `before`."""
-    e = InteractionLogEntry
+    from storage import entry_days
+
+    e = ENTRIES.c
     numbers = entry_days.numbers(session, filters, limit=1, newest_first=after is None,
                                  cursor=_cursor(after, before))
     if numbers is None:
@@ -204,10 +218,10 @@ def count_upto(session: Session, filters: EntryFilter, limit: int = COUNT_LIMIT)
     else:
         rest = replace(filters, company_no=None).where()
         persons, own = _company_terms(filters.company_no)
-        not_a_persons = InteractionLogEntry.contact_company_no.is_distinct_from(
+        not_a_persons = ENTRIES.c.contact_company_no.is_distinct_from(
             filters.company_no)
         parts = [[*rest, persons], [*rest, own, not_a_persons]]
-    firsts = [sa.select(sa.literal_column("1").label("one")).select_from(InteractionLogEntry)
+    firsts = [sa.select(sa.literal_column("1").label("one")).select_from(ENTRIES)
               .where(*where).limit(limit + 1).subquery() for where in parts]
     if len(firsts) == 1:
         return session.scalar(sa.select(sa.func.count()).select_from(firsts[0])) or 0
@@ -232,11 +246,12 @@ def totals(session: Session, filters: EntryFilter, *, limit: int | None = None) 
     than `limit` + 1, and beyond that the planner's estimate of the count, the amounts
     scaled from the rows read (`estimated`)."""
     from storage import aggregates  # its models and statements: not for a listing (issue 16)
+    from storage.dialect import is_postgresql
 
     found = aggregates.totals(session, filters)
     if found is not None:
         return Totals(count=found[0], cost=Decimal(found[1]), duration_min=Decimal(found[2]))
-    e = InteractionLogEntry
+    e = ENTRIES.c
     rows = sa.select(e.cost, e.duration_min).where(*filters.where(), not_canceled())
     bounded = limit is not None and is_postgresql(session)
     if bounded:
@@ -298,16 +313,18 @@ def entry_to_json(entry: InteractionLogEntry) -> dict[str, object]:
 
 
 def stream_entries(
-    session: Session, filters: EntryFilter, *, limit: int | None = None, batch: int = 1000,
+    bind: Session | Connection, filters: EntryFilter, *, limit: int | None = None,
+    batch: int = 1000,
 ) -> Iterator[InteractionLogEntry]:
     """The entries the filters select, newest first, read `batch` rows at a time (a
     server-side cursor on PostgreSQL): for output that may be the whole log, never held in
-    memory at once. The session must stay open while the iterator is read.
+    memory at once. The session (or connection: `interlog entries list` reads without the
+    ORM) must stay open while the iterator is read.
 
     Each is a read-only row with the entry's columns as attributes (what `entry_to_json`
     reads), not a mapped object: no relationships, nothing to change, and a third faster to
     read than ORM objects (100,000 entries as JSON lines, bench/cli_bench.py)."""
-    e = InteractionLogEntry
-    stmt = (sa.select(*e.__table__.columns).where(*filters.where())
-            .order_by(e.entry_no.desc()).limit(limit).execution_options(yield_per=batch))
-    yield from cast(Iterator[InteractionLogEntry], iter(session.execute(stmt)))
+    stmt = (sa.select(*ENTRIES.columns).where(*filters.where())
+            .order_by(ENTRIES.c.entry_no.desc()).limit(limit)
+            .execution_options(yield_per=batch))
+    yield from cast("Iterator[InteractionLogEntry]", iter(bind.execute(stmt)))

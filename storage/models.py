@@ -7,17 +7,17 @@ edges.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage.tables import ENTRIES, METADATA, utcnow
 from storage.vocabulary import (
     ContactType,
     CorrespondenceType,
     EntrySource,
-    Evaluation,
     InformationFlow,
     InitiatedBy,
     ItemKind,
@@ -33,21 +33,8 @@ CORRESPONDENCE_TYPES: tuple[str, ...] = tuple(CorrespondenceType)
 SOURCES: tuple[str, ...] = tuple(EntrySource)
 
 
-def utcnow() -> datetime:
-    """Now, as the naive UTC datetime every table stores."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 class Base(DeclarativeBase):
-    metadata = sa.MetaData(
-        naming_convention={
-            "ix": "ix_%(column_0_label)s",
-            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-            "ck": "ck_%(table_name)s_%(constraint_name)s",
-            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-            "pk": "pk_%(table_name)s",
-        }
-    )
+    metadata = METADATA
 
 
 class Contact(Base):
@@ -255,96 +242,49 @@ class LoggedSegment(Base):
 
 
 class InteractionLogEntry(Base):
-    """One row per contact per interaction. `entry_no` increases and is never reused."""
+    """One row per contact per interaction, mapped onto `storage.tables.ENTRIES` (declared
+    there, for reads without the ORM): the annotations below type its columns."""
 
-    __tablename__ = "interaction_log_entries"
+    __table__ = ENTRIES
 
-    entry_no: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    # Indexes (migration 0019 dropped those another one made redundant): every one is one
-    # more write for each entry captured.
-    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"))
-    contact_no: Mapped[str] = mapped_column(sa.String(20))
-    contact_company_no: Mapped[str | None] = mapped_column(sa.String(20))
-    contact_name: Mapped[str] = mapped_column(sa.String(100))
-    occurred_at: Mapped[datetime] = mapped_column(index=True)  # naive UTC
-    template_code: Mapped[str] = mapped_column(sa.ForeignKey("interaction_templates.code"))
-    group_code: Mapped[str] = mapped_column(sa.String(10), index=True)
-    information_flow: Mapped[str | None] = mapped_column(sa.String(8))
-    initiated_by: Mapped[str | None] = mapped_column(sa.String(4))
-    subject: Mapped[str] = mapped_column(sa.String(250), default="")
-    duration_min: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), default=Decimal("0"))
-    cost: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), default=Decimal("0"))
-    correspondence_type: Mapped[str] = mapped_column(sa.String(10), default="")
-    canceled: Mapped[bool] = mapped_column(default=False)
-    canceled_reason: Mapped[str | None] = mapped_column(sa.String(100))
-    attempt_failed: Mapped[bool] = mapped_column(default=False)
-    evaluation: Mapped[str] = mapped_column(sa.String(14), default="")
-    # NAV's comment lines, each a line of its own ("\n" between them); who added each and
-    # when is in the audit trail (`note` rows).
-    note: Mapped[str] = mapped_column(sa.Text, default="")
-    source: Mapped[str] = mapped_column(sa.String(8))
-    user_upn: Mapped[str | None] = mapped_column(sa.String(254), index=True)
-    salesperson_code: Mapped[str] = mapped_column(sa.String(20), default="")
-    segment_no: Mapped[str | None] = mapped_column(sa.String(20))
-    logged_segment_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("logged_segments.id"), index=True
-    )
-    document_type: Mapped[str | None] = mapped_column(sa.String(40))
-    document_no: Mapped[str | None] = mapped_column(sa.String(40))
-    internet_message_id: Mapped[str | None] = mapped_column(sa.String(500))
-    ical_uid: Mapped[str | None] = mapped_column(sa.String(500))
-    web_link: Mapped[str | None] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    entry_no: Mapped[int]
+    contact_id: Mapped[int]
+    contact_no: Mapped[str]
+    contact_company_no: Mapped[str | None]
+    contact_name: Mapped[str]
+    occurred_at: Mapped[datetime]
+    template_code: Mapped[str]
+    group_code: Mapped[str]
+    information_flow: Mapped[str | None]
+    initiated_by: Mapped[str | None]
+    subject: Mapped[str]
+    duration_min: Mapped[Decimal]
+    cost: Mapped[Decimal]
+    correspondence_type: Mapped[str]
+    canceled: Mapped[bool]
+    canceled_reason: Mapped[str | None]
+    attempt_failed: Mapped[bool]
+    evaluation: Mapped[str]
+    note: Mapped[str]
+    source: Mapped[str]
+    user_upn: Mapped[str | None]
+    salesperson_code: Mapped[str]
+    segment_no: Mapped[str | None]
+    logged_segment_id: Mapped[int | None]
+    document_type: Mapped[str | None]
+    document_no: Mapped[str | None]
+    internet_message_id: Mapped[str | None]
+    ical_uid: Mapped[str | None]
+    web_link: Mapped[str | None]
+    created_at: Mapped[datetime]
 
     contact: Mapped[Contact] = relationship()
-
-    __table_args__ = (
-        # One entry per contact per message / meeting, however many mailboxes hold it.
-        sa.UniqueConstraint("internet_message_id", "contact_id"),
-        sa.UniqueConstraint("ical_uid", "contact_id"),
-        # A contact's latest entries by date (the bot's `show`), a call's contacts' entries
-        # about its time (connector/calls/write.py).
-        sa.Index("ix_entries_contact_date", "contact_id", "occurred_at"),
-        # A company's entries in a date range (its persons': NAV's roll-up, EntryFilter).
-        sa.Index("ix_entries_company_date", "contact_company_no", "occurred_at"),
-        # Pages by entry number of a contact's, a company's, a template's entries (issue 14);
-        # each also serves its first column alone.
-        sa.Index("ix_entries_contact_no", "contact_id", "entry_no"),
-        sa.Index("ix_entries_company_no", "contact_company_no", "entry_no"),
-        sa.Index("ix_entries_template_no", "template_code", "entry_no"),
-        # The canceled entries' partial index: `canceled_entries_index` below.
-        check_in("information_flow", InformationFlow),
-        check_in("initiated_by", InitiatedBy),
-        check_in("correspondence_type", CorrespondenceType),
-        check_in("evaluation", Evaluation),
-        check_in("source", EntrySource),
-        {"sqlite_autoincrement": True},
-    )
 
     def __repr__(self) -> str:
         return (
             f"InteractionLogEntry(entry_no={self.entry_no!r}, contact_no={self.contact_no!r},"
             f" template_code={self.template_code!r}, canceled={self.canceled!r})"
         )
-
-
-# A page of a date range by entry number, day by day (storage/entry_days.py): each UTC day's
-# entries in number order. PostgreSQL only (`occurred_at` is naive UTC, so its date is
-# immutable); SQLite reads its pages by entry number.
-sa.Index("ix_entries_day_no", sa.cast(InteractionLogEntry.occurred_at, sa.Date),
-         InteractionLogEntry.entry_no).ddl_if(dialect="postgresql")
-
-
-def canceled_entries_index() -> sa.Index:
-    """The canceled entries by number (their page, `delete-canceled`): only the few canceled
-    ones, so an active entry written costs this index nothing.
-
-    Declared by `storage/all_models.py` (the whole schema: migrations, their checks), not
-    when this module is imported: SQLAlchemy checks a `postgresql_…` keyword by importing its
-    PostgreSQL dialect, ~60 ms of start-up (asyncio with it) for every command on SQLite."""
-    return sa.Index("ix_entries_canceled_no", InteractionLogEntry.entry_no,
-                    postgresql_where=sa.text("canceled IS true"),
-                    sqlite_where=sa.text("canceled IS 1"))
 
 
 class AuditEvent(Base):

@@ -24,7 +24,7 @@ from storage.values import text_problem
 if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.orm import Session
 
     from interlog.config import Settings
@@ -63,6 +63,13 @@ class AppContext:
 
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """One Core connection and transaction, for a read that needs no ORM (`entries
+        list`: importing and configuring it is a quarter of the command's start-up)."""
+        with self.engine.begin() as connection:
+            yield connection
 
 
 pass_app = click.make_pass_decorator(AppContext)

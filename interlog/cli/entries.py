@@ -69,8 +69,8 @@ def list_(app: AppContext, upcoming: bool, limit: int | None, show_all: bool, as
         _list_upcoming(app, filters, output)
         return
     shown = Shown(limit=None if show_all else (limit or DEFAULT_LIMIT), output=output)
-    with app.transaction() as session:
-        if print_entries(session, entry_filter(session, filters), shown):
+    with app.connection() as connection:  # Core: the ORM is loaded only to check filters
+        if print_entries(connection, entry_filter(connection, filters), shown):
             click.echo(f"Showing the newest {shown.limit} entries of more; use --limit N or"
                        " --all.", err=True)
 

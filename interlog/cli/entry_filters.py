@@ -20,6 +20,7 @@ import click
 from storage.errors import InterlogError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
     from sqlalchemy.orm import Session
 
     from storage.entry_queries import EntryFilter
@@ -56,15 +57,25 @@ def filter_options(*names: str) -> Callable[[F], F]:
     return add
 
 
-def entry_filter(session: Session, values: Mapping[str, str | datetime | None]
+def entry_filter(bind: Session | Connection, values: Mapping[str, str | datetime | None]
                  ) -> EntryFilter:
-    """The options given, checked into an `EntryFilter` (`None` means not given)."""
+    """The options given, checked into an `EntryFilter` (`None` means not given). On a
+    `Connection` (`entries list`), a session on it checks them, if any was given."""
     given = {name: value.date().isoformat() if isinstance(value, datetime) else value
              for name, value in values.items() if value is not None}
-    if given.keys() <= {"status"}:  # nothing to check (click checked the status): the parser
-        from storage.entry_queries import EntryFilter  # and what it imports are not loaded
+    if given.keys() <= {"status"}:  # nothing to check (click checked the status): the parser,
+        from storage.entry_queries import EntryFilter  # the ORM, the models are not loaded
 
         return EntryFilter(status=given.get("status", "all"))
+    from sqlalchemy.orm import Session
+
+    if isinstance(bind, Session):
+        return _checked(bind, given)
+    with Session(bind) as session:
+        return _checked(session, given)
+
+
+def _checked(session: Session, given: dict[str, str]) -> EntryFilter:
     from web.filters import BadInput, parse_filters
 
     if "company" in given:

@@ -31,11 +31,11 @@ from interlog.cli.common import (
     write_lines,
 )
 from storage.entry_queries import EntryFilter, entry_to_json, stream_entries
-from storage.models import InteractionLogEntry
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from sqlalchemy.engine import Connection
 
+    from storage.models import InteractionLogEntry
     from storage.upcoming import Upcoming
 
 TABLE_MAX_ROWS = 100
@@ -92,10 +92,10 @@ class _Sum:
         return entry
 
 
-def print_entries(session: Session, filters: EntryFilter, shown: Shown) -> bool:
+def print_entries(connection: Connection, filters: EntryFilter, shown: Shown) -> bool:
     """Print the newest entries `filters` select as `shown` says; whether more match."""
     extra = None if shown.limit is None else shown.limit + 1
-    taken = _Taken(stream_entries(session, filters, limit=extra), shown.limit)
+    taken = _Taken(stream_entries(connection, filters, limit=extra), shown.limit)
     if shown.output == "json":
         stream_json(entry_to_json(e) for e in taken)
     elif shown.output == "jsonl":

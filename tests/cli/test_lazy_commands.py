@@ -114,6 +114,7 @@ def test_entries_list_on_sqlite_imports_what_it_uses(initialized_url: str,
     rich = sorted(m for m in loaded if m == "rich" or m.startswith("rich."))
     assert _heavy(loaded) == ([] if output else rich)  # a table only without --json(l)
     assert "web.filters" not in loaded  # no filter to check
+    assert not {"sqlalchemy.orm", "storage.models"} & loaded  # Core reads the log's table
     assert "storage.entry_writes" not in loaded
     assert "interlog.cli.log" not in loaded
     assert "interlog.cli.sync" not in loaded
