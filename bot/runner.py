@@ -146,6 +146,10 @@ def _first_write(conn: Any, cursor: Any, statement: str, parameters: Any, contex
     claim = _CLAIMING.get()
     if claim is None or claim.done or statement.lstrip().startswith(_READS):
         return
+    if getattr(cursor.connection, "in_transaction", False):
+        # A write ran past this hook (raw driver SQL): it holds SQLite's lock without ours,
+        # and waiting for ours now could wait for a writer that waits for SQLite's.
+        raise RuntimeError("a write ran before the turn's claim, outside the writers' lock")
     if (earlier := claim.claim()) is not None:
         raise _SeenBefore(earlier)
 
