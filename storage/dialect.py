@@ -146,6 +146,8 @@ def _compiled(dialect: Dialect, statement: Any) -> Prepared:
     if compiled.escaped_bind_names or "POSTCOMPILE" in compiled.string:
         raise ValueError("a prepared statement's parameters are plain names, never expanded")
     names = {compiled.bind_names[b]: b for b in compiled.bind_names}
+    if any(b.callable is not None for b in names.values()):  # e.g. a column's default=utcnow
+        raise ValueError("a prepared statement binds no value computed at each execution")
     numbered = dialect.paramstyle != "qmark"
     sql, order = _numbered(compiled.string) if numbered else (compiled.string,
                                                                compiled.positiontup)
