@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -113,11 +113,45 @@ class Timed:
         return chunks
 
     def take(self) -> dict[str, Any]:
-        """The times and CPU seconds since the previous call."""
+        """The times and CPU seconds since the previous call (and the writers' lock's)."""
         with self.lock:
             times, self.times = self.times, []
             cpu, self.cpu = time.process_time() - self.cpu, time.process_time()
-        return {"times_s": times, "cpu_s": cpu}
+        return {"times_s": times, "cpu_s": cpu, "writer_lock": WriterLockTimes.take()}
+
+
+class WriterLockTimes:
+    """How long SQLite's bot writers hold `bot.writer_lock.WriterLock` (wall and the holding
+    thread's CPU), where that module exists: what a second process cannot run beside."""
+
+    held: ClassVar[list[tuple[float, float]]] = []
+
+    @classmethod
+    def install(cls) -> None:
+        try:
+            from bot.writer_lock import WriterLock
+        except ImportError:
+            return
+        enter, leave = WriterLock.__enter__, WriterLock.__exit__
+        since = threading.local()
+
+        def timed_enter(lock: Any) -> Any:
+            entered = enter(lock)
+            since.at = (time.perf_counter(), time.thread_time())
+            return entered
+
+        def timed_exit(lock: Any, *exc: Any) -> None:
+            wall, cpu = since.at
+            cls.held.append((time.perf_counter() - wall, time.thread_time() - cpu))
+            leave(lock, *exc)
+
+        WriterLock.__enter__ = timed_enter  # type: ignore[method-assign]
+        WriterLock.__exit__ = timed_exit  # type: ignore[method-assign]
+
+    @classmethod
+    def take(cls) -> list[tuple[float, float]]:
+        held, cls.held = cls.held, []
+        return held
 
 
 def serve_here(app: Timed, threads: int) -> None:
@@ -171,6 +205,7 @@ def serve_forked(app: Timed, engine: Engine, threads: int, processes: int) -> No
                     parts.append(json.load(found))
             print(json.dumps({"times_s": [t for p in parts for t in p["times_s"]],
                               "cpu_s": sum(p["cpu_s"] for p in parts),
+                              "writer_lock": [h for p in parts for h in p["writer_lock"]],
                               "per_process": [len(p["times_s"]) for p in parts]}), flush=True)
         os.kill(os.getpid(), signal.SIGTERM)  # stdin closed: stop the workers
 
@@ -213,6 +248,7 @@ def main() -> None:
     async def fake_token_source(resource: str, scopes: list[str]) -> str:
         return "bench-bot-token"
 
+    WriterLockTimes.install()
     app = Timed(create_app(settings, engine=engine, token_source=fake_token_source))
     ANNOUNCE.update(token=token(key), service_url=SERVICE_URL, aad=AAD, contacts=CONTACTS)
     if args.processes == 1:

@@ -8,7 +8,10 @@ id each) for a fixed time: `log call with C…` (a write: delivery claim, entry,
 inside the WSGI call (p50, mean) and its CPU time per command; and where the machine's CPU
 went per command (`cpu_ms_per_command`, from /proc): the server's processes, the clients,
 PostgreSQL's backends serving the run's database, their sum, and the ceiling that sum
-implies on this machine's cores (`ceiling_per_s` = cores × 1000 ÷ total ms).
+implies on this machine's cores (`ceiling_per_s` = cores × 1000 ÷ total ms). On SQLite, for
+code with `bot/writer_lock.py`: how long the writers' lock was held per command
+(`writer_lock_held_ms`) and the holding thread's CPU in it (`writer_lock_cpu_ms`): the part
+of a write that runs one at a time whatever the number of processes.
 
 `--base DIR` runs the same scenarios against another checkout first (e.g. a worktree of the
 code before a change, `PYTHONPATH=DIR`) and reports after ÷ before. `--processes N` (N > 1)
@@ -198,6 +201,10 @@ def drive(srv: Server, command: str, clients: int, seconds: float) -> dict[str, 
                                        backends_cpu, n),
         "machine_busy_ms_per_command": round(busy / n * 1000, 2),
     }
+    held = server_side.get("writer_lock") or []
+    if held:  # SQLite's writers' lock: held per command (wall, the holder's CPU)
+        figures["writer_lock_held_ms"] = round(sum(w for w, _ in held) / len(times) * 1000, 2)
+        figures["writer_lock_cpu_ms"] = round(sum(c for _, c in held) / len(times) * 1000, 2)
     if "per_process" in server_side:
         figures["commands_per_process"] = server_side["per_process"]
     return figures
