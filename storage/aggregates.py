@@ -52,9 +52,9 @@ from storage.dialect import (
     one_of_param,
     one_of_value,
     prepared,
-    run,
     upsert,
 )
+from storage.driver import run
 from storage.local_time import days_are_utc
 from storage.models import Base, Contact, InteractionLogEntry
 from storage.periods import periods

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from storage import dialect
+from storage import dialect, driver
 from storage.delivery_models import ActivityDelivery, DeliveryChannel
 from storage.models import utcnow
 
@@ -63,7 +63,7 @@ def claim(session: Session, key: str, channel: DeliveryChannel | str, *,
     else the answer the delivery holding it gave (waiting for that one to commit)."""
     params = {"key": key, "channel": str(channel), "received_at": at or utcnow(),
               "answer_text": "", "answer_card": None, "entry_nos": []}
-    if dialect.run(session, _claim_statement(session), params):
+    if driver.run(session, _claim_statement(session), params):
         return None
     d = ActivityDelivery
     row = session.execute(sa.select(d.answer_text, d.answer_card, d.entry_nos)
@@ -73,7 +73,7 @@ def claim(session: Session, key: str, channel: DeliveryChannel | str, *,
 
 def record_answer(session: Session, key: str, answer: Answer) -> None:
     """Keep the answer of the delivery that claimed `key` (in the same transaction)."""
-    dialect.run(session, dialect.prepared(session, ("deliveries.record_answer",), lambda: (
+    driver.run(session, dialect.prepared(session, ("deliveries.record_answer",), lambda: (
         sa.update(_TABLE).where(_TABLE.c.key == sa.bindparam("claimed"))
         .values(answer_text=sa.bindparam("text"), answer_card=sa.bindparam("card"),
                 entry_nos=sa.bindparam("nos")))),
@@ -86,7 +86,7 @@ def record_answer(session: Session, key: str, answer: Answer) -> None:
 _TABLE: sa.Table = ActivityDelivery.__table__  # type: ignore[assignment]
 
 
-def _claim_statement(session: Session) -> dialect.Prepared:
+def _claim_statement(session: Session) -> driver.Prepared:
     """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING key`, for the session's dialect."""
     columns = ("key", "channel", "received_at", "answer_text", "answer_card", "entry_nos")
     return dialect.prepared(session, ("deliveries.claim",), lambda: (

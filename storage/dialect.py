@@ -23,15 +23,16 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import re
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
+
+from storage import driver
+from storage.driver import Processor, Returned
 
 # The dialect modules are imported where they are used: a SQLite command never loads
 # PostgreSQL's (about 60 ms of start-up for every CLI command, issue 16).
@@ -39,9 +40,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 SQLITE_MAX_PARAMS = 32_000  # below SQLite's default SQLITE_MAX_VARIABLE_NUMBER (32,766)
 
 Row = Sequence[Any]
-Returned = tuple[Any, ...]  # a row of the RETURNING columns
 Bind = Session | Connection | Engine
-Processor = Any  # a column type's bind (or result) processor: value -> the driver's (or ours)
 
 
 class Unsupported(NotImplementedError):
@@ -116,74 +115,15 @@ def built_once(session: Session, key: Hashable, build: Callable[[], Any]) -> Any
     return statement
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Prepared:
-    """A statement compiled once for a dialect, to run on the driver's cursor (`run`): its
-    SQL, its parameters in the driver's order with their column types' bind processors, the
-    values the statement binds itself, and its result columns' types."""
-
-    sql: str
-    binds: tuple[tuple[str, Processor | None], ...]
-    own: dict[str, Any]  # bound by the statement itself (a CASE's 1 and 0, a COALESCE's '')
-    numbered: bool  # PostgreSQL's own `$1`, run on psycopg's `RawCursor`; else SQLite's `?`
-    types: tuple[Any, ...]  # of the result columns
-    results: dict[tuple[Any, ...], tuple[Processor | None, ...]] = field(default_factory=dict)
-
-
-def prepared(session: Session, key: Hashable, build: Callable[[], Any]) -> Prepared:
+def prepared(session: Session, key: Hashable, build: Callable[[], Any]) -> driver.Prepared:
     """`built_once`'s statement compiled for the session's dialect, once per process.
 
     For the statements every bot command and capture page runs: SQLAlchemy's execution of a
     statement (its cache key, the compiled cache, the execution context, the result and, for
     ORM statements, the ORM's loading) costs ~0.1–0.2 ms of CPU, several times the driver's
     own work on SQLite."""
-    return cast(Prepared, built_once(session, ("prepared", key), lambda: _compiled(
+    return cast(driver.Prepared, built_once(session, ("prepared", key), lambda: driver.compiled(
         session.get_bind().dialect, build())))
-
-
-def _compiled(dialect: Dialect, statement: Any) -> Prepared:
-    compiled = statement.compile(dialect=dialect)
-    if compiled.escaped_bind_names or "POSTCOMPILE" in compiled.string:
-        raise ValueError("a prepared statement's parameters are plain names, never expanded")
-    names = {compiled.bind_names[b]: b for b in compiled.bind_names}
-    if any(b.callable is not None for b in names.values()):  # e.g. a column's default=utcnow
-        raise ValueError("a prepared statement binds no value computed at each execution")
-    numbered = dialect.paramstyle != "qmark"
-    sql, order = _numbered(compiled.string) if numbered else (compiled.string,
-                                                               compiled.positiontup)
-    processors = compiled._bind_processors
-    own = {name: b.effective_value for name, b in names.items() if not b.required}
-    types = tuple(column[3] for column in getattr(compiled, "_result_columns", ()))
-    return Prepared(sql, tuple((name, processors.get(name)) for name in order), own, numbered,
-                    types)
-
-
-def _numbered(sql: str) -> tuple[str, list[str]]:
-    """psycopg's `%(name)s` SQL as PostgreSQL's own `$1, $2, …` and the names in that order.
-    psycopg converts the first at each execution, keeping the result of statements up to
-    4 KB only: the per-day totals' upsert (8 KB) cost ~0.35 ms of CPU a write to parse."""
-    order: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        if match.group(1) is None:
-            return "%"  # a literal %, doubled in pyformat
-        if match.group(1) not in order:
-            order.append(match.group(1))
-        return f"${order.index(match.group(1)) + 1}"
-
-    return re.sub(r"%%|%\((\w+)\)s", number, sql), order
-
-
-def run(session: Session, statement: Prepared, params: dict[str, Any]) -> list[Returned]:
-    """Execute a `prepared` statement with `params` on the session's connection (its
-    transaction) and return its rows as tuples, each value converted by its column type as
-    SQLAlchemy would. The session's pending objects are flushed first, as a query would."""
-    session._autoflush()
-    connection = session.connection()
-    values = {**statement.own, **params} if statement.own else params
-    driver_params = tuple(values[n] if p is None else p(values[n]) for n, p in statement.binds)
-    description, rows = _driver(connection, statement.sql, driver_params, statement.numbered)
-    return _converted(session, statement, description, rows)
 
 
 def first_object[M](session: Session, model: type[M], key: Hashable,
@@ -194,96 +134,14 @@ def first_object[M](session: Session, model: type[M], key: Hashable,
     the one already in the session, else one `loaded` from the row. For the bot's look-ups
     of one row (its user, a template, a contact), where the ORM's execution and loading
     cost more than the query. (For many rows the ORM's loading is as quick.)"""
-    mapper = _mapper(model)
+    mapper = driver.mapper_of(model)
     statement = prepared(session, ("first_object", model, key), lambda: finish(
         sa.select(*(attr.columns[0] for attr in mapper.column_attrs))))
-    rows = run(session, statement, params)
+    rows = driver.run(session, statement, params)
     if not rows:
         return None
-    return loaded(session, model, dict(zip(_attribute_keys(mapper), rows[0], strict=True)))
-
-
-def loaded[M](session: Session, model: type[M], values: dict[str, Any]) -> M:
-    """The session's object of `model` with these column values (every column), as a query
-    would load it: the one already in the session when there is one, else a new persistent
-    object whose values are set as loaded (no change events, no `merge`, not read back)."""
-    mapper = _mapper(model)
-    identity = mapper.identity_key_from_primary_key(
-        [values[mapper.get_property_by_column(c).key] for c in mapper.primary_key])
-    existing = session.identity_map.get(identity)
-    if existing is not None:
-        return cast(M, existing)
-    instance = mapper.class_manager.new_instance()
-    instance.__dict__.update(values)
-    make_transient_to_detached(instance)
-    session.add(instance)
-    return cast(M, instance)
-
-
-_MAPPERS: dict[Any, Any] = {}
-
-
-def _mapper(model: Any) -> Any:
-    mapper = _MAPPERS.get(model)
-    if mapper is None:
-        mapper = _MAPPERS[model] = sa.inspect(model)
-    return mapper
-
-
-@functools.cache
-def _attribute_keys(mapper: Any) -> tuple[str, ...]:
-    return tuple(attr.key for attr in mapper.column_attrs)
-
-
-def _driver(connection: Connection, sql: str, params: Any,
-            numbered: bool = False) -> tuple[Any, list[Any]]:
-    """`sql` run on the driver's cursor: its description and rows (none for a statement
-    that returns none). The connection's `before_cursor_execute` and `after_cursor_execute`
-    listeners see it as they see SQLAlchemy's own (the bot's writers' lock on SQLite, a test
-    counting statements); a driver error is raised as SQLAlchemy raises it
-    (`IntegrityError`, …)."""
-    events = connection._has_events or connection.engine._has_events
-    driver = connection.connection.dbapi_connection
-    cursor = _raw_cursor(driver) if numbered else driver.cursor()  # type: ignore[union-attr]
-    try:
-        if events:
-            for before in connection.dispatch.before_cursor_execute:
-                sql, params = before(connection, cursor, sql, params, None, False)
-        try:
-            cursor.execute(sql, params)
-        except connection.dialect.loaded_dbapi.Error as exc:
-            connection._handle_dbapi_exception(exc, sql, params, cursor, None)
-        if events:
-            for after in connection.dispatch.after_cursor_execute:
-                after(connection, cursor, sql, params, None, False)
-        description = cursor.description
-        return description, list(cursor.fetchall()) if description is not None else []
-    finally:
-        cursor.close()
-
-
-def _raw_cursor(driver: Any) -> Any:
-    """A psycopg cursor that sends `$n` SQL as it is."""
-    import psycopg
-
-    return psycopg.RawCursor(driver)
-
-
-def _converted(session: Session, statement: Prepared, description: Any,
-               rows: list[Any]) -> list[Returned]:
-    if not rows or not statement.types:
-        return [tuple(row) for row in rows]
-    codes = tuple(column[1] for column in description)
-    processors = statement.results.get(codes)
-    if processors is None:
-        dialect = session.get_bind().dialect
-        processors = statement.results[codes] = tuple(
-            type_._cached_result_processor(dialect, code)
-            for type_, code in zip(statement.types, codes, strict=True))
-    if all(p is None for p in processors):
-        return [tuple(row) for row in rows]
-    return [tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True))
-            for row in rows]
+    keys = driver.attribute_keys(mapper)
+    return driver.loaded(session, model, dict(zip(keys, rows[0], strict=True)))
 
 
 def one_of(session: Session, column: Any, values: Sequence[str] | Sequence[int]) -> Any:
@@ -395,7 +253,7 @@ def _sqlite(
     for start in range(0, len(values), per):
         batch = values[start:start + per]
         sql = head + ", ".join([group] * len(batch)) + tail
-        _, rows_back = _driver(connection, sql, tuple(itertools.chain.from_iterable(batch)))
+        _, rows_back = driver.execute(connection, sql, tuple(itertools.chain.from_iterable(batch)))
         found += rows_back
     return found
 
@@ -447,8 +305,8 @@ def _postgresql(
     stmt = prepared(session, ("bulk_insert", table.name, *shape),
                     lambda: _unnest_insert(table, *shape))
     columns = zip(*rows, strict=True)
-    return run(session, stmt, {name: list(values)
-                               for name, values in zip(names, columns, strict=True)})
+    return driver.run(session, stmt, {name: list(values)
+                                      for name, values in zip(names, columns, strict=True)})
 
 
 def _unnest_insert(table: sa.Table, names: tuple[str, ...], conflict: tuple[str, ...],

@@ -23,7 +23,7 @@ from typing import Any, TypedDict, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from storage import aggregates, dialect
+from storage import aggregates, dialect, driver
 from storage.audit import NO_DETAILS, EntryAction, audit_changes
 from storage.capture_models import DeletedEntryKey
 from storage.entry_queries import EntryFilter
@@ -127,7 +127,7 @@ def insert_entry(session: Session, row: NewEntry, *, actor: str, evaluation: str
     # Its columns set as a query loads them, not through the constructor's change events
     # and `merge` (0.17 against 0.05 ms of CPU).
     values = dict(zip(COLUMNS, _column_values(row, now, outcome), strict=True))
-    return dialect.loaded(session, InteractionLogEntry, {"entry_no": entry_no, **values})
+    return driver.loaded(session, InteractionLogEntry, {"entry_no": entry_no, **values})
 
 
 def _column_values(row: NewEntry, now: datetime, outcome: tuple[str, str]) -> tuple[Any, ...]:
