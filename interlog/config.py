@@ -144,9 +144,8 @@ def _users(raw: Any) -> tuple[UserSettings, ...]:
         raise ConfigError("[[user]] must be an array of tables")
     if not raw:
         return ()
-    # Imported only for users to check: storage.users brings the ORM and the models, which
-    # `entries list` does not load (it reads with Core alone, issue 16).
-    from storage.users import user_problem
+    # Imported only for users to check (SQLAlchemy Core: `--help` loads none of it).
+    from storage.user_values import user_problem
 
     users: list[UserSettings] = []
     for number, item in enumerate(raw, 1):
@@ -164,7 +163,7 @@ def _users(raw: Any) -> tuple[UserSettings, ...]:
 def _check_unique(earlier: list[UserSettings], user: UserSettings, number: int) -> None:
     """UPNs are compared case-insensitively (the pages and the bot look them up so), and an
     Entra object id names one person: a second `[[user]]` for either is an error naming both."""
-    from storage.users import normal_upn
+    from storage.user_values import normal_upn
 
     for position, other in enumerate(earlier, 1):
         if normal_upn(other.upn) == normal_upn(user.upn):

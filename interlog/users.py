@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.audit import audit
-from storage.users import UserLike, UserSeedResult, seed_users
+from storage.user_values import UserLike
+from storage.users import UserSeedResult, seed_users
 
 log = logging.getLogger(__name__)
 

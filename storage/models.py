@@ -13,7 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.tables import ENTRIES, METADATA, utcnow
+from storage.tables import ENTRIES, METADATA, USERS, utcnow
 from storage.vocabulary import (
     ContactType,
     CorrespondenceType,
@@ -103,16 +103,16 @@ class CompanyDomain(Base):
 
 
 class User(Base):
-    """A salesperson: mailbox owner, bot user, or both."""
+    """A salesperson: mailbox owner, bot user, or both, mapped onto `storage.tables.USERS`."""
 
-    __tablename__ = "users"
+    __table__ = USERS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    upn: Mapped[str] = mapped_column(sa.String(254), unique=True)  # lower-case
-    salesperson_code: Mapped[str] = mapped_column(sa.String(20), default="")
-    aad_object_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
-    admin: Mapped[bool] = mapped_column(default=False)
-    time_zone: Mapped[str] = mapped_column(sa.String(64), default="")  # IANA; "": the server's
+    id: Mapped[int]
+    upn: Mapped[str]  # lower-case
+    salesperson_code: Mapped[str]
+    aad_object_id: Mapped[str | None]
+    admin: Mapped[bool]
+    time_zone: Mapped[str]  # IANA; "": the server's
 
     def __repr__(self) -> str:
         return f"User(upn={self.upn!r}, salesperson_code={self.salesperson_code!r})"

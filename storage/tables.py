@@ -3,9 +3,10 @@
 
 The interaction log's table is declared here rather than by its model's class: `interlog
 entries list` reads it with Core alone, without importing or configuring the ORM (a quarter
-of its start-up, issue 16). `InteractionLogEntry` maps these columns, so a query may name
-either (`InteractionLogEntry.cost` is `ENTRIES.c.cost`). Datetimes are naive UTC, as in
-every table.
+of its start-up, issue 16); the users' table too, for the configuration's checks of its
+`[[user]]`s. `InteractionLogEntry` maps these columns, so a query may name either
+(`InteractionLogEntry.cost` is `ENTRIES.c.cost`). Datetimes are naive UTC, as in every
+table.
 """
 
 from __future__ import annotations
@@ -47,6 +48,20 @@ def _text(name: str, length: int, default: str = "") -> sa.Column[str]:
 
 def _amount(name: str, precision: int) -> sa.Column[Decimal]:
     return sa.Column(name, sa.Numeric(precision, 2), nullable=False, default=Decimal("0"))
+
+
+# A salesperson: mailbox owner, bot user, or both. Declared here so that the configuration's
+# checks of its `[[user]]`s (`storage/user_values.py`) read the columns' lengths without the
+# ORM (`entries list` loads the configuration, issue 16).
+USERS = sa.Table(
+    "users", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("upn", sa.String(254), nullable=False, unique=True),  # lower-case
+    _text("salesperson_code", 20),
+    sa.Column("aad_object_id", sa.String(64), unique=True),
+    sa.Column("admin", sa.Boolean, nullable=False, default=False),
+    _text("time_zone", 64),  # IANA; "": the server's
+)
 
 
 # One row per contact per interaction. `entry_no` increases and is never reused.

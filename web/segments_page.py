@@ -39,7 +39,7 @@ from storage.segments import (
     segment_rows,
     set_segment_canceled,
 )
-from storage.users import normal_upn
+from storage.user_values import normal_upn
 from storage.values import MAX_FILTER_CHARS
 from storage.vocabulary import ContactType
 from web.auth import WebUser, current_user

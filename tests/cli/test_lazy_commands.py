@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import pytest
@@ -118,6 +119,15 @@ def test_entries_list_on_sqlite_imports_what_it_uses(initialized_url: str,
     assert "storage.entry_writes" not in loaded
     assert "interlog.cli.log" not in loaded
     assert "interlog.cli.sync" not in loaded
+
+
+def test_entries_list_checks_configured_users_without_the_orm(initialized_url: str,
+                                                             tmp_path: Path) -> None:
+    config = tmp_path / "interlog.toml"
+    config.write_text('[[user]]\nupn = "alice@contoso.com"\nsalesperson_code = "AL"\n')
+    loaded = _loaded("--config", str(config), "--db", initialized_url, "entries", "list")
+    assert "storage.user_values" in loaded  # the [[user]] was checked
+    assert not {"sqlalchemy.orm", "storage.models", "storage.users"} & loaded
 
 
 def test_a_reader_that_leaves_early_ends_the_listing_quietly(initialized_url: str) -> None:
