@@ -182,9 +182,12 @@ class HttpError(Exception):
         self.status = status
         self.message = message
 
+    def answer(self) -> Answer:
+        return Answer(self.status, {"error": self.message})
+
 
 def http_error_response(exc: HttpError) -> Response:
-    return json_response({"error": exc.message}, exc.status)
+    return exc.answer().response()
 
 
 def read_body(limit: int) -> bytes:
@@ -238,7 +241,7 @@ class DirectPosts:
         try:
             answer = self.handler(environ)
         except HttpError as exc:
-            answer = Answer(exc.status, {"error": exc.message})
+            answer = exc.answer()
         except Exception as exc:  # noqa: BLE001 — Flask's answer: logged, 500 (raised in tests)
             with self.app.request_context(environ):
                 failed = self.app.handle_exception(exc)
