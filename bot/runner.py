@@ -32,7 +32,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -160,8 +160,6 @@ class CommandRunner:
     _purged_at: datetime | None = field(default=None, init=False, repr=False)
     _purge_lock: threading.Lock = field(default_factory=threading.Lock, init=False,
                                         repr=False)
-
-    _writer: AbstractContextManager[Any] = field(init=False, repr=False)
     _lock: WriterLock | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -174,7 +172,6 @@ class CommandRunner:
             self._lock = WriterLock.for_engine(self.engine)
             if not event.contains(self.engine, "before_cursor_execute", _first_write):
                 event.listen(self.engine, "before_cursor_execute", _first_write)
-        self._writer = self._lock if self._lock is not None else nullcontext()
 
     def run(self, turn: Turn) -> Reply:
         """The reply to `turn`; the database changes are committed only if it succeeded."""
@@ -251,7 +248,7 @@ class CommandRunner:
                 return None
             self._purged_at = now
         try:
-            with self._writer, Session(self.engine) as session, session.begin():
+            with self._lock or nullcontext(), Session(self.engine) as session, session.begin():
                 return deliveries.purge(session, now=now)
         except Exception:  # the answer is already given; the next purge will try again
             log.exception("purging old Teams deliveries failed")
