@@ -7,7 +7,6 @@ Spanish locale. `t(lang, key, **values)` is the API the bot's modules call.
 
 from __future__ import annotations
 
-import functools
 from decimal import Decimal
 
 from storage import i18n
@@ -101,9 +100,7 @@ def t(lang: str, key: str, **values: object) -> str:
     return template.format(**values)
 
 
-@functools.lru_cache(maxsize=4096, typed=True)
 def number(lang: str | None, value: Decimal | float | int, places: int | None = None) -> str:
     """A number in the locale's CLDR format: `1,234.5` in `es`/`es-MX`, `1.234,5` in `es-ES`;
-    `places=None` shows up to two decimals and no trailing zeros (`15`, `12.5`). Kept per
-    locale and value: every card shows a duration, and Babel takes ~0.1 ms to format one."""
+    `places=None` shows up to two decimals and no trailing zeros (`15`, `12.5`)."""
     return i18n.number(value, lang, places)
