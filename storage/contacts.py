@@ -34,8 +34,6 @@ def by_domain(session: Session, domain: str) -> Contact | None:
     )
 
 
-
-
 def resolve_contact(session: Session, ref: str) -> Contact:
     """The one contact `ref` names: a number, an email address, or a name.
 
